@@ -1,0 +1,151 @@
+/**
+ * Configuration, parsed and validated once from the environment (only `main` files call loadConfig
+ * with process.env). Every option, its variable and its default are listed in README.md.
+ */
+import path from 'node:path';
+import { GiB } from '../warehouse/billing';
+
+export interface Config {
+  /** Gateway port (PORT, default 4000). */
+  readonly port: number;
+  /** Subgraph ports (USERS_PORT, TENANTS_PORT, METRICS_PORT; default PORT+1, +2, +3). */
+  readonly subgraphPorts: Readonly<Record<SubgraphName, number>>;
+  /** Where the gateway finds each subgraph (USERS_URL, …; default http://127.0.0.1:<port>/graphql). */
+  readonly subgraphUrls: Readonly<Record<SubgraphName, string>>;
+  /** Embedded warehouse files (DATA_DIR, default ./.data). */
+  readonly dataDir: string;
+  /** WAREHOUSE: `duckdb` (default). */
+  readonly warehouse: 'duckdb';
+  /** REDIS_URL; unset means in-memory stores. */
+  readonly redisUrl: string | undefined;
+  readonly auth: AuthConfig;
+  /** HMAC secret shared by gateway and subgraphs for signed identity (SUBGRAPH_SECRET). */
+  readonly subgraphSecret: string;
+  readonly limits: OperationLimits;
+  /** PRICE_PER_TIB_USD, default 6.25. */
+  readonly pricePerTibUsd: number;
+  /** MAX_QUERY_BYTES, default 1 GiB. */
+  readonly maxQueryBytes: number;
+  /** COST_MODE: `enforce` (default) or `measure`. */
+  readonly costMode: 'enforce' | 'measure';
+  /** Dev defaults in use, to be printed as warnings at start-up. */
+  readonly warnings: readonly string[];
+}
+
+export type SubgraphName = 'users' | 'tenants' | 'metrics';
+export const SUBGRAPH_NAMES: readonly SubgraphName[] = ['users', 'tenants', 'metrics'];
+
+export type AuthConfig =
+  /** HS256 tokens signed with JWT_SECRET (dev, and `npm run token`). */
+  | { readonly kind: 'hs256'; readonly secret: string }
+  /** Tokens of a production IdP (e.g. an Okta authorization server) verified against its JWKS. */
+  | { readonly kind: 'jwks'; readonly jwksUrl: string; readonly issuer: string; readonly audience: string };
+
+export interface OperationLimits {
+  /** MAX_DEPTH, default 12: deepest selection nesting. */
+  readonly maxDepth: number;
+  /** MAX_ALIASES, default 30: aliases per operation. */
+  readonly maxAliases: number;
+  /** MAX_TOKENS, default 3000: lexical tokens per document. */
+  readonly maxTokens: number;
+  /** MAX_BODY_BYTES, default 65536: HTTP request body. */
+  readonly maxBodyBytes: number;
+  /** MAX_RANGE_DAYS, default 366: longest from..to range, inclusive. */
+  readonly maxRangeDays: number;
+  /** MAX_PAGE_SIZE, default 500: largest `first`. */
+  readonly maxPageSize: number;
+}
+
+export const DEV_JWT_SECRET = 'bytegate-dev-secret-change-me-0123456789';
+export const DEV_SUBGRAPH_SECRET = 'bytegate-dev-subgraph-secret-0123456789';
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config {
+  const warnings: string[] = [];
+  const port = intVar(env, 'PORT', 4000, 0, 65535);
+  const subgraphPorts = {
+    users: intVar(env, 'USERS_PORT', port === 0 ? 0 : port + 1, 0, 65535),
+    tenants: intVar(env, 'TENANTS_PORT', port === 0 ? 0 : port + 2, 0, 65535),
+    metrics: intVar(env, 'METRICS_PORT', port === 0 ? 0 : port + 3, 0, 65535),
+  };
+  const subgraphUrls = {
+    users: env.USERS_URL ?? `http://127.0.0.1:${subgraphPorts.users}/graphql`,
+    tenants: env.TENANTS_URL ?? `http://127.0.0.1:${subgraphPorts.tenants}/graphql`,
+    metrics: env.METRICS_URL ?? `http://127.0.0.1:${subgraphPorts.metrics}/graphql`,
+  };
+  const warehouse = env.WAREHOUSE ?? 'duckdb';
+  if (warehouse !== 'duckdb') throw new ConfigError(`WAREHOUSE=${warehouse} is not supported by this build; use duckdb.`);
+
+  let auth: AuthConfig;
+  if (env.AUTH_JWKS_URL) {
+    if (!env.AUTH_ISSUER || !env.AUTH_AUDIENCE) throw new ConfigError('AUTH_JWKS_URL needs AUTH_ISSUER and AUTH_AUDIENCE.');
+    auth = { kind: 'jwks', jwksUrl: urlVar(env, 'AUTH_JWKS_URL'), issuer: env.AUTH_ISSUER, audience: env.AUTH_AUDIENCE };
+  } else {
+    if (!env.JWT_SECRET) warnings.push('JWT_SECRET is not set: using the public dev secret. Never do this in production.');
+    auth = { kind: 'hs256', secret: secretVar(env, 'JWT_SECRET', DEV_JWT_SECRET) };
+  }
+  if (!env.SUBGRAPH_SECRET) warnings.push('SUBGRAPH_SECRET is not set: subgraphs trust the public dev secret.');
+
+  const costMode = env.COST_MODE ?? 'enforce';
+  if (costMode !== 'enforce' && costMode !== 'measure') throw new ConfigError(`COST_MODE must be enforce or measure, not ${costMode}.`);
+
+  return Object.freeze({
+    port,
+    subgraphPorts: Object.freeze(subgraphPorts),
+    subgraphUrls: Object.freeze(subgraphUrls),
+    dataDir: path.resolve(cwd, env.DATA_DIR ?? './.data'),
+    warehouse,
+    redisUrl: env.REDIS_URL || undefined,
+    auth: Object.freeze(auth),
+    subgraphSecret: secretVar(env, 'SUBGRAPH_SECRET', DEV_SUBGRAPH_SECRET),
+    limits: Object.freeze({
+      maxDepth: intVar(env, 'MAX_DEPTH', 12, 1, 100),
+      maxAliases: intVar(env, 'MAX_ALIASES', 30, 0, 10_000),
+      maxTokens: intVar(env, 'MAX_TOKENS', 3000, 10, 1_000_000),
+      maxBodyBytes: intVar(env, 'MAX_BODY_BYTES', 65536, 256, 64 * 1024 * 1024),
+      maxRangeDays: intVar(env, 'MAX_RANGE_DAYS', 366, 1, 3660),
+      maxPageSize: intVar(env, 'MAX_PAGE_SIZE', 500, 1, 10_000),
+    }),
+    pricePerTibUsd: numberVar(env, 'PRICE_PER_TIB_USD', 6.25),
+    maxQueryBytes: intVar(env, 'MAX_QUERY_BYTES', GiB, 0, Number.MAX_SAFE_INTEGER),
+    costMode,
+    warnings: Object.freeze(warnings),
+  });
+}
+
+// Private:
+
+function intVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer in ${min}..${max}, not "${raw}".`);
+  }
+  return value;
+}
+
+function numberVar(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new ConfigError(`${name} must be a non-negative number, not "${raw}".`);
+  return value;
+}
+
+function urlVar(env: NodeJS.ProcessEnv, name: string): string {
+  const raw = env[name] ?? '';
+  try {
+    return new URL(raw).toString();
+  } catch {
+    throw new ConfigError(`${name} must be a URL, not "${raw}".`);
+  }
+}
+
+function secretVar(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
+  const raw = env[name];
+  if (!raw) return fallback;
+  if (raw.length < 32) throw new ConfigError(`${name} must be at least 32 characters.`);
+  return raw;
+}

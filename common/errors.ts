@@ -1,0 +1,62 @@
+import { GraphQLError } from 'graphql';
+
+/**
+ * Every error code bytegate puts in `extensions.code`. Public contract: clients switch on these,
+ * and README.md documents each one (test/common/errors.test.ts fails when one is missing there).
+ */
+export const ErrorCode = {
+  /** Missing, malformed, forged or expired token (HTTP 401). */
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  /** Authenticated, but the role or tenant does not allow this. */
+  FORBIDDEN: 'FORBIDDEN',
+  /** Bad argument: invalid date, from > to, range or page size over its limit, unknown tenant. */
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  /** The operation nests deeper than the configured maximum depth. */
+  MAX_DEPTH_EXCEEDED: 'MAX_DEPTH_EXCEEDED',
+  /** The operation uses more aliases than allowed. */
+  MAX_ALIASES_EXCEEDED: 'MAX_ALIASES_EXCEEDED',
+  /** The document has more lexical tokens than allowed. */
+  MAX_TOKENS_EXCEEDED: 'MAX_TOKENS_EXCEEDED',
+  /** The HTTP request body is larger than allowed (HTTP 413). */
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  /** The estimate (or a warehouse job's billed bytes) is over the per-query cap (HTTP 400). */
+  QUERY_TOO_EXPENSIVE: 'QUERY_TOO_EXPENSIVE',
+  /** The estimate is over the caller's remaining daily budget (HTTP 429 with Retry-After). */
+  BUDGET_EXCEEDED: 'BUDGET_EXCEEDED',
+  /** A subgraph request without a valid gateway signature (HTTP 401). */
+  INVALID_SIGNATURE: 'INVALID_SIGNATURE',
+  /** The tenant's dataset is busy (an ingest holds it) or unreadable; retry later (HTTP 503). */
+  WAREHOUSE_UNAVAILABLE: 'WAREHOUSE_UNAVAILABLE',
+  /** GraphQL syntax error (Apollo Server's code). */
+  GRAPHQL_PARSE_FAILED: 'GRAPHQL_PARSE_FAILED',
+  /** The operation does not validate against the schema (Apollo Server's code). */
+  GRAPHQL_VALIDATION_FAILED: 'GRAPHQL_VALIDATION_FAILED',
+  /** Unexpected failure; details are logged, not returned. */
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+const httpStatusOf: Partial<Record<ErrorCode, number>> = {
+  UNAUTHENTICATED: 401,
+  INVALID_SIGNATURE: 401,
+  PAYLOAD_TOO_LARGE: 413,
+  QUERY_TOO_EXPENSIVE: 400,
+  BUDGET_EXCEEDED: 429,
+  WAREHOUSE_UNAVAILABLE: 503,
+};
+
+/**
+ * A GraphQL error carrying its code, and its HTTP status in `extensions.http` (how Apollo Server
+ * learns the status of an error thrown before execution).
+ */
+export function bytegateError(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
+  const status = httpStatusOf[code];
+  return new GraphQLError(message, {
+    extensions: { code, ...extensions, ...(status ? { http: { status } } : {}) },
+  });
+}
+
+export function badUserInput(message: string, extensions: Record<string, unknown> = {}): GraphQLError {
+  return bytegateError(ErrorCode.BAD_USER_INPUT, message, extensions);
+}

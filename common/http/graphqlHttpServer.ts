@@ -1,0 +1,126 @@
+/**
+ * A small Node HTTP integration for Apollo Server (https://www.apollographql.com/docs/apollo-server/integrations/building-integrations),
+ * shared by the gateway and the subgraphs: `/graphql` (GET and POST), `/healthz`, `/readyz`,
+ * a request-size limit enforced while reading, and JSON errors with codes for what never reaches GraphQL.
+ */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type ApolloServer, type BaseContext, HeaderMap } from '@apollo/server';
+import { ErrorCode } from '../errors';
+
+export interface Readiness {
+  ready: boolean;
+  /** Per-dependency detail shown on /readyz. */
+  checks: Record<string, unknown>;
+}
+
+export interface GraphqlHttpServerOptions<Context extends BaseContext> {
+  apollo: ApolloServer<Context>;
+  /** Builds the per-request context; throw a coded GraphQLError to refuse the request. */
+  context: (request: IncomingMessage, body: unknown) => Promise<Context>;
+  /** Largest accepted request body; larger ones get HTTP 413 PAYLOAD_TOO_LARGE. */
+  maxBodyBytes: number;
+  readiness?: () => Promise<Readiness>;
+  /** Extra routes (e.g. `/metrics`), by exact path. */
+  routes?: Record<string, (request: IncomingMessage, response: ServerResponse) => void | Promise<void>>;
+}
+
+export function createGraphqlHttpServer<Context extends BaseContext>(options: GraphqlHttpServerOptions<Context>): http.Server {
+  return http.createServer((request, response) => {
+    handle(options, request, response).catch((error: unknown) => {
+      if (!response.headersSent) sendJson(response, 500, errorBody(ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error.'));
+      else response.destroy(error as Error);
+    });
+  });
+}
+
+/** Listens on `port` (0 for any) on 127.0.0.1 unless `host` says otherwise; resolves the bound port. */
+export async function listen(server: http.Server, port: number, host = '127.0.0.1'): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+export function close(server: http.Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+}
+
+// Private:
+
+async function handle<Context extends BaseContext>(
+  options: GraphqlHttpServerOptions<Context>,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  if (url.pathname === '/healthz') return sendJson(response, 200, { status: 'ok' });
+  if (url.pathname === '/readyz') {
+    const readiness = options.readiness ? await options.readiness() : { ready: true, checks: {} };
+    return sendJson(response, readiness.ready ? 200 : 503, { status: readiness.ready ? 'ready' : 'not ready', checks: readiness.checks });
+  }
+  const route = options.routes?.[url.pathname];
+  if (route) return route(request, response);
+  if (url.pathname !== '/graphql' && url.pathname !== '/') return sendJson(response, 404, errorBody('NOT_FOUND', `No route ${url.pathname}.`));
+
+  const raw = await readBody(request, options.maxBodyBytes);
+  if (raw === undefined) {
+    request.resume();
+    return sendJson(response, 413, errorBody(ErrorCode.PAYLOAD_TOO_LARGE, `Request body is larger than ${options.maxBodyBytes} bytes.`), { connection: 'close' });
+  }
+  let body: unknown = raw;
+  if (request.method === 'POST' && (request.headers['content-type'] ?? '').includes('application/json')) {
+    try {
+      body = raw.length ? JSON.parse(raw) : {};
+    } catch {
+      return sendJson(response, 400, errorBody(ErrorCode.BAD_USER_INPUT, 'Request body is not valid JSON.'));
+    }
+  }
+
+  const headers = new HeaderMap();
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+  }
+  const result = await options.apollo.executeHTTPGraphQLRequest({
+    httpGraphQLRequest: { method: (request.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
+    context: () => options.context(request, body),
+  });
+  response.statusCode = result.status ?? 200;
+  for (const [name, value] of result.headers) response.setHeader(name, value);
+  if (result.body.kind === 'complete') {
+    response.end(result.body.string);
+    return;
+  }
+  for await (const chunk of result.body.asyncIterator) response.write(chunk);
+  response.end();
+}
+
+/** The body as text, or undefined when it exceeds `maxBytes` (reading stops there). */
+async function readBody(request: IncomingMessage, maxBytes: number): Promise<string | undefined> {
+  const declared = Number(request.headers['content-length'] ?? 0);
+  if (declared > maxBytes) return undefined;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) return undefined;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function errorBody(code: string, message: string) {
+  return { errors: [{ message, extensions: { code } }] };
+}
+
+function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+  response.end(JSON.stringify(body));
+}

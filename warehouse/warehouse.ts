@@ -1,0 +1,60 @@
+/**
+ * The Warehouse port: the only way subgraphs read a tenant's dataset.
+ * Adapters: DuckDB (embedded default, warehouse/duckdb) and BigQuery (production).
+ * Every adapter passes test/warehouse/warehouseContract.ts.
+ */
+
+/** A typed named parameter: SQL is never built from input, values travel as parameters. */
+export type QueryParam =
+  | { readonly type: 'STRING'; readonly value: string | null }
+  | { readonly type: 'INT64'; readonly value: number }
+  | { readonly type: 'DATE'; readonly value: string }
+  | { readonly type: 'TIMESTAMP'; readonly value: string }
+  | { readonly type: 'STRING_ARRAY'; readonly value: readonly string[] };
+
+/** How a query names tables and parameters in the adapter's SQL dialect. */
+export interface SqlDialect {
+  readonly name: 'duckdb' | 'bigquery';
+  /** A table of the tenant's dataset. */
+  table(name: string): string;
+  /** A named parameter as an expression of its declared type. */
+  param(name: string, type: QueryParam['type']): string;
+}
+
+export interface WarehouseQuery {
+  /** For logs and job labels, e.g. `productivityByUser`. */
+  readonly name: string;
+  /** SQL text in the adapter's dialect. */
+  readonly sql: (dialect: SqlDialect) => string;
+  readonly params: Readonly<Record<string, QueryParam>>;
+  /** Refuse, without charge, a job that would bill more (BigQuery `maximumBytesBilled`). */
+  readonly maxBytesBilled?: number;
+}
+
+export interface WarehouseResult<Row> {
+  readonly rows: Row[];
+  /** Bytes the query processed by BigQuery's rules: referenced columns × selected partitions. */
+  readonly processedBytes: number;
+  /** Bytes it bills: MiB rounding, 10 MiB minimum per table and per query; 0 for a cached result. */
+  readonly billedBytes: number;
+  readonly cacheHit: boolean;
+}
+
+/** Recorded statistics of one column in one day partition (or of an unpartitioned table: day null). */
+export interface PartitionStat {
+  readonly table: string;
+  readonly day: string | null;
+  /** Leaf path, e.g. `actor.id`. */
+  readonly column: string;
+  readonly rows: number;
+  readonly logicalBytes: number;
+}
+
+export interface Warehouse {
+  query<Row extends object>(tenant: string, query: WarehouseQuery): Promise<WarehouseResult<Row>>;
+  /** Every recorded (table, day, column) statistic of the tenant's dataset. */
+  partitionStats(tenant: string): Promise<PartitionStat[]>;
+  /** Tenants whose dataset exists now (a tenant ingested while running appears without restart). */
+  hasTenant(tenant: string): Promise<boolean>;
+  close(): Promise<void>;
+}
