@@ -85,11 +85,18 @@ export const users: TableSchema = {
   ],
 };
 
+/** One row: the tenant's display name and the timezone its budgets reset in. */
+export const tenantInfo: TableSchema = {
+  name: 'tenant_info',
+  fields: [{ name: 'id', type: 'STRING', mode: 'REQUIRED' }, s('name'), s('timezone')],
+};
+
 /** Tables whose bytes the warehouse accounts for, by name. */
 export const TABLES: Readonly<Record<string, TableSchema>> = {
   [ssoEvents.name]: ssoEvents,
   [productivityDaily.name]: productivityDaily,
   [users.name]: users,
+  [tenantInfo.name]: tenantInfo,
 };
 
 export interface LeafColumn {
