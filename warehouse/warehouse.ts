@@ -19,6 +19,10 @@ export interface SqlDialect {
   table(name: string): string;
   /** A named parameter as an expression of its declared type. */
   param(name: string, type: QueryParam['type']): string;
+  /** `expression` is one of the STRING_ARRAY parameter `name` (the seed's `IN UNNEST(@user_ids)`). */
+  inArray(expression: string, name: string): string;
+  /** A join clause that flattens an ARRAY column, binding each element to `alias`. */
+  unnestJoin(arrayExpression: string, alias: string): string;
 }
 
 export interface WarehouseQuery {
