@@ -7,7 +7,7 @@
  * statistics ingest recorded — the number BigQuery would report as totalBytesProcessed.
  */
 import fs from 'node:fs';
-import { type DuckDBConnection, type DuckDBInstance, DuckDBTypeId, type DuckDBValue, listValue } from '@duckdb/node-api';
+import { type DuckDBConnection, type DuckDBInstance, type DuckDBType, DuckDBTypeId, type DuckDBValue, LIST, VARCHAR, listValue } from '@duckdb/node-api';
 import { ErrorCode, badUserInput, bytegateError } from '../../common/errors';
 import { billedBytes } from '../billing';
 import { scanBytes } from '../scanBytes';
@@ -121,7 +121,8 @@ export function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Warehous
             billedBytes: billed, limitBytes: query.maxBytesBilled,
           });
         }
-        const reader = await connection.runAndReadAll(sql, toDuckDbValues(query.params));
+        const { values, types } = toDuckDbValues(sql, query.params);
+        const reader = await connection.runAndReadAll(sql, values, types);
         return {
           rows: normalizeRows<Row>(reader.getRowObjectsJson(), reader.columnNames(), reader.columnTypes().map((t) => t.typeId)),
           processedBytes: perTable.reduce((sum, bytes) => sum + bytes, 0),
@@ -186,11 +187,20 @@ function statMtime(path: string): number | undefined {
   }
 }
 
-function toDuckDbValues(params: Readonly<Record<string, QueryParam>>): Record<string, DuckDBValue> {
-  return Object.fromEntries(Object.entries(params).map(([name, param]) => [
-    name,
-    param.type === 'STRING_ARRAY' ? listValue([...param.value]) : param.value,
-  ]));
+/** The parameters the statement uses (DuckDB refuses to bind others), with list types spelled out. */
+function toDuckDbValues(sql: string, params: Readonly<Record<string, QueryParam>>) {
+  const values: Record<string, DuckDBValue> = {};
+  const types: Record<string, DuckDBType> = {};
+  for (const [name, param] of Object.entries(params)) {
+    if (!new RegExp(`\\$${name}\\b`).test(sql)) continue;
+    if (param.type === 'STRING_ARRAY') {
+      values[name] = listValue([...param.value]);
+      types[name] = LIST(VARCHAR);
+    } else {
+      values[name] = param.value;
+    }
+  }
+  return { values, types };
 }
 
 const INTEGER_TYPES = new Set<DuckDBTypeId>([DuckDBTypeId.BIGINT, DuckDBTypeId.UBIGINT, DuckDBTypeId.HUGEINT, DuckDBTypeId.UHUGEINT]);
