@@ -112,7 +112,7 @@ async function ensureSchema(connection: DuckDBConnection): Promise<void> {
 }
 
 async function stageLines(connection: DuckDBConnection, lines: Iterable<string> | AsyncIterable<string>, options: IngestOptions): Promise<void> {
-  await connection.run(`CREATE OR REPLACE TEMP TABLE staged_lines (line_no BIGINT NOT NULL, line VARCHAR NOT NULL)`);
+  await connection.run(`CREATE OR REPLACE TEMP TABLE staged_lines (line_no INTEGER NOT NULL, line VARCHAR NOT NULL)`);
   const appender = await connection.createAppender('staged_lines', 'main', 'temp');
   const progressEvery = options.progressEvery ?? 100_000;
   let lineNo = 0;
@@ -120,7 +120,7 @@ async function stageLines(connection: DuckDBConnection, lines: Iterable<string> 
     lineNo++;
     if (options.onProgress && lineNo % progressEvery === 0) options.onProgress(lineNo);
     if (line.length === 0 || /^\s*$/.test(line)) continue;
-    appender.appendBigInt(BigInt(lineNo));
+    appender.appendInteger(lineNo);
     appender.appendVarchar(line);
     appender.endRow();
   }
@@ -147,23 +147,23 @@ async function loadStagedLines(connection: DuckDBConnection): Promise<IngestRepo
   const rejected = rejectedRows.getRows().map(([line, reason]) => ({ line: Number(line), reason: String(reason) }));
 
   // New = valid, first occurrence of its uuid in the input, and not stored yet in its day partitions.
-  await connection.run(`CREATE OR REPLACE TEMP TABLE fresh AS
-    SELECT ev FROM parsed n
-    WHERE reason IS NULL
-      AND NOT EXISTS (
-        SELECT 1 FROM sso_events s
-        WHERE s.published >= (SELECT min(CAST(ev.published AS DATE)) FROM parsed WHERE reason IS NULL)
-          AND s.published < (SELECT max(CAST(ev.published AS DATE)) + 1 FROM parsed WHERE reason IS NULL)
-          AND s.uuid = n.ev.uuid)
-    QUALIFY row_number() OVER (PARTITION BY ev.uuid ORDER BY line_no) = 1`);
+  // Decided on narrow (line_no, uuid) rows: window and join operators copy whole rows, and events are wide.
+  await connection.run(`CREATE OR REPLACE TEMP TABLE fresh_lines AS
+    SELECT line_no FROM (
+      SELECT line_no, ev.uuid AS uuid, row_number() OVER (PARTITION BY ev.uuid ORDER BY line_no) AS occurrence
+      FROM parsed WHERE reason IS NULL
+    ) candidates
+    WHERE occurrence = 1 AND uuid NOT IN (
+      SELECT s.uuid FROM sso_events s
+      WHERE s.published >= (SELECT min(CAST(ev.published AS DATE)) FROM parsed WHERE reason IS NULL)
+        AND s.published < (SELECT max(CAST(ev.published AS DATE)) + 1 FROM parsed WHERE reason IS NULL))`);
+  await connection.run(`CREATE OR REPLACE TEMP VIEW fresh AS SELECT ev FROM parsed SEMI JOIN fresh_lines USING (line_no)`);
   const counts = await connection.runAndReadAll(`SELECT
-    (SELECT count(*) FROM fresh), (SELECT count(*) FROM parsed WHERE reason IS NULL)`);
+    (SELECT count(*) FROM fresh_lines), (SELECT count(*) FROM parsed WHERE reason IS NULL)`);
   const [freshCount, validCount] = counts.getRows()[0].map(Number);
 
-  // Stored in day order, then by actor: DuckDB's per-row-group min/max then prunes by day, like
-  // BigQuery's day partitions, and by actor, like its clustering.
-  await connection.run(`INSERT INTO sso_events BY NAME
-    SELECT unnest(ev) FROM fresh ORDER BY CAST(ev.published AS DATE), ev.actor.id, ev.published`);
+  // Stored in day order: DuckDB's per-row-group min/max then prunes by day, like BigQuery's partitions.
+  await connection.run(`INSERT INTO sso_events BY NAME SELECT unnest(ev) FROM fresh ORDER BY CAST(ev.published AS DATE)`);
   await connection.run(`CREATE OR REPLACE TEMP TABLE touched_days AS
     SELECT DISTINCT CAST(ev.published AS DATE) AS day FROM fresh ORDER BY day`);
   const dayRows = await connection.runAndReadAll(`SELECT strftime(day, '%Y-%m-%d') FROM touched_days ORDER BY day`);
@@ -182,7 +182,7 @@ async function loadStagedLines(connection: DuckDBConnection): Promise<IngestRepo
   await connection.run(`INSERT INTO _ingest_log SELECT now(), $accepted, $duplicates, $rejected, (SELECT coalesce(list(day ORDER BY day), []) FROM touched_days)`, {
     accepted: freshCount, duplicates: validCount - freshCount, rejected: rejected.length,
   });
-  await connection.run(`DROP TABLE staged_lines; DROP TABLE parsed; DROP TABLE fresh; DROP TABLE touched_days`);
+  await connection.run(`DROP TABLE staged_lines; DROP TABLE parsed; DROP VIEW fresh; DROP TABLE fresh_lines; DROP TABLE touched_days`);
   return { accepted: freshCount, duplicates: validCount - freshCount, rejected, days };
 }
 

@@ -1,0 +1,63 @@
+/**
+ * Ingest throughput: `npm run ingest`'s path (NDJSON file → validate → dedupe → store → stats →
+ * rollup) against a baseline measured in the same run: DuckDB's own bulk `read_json` of the same
+ * file into a plain table, with none of that work. Generation of the file is not timed.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { generateDays, generateDirectory } from '../okta/generator';
+import { readLogFile } from '../okta/logFile';
+import { DUCKDB_OPTIONS } from '../warehouse/duckdb/datasetFiles';
+import { ingestEvents } from '../warehouse/duckdb/tenantDataset';
+
+export interface IngestBenchResult {
+  events: number;
+  fileBytes: number;
+  ingestSeconds: number;
+  baselineSeconds: number;
+  reingestSeconds: number;
+}
+
+export async function benchIngest(options: { users: number; days: number; eventsPerUser: number }): Promise<IngestBenchResult> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bytegate-bench-ingest-'));
+  try {
+    const file = path.join(dir, 'events.ndjson');
+    const generator = { tenant: 'bench', seed: 7, start: '2025-01-01', ...options };
+    const out = fs.openSync(file, 'w');
+    let events = 0;
+    for (const { events: batch } of generateDays(generator, generateDirectory(generator))) {
+      fs.writeSync(out, batch.map((e) => JSON.stringify(e)).join('\n') + '\n');
+      events += batch.length;
+    }
+    fs.closeSync(out);
+    const fileBytes = fs.statSync(file).size;
+
+    const baselineSeconds = await timed(async () => {
+      const instance = await DuckDBInstance.create(path.join(dir, 'baseline.duckdb'), DUCKDB_OPTIONS);
+      const connection = await instance.connect();
+      await connection.run(`CREATE TABLE raw AS SELECT * FROM read_json('${file}', format = 'newline_delimited')`);
+      connection.closeSync();
+      instance.closeSync();
+    });
+    const dataDir = path.join(dir, 'data');
+    const ingestSeconds = await timed(async () => {
+      const report = await ingestEvents(dataDir, 'bench', readLogFile(file));
+      if (report.accepted !== events) throw new Error(`ingest stored ${report.accepted} of ${events} events`);
+    });
+    const reingestSeconds = await timed(async () => {
+      const report = await ingestEvents(dataDir, 'bench', readLogFile(file));
+      if (report.duplicates !== events) throw new Error('re-ingest was not idempotent');
+    });
+    return { events, fileBytes, ingestSeconds, baselineSeconds, reingestSeconds };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function timed(work: () => Promise<void>): Promise<number> {
+  const started = process.hrtime.bigint();
+  await work();
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
