@@ -1,0 +1,49 @@
+import { ConfigError, DEV_JWT_SECRET, loadConfig } from '../../common/config';
+import { GiB } from '../../warehouse/billing';
+
+describe('loadConfig', () => {
+  test('defaults: gateway on 4000, subgraphs on the next three ports, dev secrets with warnings', () => {
+    const config = loadConfig({}, '/srv');
+    expect(config).toMatchObject({
+      port: 4000,
+      subgraphPorts: { users: 4001, tenants: 4002, metrics: 4003 },
+      subgraphUrls: { users: 'http://127.0.0.1:4001/graphql', tenants: 'http://127.0.0.1:4002/graphql', metrics: 'http://127.0.0.1:4003/graphql' },
+      dataDir: '/srv/.data',
+      warehouse: 'duckdb',
+      redisUrl: undefined,
+      auth: { kind: 'hs256', secret: DEV_JWT_SECRET },
+      maxQueryBytes: GiB,
+      pricePerTibUsd: 6.25,
+      costMode: 'enforce',
+      limits: { maxRangeDays: 366, maxPageSize: 500 },
+    });
+    expect(config.warnings).toHaveLength(2);
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  test('explicit settings win, ports follow PORT', () => {
+    const config = loadConfig({ PORT: '5000', DATA_DIR: '/data', JWT_SECRET: 'x'.repeat(32), SUBGRAPH_SECRET: 'y'.repeat(32), COST_MODE: 'measure', METRICS_PORT: '6000' });
+    expect(config.subgraphPorts).toEqual({ users: 5001, tenants: 5002, metrics: 6000 });
+    expect(config).toMatchObject({ dataDir: '/data', costMode: 'measure', warnings: [] });
+  });
+
+  test('production IdP: JWKS needs issuer and audience', () => {
+    expect(loadConfig({ AUTH_JWKS_URL: 'https://acme.okta.com/oauth2/default/v1/keys', AUTH_ISSUER: 'https://acme.okta.com/oauth2/default', AUTH_AUDIENCE: 'api://bytegate' }).auth)
+      .toEqual({ kind: 'jwks', jwksUrl: 'https://acme.okta.com/oauth2/default/v1/keys', issuer: 'https://acme.okta.com/oauth2/default', audience: 'api://bytegate' });
+    expect(() => loadConfig({ AUTH_JWKS_URL: 'https://acme.okta.com/keys' })).toThrow(/AUTH_ISSUER/);
+  });
+
+  test.each([
+    [{ PORT: 'eighty' }, /PORT must be an integer/],
+    [{ PORT: '70000' }, /PORT must be an integer/],
+    [{ MAX_RANGE_DAYS: '0' }, /MAX_RANGE_DAYS/],
+    [{ COST_MODE: 'yolo' }, /COST_MODE/],
+    [{ WAREHOUSE: 'oracle' }, /WAREHOUSE=oracle/],
+    [{ JWT_SECRET: 'short' }, /at least 32/],
+    [{ PRICE_PER_TIB_USD: '-1' }, /PRICE_PER_TIB_USD/],
+    [{ AUTH_JWKS_URL: 'not a url', AUTH_ISSUER: 'i', AUTH_AUDIENCE: 'a' }, /AUTH_JWKS_URL must be a URL/],
+  ])('rejects %p', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});

@@ -1,0 +1,32 @@
+import { ErrorCode } from '../../common/errors';
+import type { Principal } from '../../common/principal';
+import { IDENTITY_HEADER, SIGNATURE_HEADER, signIdentity, verifyIdentity } from '../../common/signedIdentity';
+
+const secret = 's'.repeat(32);
+const principal: Principal = { tenant: 'acme', userId: '00uabc', roles: ['manager'] };
+const request = { query: '{ me { id } }', variables: { a: 1 } };
+const now = 1_700_000_000_000;
+
+function headersFor(p: Principal = principal, r = request, key = secret, at = now) {
+  const signed = signIdentity(p, r, key, at);
+  return { identity: signed[IDENTITY_HEADER], signature: signed[SIGNATURE_HEADER] };
+}
+
+test('a signed identity verifies to the same principal', () => {
+  expect(verifyIdentity(headersFor(), request, secret, now + 1000)).toEqual(principal);
+});
+
+test.each([
+  ['no headers', {}, request, now],
+  ['another secret', headersFor(principal, request, 'x'.repeat(32)), request, now],
+  ['replayed with another query', headersFor(), { ...request, query: '{ tenant { id } }' }, now],
+  ['replayed with other variables', headersFor(), { ...request, variables: { a: 2 } }, now],
+  ['expired', headersFor(), request, now + 61_000],
+  ['tenant swapped in the payload', (() => {
+    const h = headersFor();
+    const payload = JSON.parse(Buffer.from(h.identity, 'base64url').toString());
+    return { ...h, identity: Buffer.from(JSON.stringify({ ...payload, tenant: 'globex' })).toString('base64url') };
+  })(), request, now],
+])('refuses %s with INVALID_SIGNATURE', (_name, headers, req, at) => {
+  expect(() => verifyIdentity(headers, req, secret, at)).toThrow(expect.objectContaining({ extensions: expect.objectContaining({ code: ErrorCode.INVALID_SIGNATURE, http: { status: 401 } }) }));
+});
