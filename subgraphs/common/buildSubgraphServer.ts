@@ -1,0 +1,51 @@
+/** One Apollo Server per subgraph, all built the same way. */
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { type DocumentNode, type GraphQLFormattedError, GraphQLError, Kind } from 'graphql';
+import { ErrorCode } from '../../common/errors';
+import type { SubgraphContext } from './context';
+import { SCALARS } from './scalars';
+import { warehouseUsagePlugin } from './warehouseUsagePlugin';
+
+export interface SubgraphDefinition {
+  typeDefs: DocumentNode;
+  /** Resolvers; the scalars the typeDefs declare are added from ./scalars.ts. */
+  resolvers: GraphQLResolverMap<SubgraphContext>;
+}
+
+export function buildSubgraphServer({ typeDefs, resolvers }: SubgraphDefinition): ApolloServer<SubgraphContext> {
+  // buildSubgraphSchema's types know no context type; Apollo Server passes ours to every resolver.
+  const untyped = { ...declaredScalars(typeDefs), ...resolvers } as GraphQLResolverMap<unknown>;
+  return new ApolloServer<SubgraphContext>({
+    schema: buildSubgraphSchema({ typeDefs, resolvers: untyped }),
+    plugins: [ApolloServerPluginInlineTraceDisabled(), warehouseUsagePlugin()],
+    includeStacktraceInErrorResponses: false,
+    // main.ts owns the signals: it closes the HTTP server first, then Apollo, then the warehouse.
+    stopOnTerminationSignals: false,
+    formatError: keepInputErrorCode,
+  });
+}
+
+// Private:
+
+function declaredScalars(typeDefs: DocumentNode) {
+  const declared = typeDefs.definitions.flatMap((d) => (d.kind === Kind.SCALAR_TYPE_DEFINITION && SCALARS[d.name.value] ? [d.name.value] : []));
+  return Object.fromEntries(declared.map((name) => [name, SCALARS[name]]));
+}
+
+/**
+ * A scalar rejecting a literal argument (`from: "2025-02-30"`) fails validation, which Apollo codes
+ * GRAPHQL_VALIDATION_FAILED; the contract says bad dates are BAD_USER_INPUT, so the scalar's own
+ * code wins. Variables already arrive as BAD_USER_INPUT.
+ */
+function keepInputErrorCode(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  if (formatted.extensions?.code !== ErrorCode.GRAPHQL_VALIDATION_FAILED) return formatted;
+  for (let cause = error; cause instanceof Error; cause = (cause as GraphQLError).originalError) {
+    if (cause instanceof GraphQLError && cause.extensions.code === ErrorCode.BAD_USER_INPUT) {
+      return { ...formatted, extensions: { ...formatted.extensions, code: ErrorCode.BAD_USER_INPUT } };
+    }
+  }
+  return formatted;
+}

@@ -1,0 +1,96 @@
+/**
+ * The per-request context every subgraph resolver receives. Built before any resolver runs: a
+ * request without a valid gateway signature is refused here with INVALID_SIGNATURE (HTTP 401),
+ * so it never reaches execution and never touches the warehouse.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { BaseContext } from '@apollo/server';
+import type { Config } from '../../common/config';
+import type { Principal } from '../../common/principal';
+import { IDENTITY_HEADER, SIGNATURE_HEADER, type SignedRequest, verifyIdentity } from '../../common/signedIdentity';
+import type { Warehouse } from '../../warehouse/warehouse';
+import { type Scope, loadScope } from './scope';
+import { type TenantWarehouse, tenantWarehouse } from './tenantWarehouse';
+
+/** What a subgraph is built from. */
+export interface SubgraphDeps {
+  warehouse: Warehouse;
+  config: Config;
+  /** Clock for signature expiry, epoch ms; default Date.now. */
+  now?: () => number;
+}
+
+export interface SubgraphContext extends BaseContext {
+  /** Verified from the signed identity headers; the only source of the tenant. */
+  readonly principal: Principal;
+  /** The warehouse bound to the principal's tenant, metering this request's usage. */
+  readonly warehouse: TenantWarehouse;
+  /** The caller's scope, computed on first use and then shared by the request's resolvers. */
+  scope(): Promise<Scope>;
+  /**
+   * Per-request state (a subgraph's DataLoaders), created on first use under `key` and dropped
+   * with the request: nothing cached here can leak to another caller or tenant.
+   */
+  perRequest<T>(key: string, create: () => T): T;
+}
+
+/** The context function for createGraphqlHttpServer: verifies the identity against the request it signs. */
+export function subgraphContext(deps: SubgraphDeps): (request: IncomingMessage, body: unknown) => Promise<SubgraphContext> {
+  const now = deps.now ?? Date.now;
+  return async (request, body) => {
+    const principal = verifyIdentity(
+      { identity: header(request, IDENTITY_HEADER), signature: header(request, SIGNATURE_HEADER) },
+      signedRequest(request, body),
+      deps.config.subgraphSecret,
+      now(),
+    );
+    return createContext(principal, deps.warehouse);
+  };
+}
+
+/** A context for an already verified principal (also for in-process `executeOperation`). */
+export function createContext(principal: Principal, warehouse: Warehouse): SubgraphContext {
+  const state = new Map<string, unknown>();
+  const perRequest = <T>(key: string, create: () => T): T => {
+    if (!state.has(key)) state.set(key, create());
+    return state.get(key) as T;
+  };
+  const bound = tenantWarehouse(warehouse, principal.tenant);
+  return {
+    principal,
+    warehouse: bound,
+    scope: () => perRequest('scope', () => loadScope(principal, bound)),
+    perRequest,
+  };
+}
+
+// Private:
+
+function header(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The operation the signature must cover: the POST body's, or a GET's query string. */
+function signedRequest(request: IncomingMessage, body: unknown): SignedRequest {
+  if (body !== null && typeof body === 'object') {
+    const { query, variables } = body as { query?: unknown; variables?: unknown };
+    return { query: typeof query === 'string' ? query : undefined, variables: isObject(variables) ? variables : undefined };
+  }
+  const search = new URL(request.url ?? '/', 'http://localhost').searchParams;
+  return { query: search.get('query') ?? undefined, variables: jsonObject(search.get('variables')) };
+}
+
+function jsonObject(text: string | null): Record<string, unknown> | undefined {
+  if (!text) return undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    return isObject(value) ? value : undefined;
+  } catch {
+    return undefined; // unreadable variables sign as none; the operation itself fails on them later
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

@@ -1,0 +1,21 @@
+/**
+ * Reports the request's warehouse usage in the response: `extensions.warehouse =
+ * { processedBytes, billedBytes, queries }`, summed over every query the request ran (zeros when
+ * it ran none). The gateway adds the subgraphs' reports up to settle the caller's budget.
+ */
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { SubgraphContext } from './context';
+
+export function warehouseUsagePlugin(): ApolloServerPlugin<SubgraphContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response, contextValue }) {
+          if (response.body.kind !== 'single') return;
+          const result = response.body.singleResult;
+          result.extensions = { ...result.extensions, warehouse: { ...contextValue.warehouse.usage } };
+        },
+      };
+    },
+  };
+}

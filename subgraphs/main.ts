@@ -1,0 +1,28 @@
+/**
+ * `tsx subgraphs/main.ts <users|tenants|metrics>` — one subgraph as its own process (npm start
+ * runs one per subgraph). Reads the environment (common/config.ts), opens the DuckDB warehouse,
+ * listens on config.subgraphPorts[name], and closes cleanly on SIGINT/SIGTERM.
+ */
+import { SUBGRAPH_NAMES, type SubgraphName, loadConfig } from '../common/config';
+import { createDuckDbWarehouse } from '../warehouse/duckdb/duckDbWarehouse';
+import { UsageError, runCli } from '../cli/args';
+import { startSubgraph } from '.';
+
+runCli(`tsx subgraphs/main.ts <${SUBGRAPH_NAMES.join('|')}>`, async () => {
+  const name = process.argv[2];
+  if (!SUBGRAPH_NAMES.includes(name as SubgraphName)) throw new UsageError(`unknown subgraph "${name ?? ''}".`);
+  const config = loadConfig(process.env);
+  for (const warning of config.warnings) console.warn(`warning: ${warning}`);
+
+  const warehouse = createDuckDbWarehouse({ dataDir: config.dataDir });
+  const subgraph = await startSubgraph(name as SubgraphName, { warehouse, config, port: config.subgraphPorts[name as SubgraphName] });
+  console.log(`${name} subgraph on ${subgraph.url}`);
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  console.log(`${name} subgraph: ${signal}, closing`);
+  await subgraph.close();
+  await warehouse.close();
+});

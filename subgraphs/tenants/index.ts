@@ -1,0 +1,11 @@
+import type { ApolloServer } from '@apollo/server';
+import { buildSubgraphServer } from '../common/buildSubgraphServer';
+import type { SubgraphContext, SubgraphDeps } from '../common/context';
+import { tenantsResolvers } from './resolvers';
+import { typeDefs } from './typeDefs';
+
+export { typeDefs };
+
+export function buildTenantsSubgraph(_deps: SubgraphDeps): ApolloServer<SubgraphContext> {
+  return buildSubgraphServer({ typeDefs, resolvers: tenantsResolvers() });
+}

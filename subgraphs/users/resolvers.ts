@@ -1,0 +1,80 @@
+/**
+ * Directory lookups, authorized by the caller's scope:
+ * - `users` and `user(id)` cover users in scope only (`user(id)` outside it is FORBIDDEN);
+ * - a profile (an entity reference from another subgraph, or `manager`) is visible for users in
+ *   scope and for the caller's management chain, so a viewer can still see who their manager is.
+ */
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import type { Config } from '../../common/config';
+import { badUserInput } from '../../common/errors';
+import { pageSize } from '../common/arguments';
+import type { SubgraphContext } from '../common/context';
+import { forbidden, inScope } from '../common/scope';
+import { usersLoaders } from './loaders';
+import { type UserRow, usersPage } from './queries';
+
+interface UserConnection {
+  edges: { cursor: string; node: UserRow }[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+}
+
+export function usersResolvers(config: Config): GraphQLResolverMap<SubgraphContext> {
+  return {
+    Query: {
+      me: (_root, _args, ctx: SubgraphContext) => usersLoaders(ctx).userById.load(ctx.principal.userId),
+
+      user: async (_root, { id }: { id: string }, ctx: SubgraphContext) => {
+        if (!inScope(await ctx.scope(), id)) throw forbidden(`User "${id}" is outside your scope.`);
+        return usersLoaders(ctx).userById.load(id);
+      },
+
+      users: async (_root, args: { first: number; after?: string | null }, ctx: SubgraphContext): Promise<UserConnection> => {
+        const limit = pageSize(args.first, config);
+        const afterId = args.after == null ? '' : decodeCursor(args.after);
+        const rows = await ctx.warehouse.query<UserRow>(usersPage(await ctx.scope(), afterId, limit + 1));
+        const page = rows.slice(0, limit);
+        const { userById } = usersLoaders(ctx);
+        for (const row of page) userById.prime(row.id, row);
+        return {
+          edges: page.map((node) => ({ cursor: encodeCursor(node.id), node })),
+          pageInfo: { hasNextPage: rows.length > limit, endCursor: page.length ? encodeCursor(page[page.length - 1].id) : null },
+        };
+      },
+    },
+
+    UserConnection: {
+      totalCount: (_connection, _args, ctx: SubgraphContext) => usersLoaders(ctx).totalCount(),
+    },
+
+    User: {
+      __resolveReference: async (reference: { id: string }, ctx: SubgraphContext) => {
+        await assertProfileVisible(ctx, reference.id);
+        return usersLoaders(ctx).userById.load(reference.id);
+      },
+      displayName: (user: UserRow) => user.display_name,
+      manager: async (user: UserRow, _args, ctx: SubgraphContext) => {
+        if (!user.manager_id) return null;
+        await assertProfileVisible(ctx, user.manager_id);
+        return usersLoaders(ctx).userById.load(user.manager_id);
+      },
+    },
+  };
+}
+
+// Private:
+
+async function assertProfileVisible(ctx: SubgraphContext, id: string): Promise<void> {
+  if (inScope(await ctx.scope(), id) || (await usersLoaders(ctx).managementChain()).has(id)) return;
+  throw forbidden(`User "${id}" is outside your scope.`);
+}
+
+/** Opaque cursor: base64 of the edge's user id (the keyset of the `id` order). */
+function encodeCursor(id: string): string {
+  return Buffer.from(id, 'utf8').toString('base64');
+}
+
+function decodeCursor(cursor: string): string {
+  const id = Buffer.from(cursor, 'base64').toString('utf8');
+  if (!id || encodeCursor(id) !== cursor) throw badUserInput(`"after" is not a cursor of this connection: "${cursor.slice(0, 40)}".`, { argument: 'after' });
+  return id;
+}
