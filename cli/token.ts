@@ -1,0 +1,31 @@
+/**
+ * npm run --silent token -- --tenant T --user U --role R[,R2] [--ttl 3600]
+ * Prints a dev JWT (HS256 with JWT_SECRET, or the dev default) and nothing else on stdout.
+ */
+import { loadConfig } from '../common/config';
+import { ROLES, isRole, isTenantId } from '../common/principal';
+import { signDevToken } from '../gateway/devToken';
+import { UsageError, parseFlags, positiveInt, required, runCli } from './args';
+
+const USAGE = `npm run --silent token -- --tenant T --user U --role R[,R2] [--ttl SECONDS]   (roles: ${ROLES.join(', ')})`;
+
+runCli(USAGE, async () => {
+  const { values } = parseFlags(process.argv.slice(2), {
+    tenant: { type: 'string' },
+    user: { type: 'string' },
+    role: { type: 'string' },
+    ttl: { type: 'string' },
+  });
+  const tenant = required(values.tenant, 'tenant');
+  if (!isTenantId(tenant)) throw new UsageError(`--tenant must be lowercase letters, digits and underscores, starting with a letter; not "${tenant}".`);
+  const user = required(values.user, 'user');
+  const roles = required(values.role, 'role').split(',').map((r) => r.trim());
+  const unknown = roles.filter((r) => !isRole(r));
+  if (unknown.length > 0) throw new UsageError(`unknown role(s) ${unknown.join(', ')}; roles are ${ROLES.join(', ')}.`);
+  const ttlSeconds = positiveInt(values.ttl, 'ttl', 3600);
+
+  const config = loadConfig(process.env);
+  if (config.auth.kind !== 'hs256') throw new Error('AUTH_JWKS_URL is set: the gateway accepts only the IdP\'s tokens, not dev tokens.');
+  const token = await signDevToken({ tenant, user, roles: roles.filter(isRole), secret: config.auth.secret, ttlSeconds });
+  process.stdout.write(`${token}\n`);
+});

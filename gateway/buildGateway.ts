@@ -1,0 +1,131 @@
+/**
+ * The gateway: Apollo Gateway on Apollo Server, served by the shared HTTP integration. Every /graphql
+ * request is authenticated before parsing (no principal, no operation); operations over the limits
+ * fail validation, so they reach no subgraph; each subgraph fetch carries the caller's identity,
+ * signed over that very fetch (common/signedIdentity.ts).
+ */
+import type http from 'node:http';
+import { ApolloServer, type ApolloServerOptions, type BaseContext } from '@apollo/server';
+import { ApolloGateway, type GraphQLDataSourceProcessOptions, RemoteGraphQLDataSource } from '@apollo/gateway';
+// The enum is not re-exported from the package root.
+import { GraphQLDataSourceRequestKind } from '@apollo/gateway/dist/datasources/types';
+import type { Config } from '../common/config';
+import { type Readiness, createGraphqlHttpServer } from '../common/http/graphqlHttpServer';
+import type { Principal } from '../common/principal';
+import { signIdentity } from '../common/signedIdentity';
+import { createAuthenticator } from './auth';
+import { MaxAliasesRule, MaxDepthRule, formatLimitErrors } from './operationLimits';
+
+export interface GatewayContext extends BaseContext {
+  /** From the verified token; the only source of the tenant. */
+  readonly principal: Principal;
+}
+
+export type Logger = NonNullable<ApolloServerOptions<BaseContext>['logger']>;
+
+export interface GatewayDeps {
+  /** Composed by gateway/supergraph.ts; its `@join__graph` URLs are where subgraph fetches go. */
+  supergraphSdl: string;
+  /** Clock for token expiry and identity signatures, epoch ms; default Date.now. */
+  now?: () => number;
+  /** For Apollo Server and Apollo Gateway; default Apollo's console logger. */
+  logger?: Logger;
+}
+
+export interface Gateway {
+  /** Not started: call `apollo.start()` before serving. */
+  apollo: ApolloServer<GatewayContext>;
+  /** Not listening. */
+  httpServer: http.Server;
+}
+
+/** How long /readyz waits for a subgraph's /healthz. */
+const SUBGRAPH_PROBE_TIMEOUT_MS = 1000;
+
+export function buildGateway(config: Config, deps: GatewayDeps): Gateway {
+  const now = deps.now ?? Date.now;
+  const authenticate = createAuthenticator(config.auth, { now });
+  /** Subgraph name → URL, as the supergraph declares them (recorded when the gateway builds its data sources). */
+  const subgraphUrls = new Map<string, string>();
+  let schemaLoaded = false;
+
+  const gateway = new ApolloGateway({
+    supergraphSdl: deps.supergraphSdl,
+    logger: deps.logger,
+    buildService: ({ name, url }) => {
+      if (!url) throw new Error(`The supergraph declares no URL for subgraph ${name}.`);
+      subgraphUrls.set(name, url);
+      return new SignedIdentityDataSource(url, config.subgraphSecret, now);
+    },
+  });
+  gateway.onSchemaLoadOrUpdate(() => {
+    schemaLoaded = true;
+  });
+
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    logger: deps.logger,
+    introspection: true, // BI connectors introspect (public contract)
+    includeStacktraceInErrorResponses: false,
+    parseOptions: { maxTokens: config.limits.maxTokens },
+    validationRules: [MaxDepthRule(config.limits.maxDepth), MaxAliasesRule(config.limits.maxAliases)],
+    formatError: formatLimitErrors,
+    // Apollo's CSRF prevention guards cookie-authenticated servers; bytegate reads credentials only from
+    // the Authorization header, which a cross-site form or <img> cannot set, and BI tools send plain GETs.
+    // https://www.apollographql.com/docs/apollo-server/security/cors#preventing-cross-site-request-forgery-csrf
+    csrfPrevention: false,
+    // main.ts owns SIGINT/SIGTERM and closes the HTTP server before Apollo.
+    stopOnTerminationSignals: false,
+  });
+
+  const httpServer = createGraphqlHttpServer<GatewayContext>({
+    apollo,
+    context: async (request) => ({ principal: await authenticate(request.headers.authorization) }),
+    maxBodyBytes: config.limits.maxBodyBytes,
+    readiness: () => readiness(schemaLoaded, subgraphUrls),
+  });
+  return { apollo, httpServer };
+}
+
+// Private:
+
+/** Adds the signed identity headers to every fetch made for a client operation. */
+class SignedIdentityDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  constructor(
+    url: string,
+    private readonly secret: string,
+    private readonly now: () => number,
+  ) {
+    super({ url });
+  }
+
+  override willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): void {
+    // Health checks and schema loading carry no caller (and are unused with a static supergraph).
+    if (options.kind !== GraphQLDataSourceRequestKind.INCOMING_OPERATION) return;
+    const { request, context } = options;
+    const headers = signIdentity(context.principal, { query: request.query, variables: request.variables }, this.secret, this.now());
+    for (const [name, value] of Object.entries(headers)) request.http?.headers.set(name, value);
+  }
+}
+
+/**
+ * Ready once the schema is loaded. Subgraph reachability (GET <subgraph origin>/healthz) is reported
+ * but does not gate readiness: with one subgraph down, operations on the others still succeed, so
+ * taking the gateway out of rotation would only widen the outage.
+ */
+async function readiness(schemaLoaded: boolean, subgraphUrls: ReadonlyMap<string, string>): Promise<Readiness> {
+  const probes = await Promise.all([...subgraphUrls].map(async ([name, url]) => [name, await probe(new URL('/healthz', url))] as const));
+  return { ready: schemaLoaded, checks: { schema: schemaLoaded ? 'loaded' : 'loading', subgraphs: Object.fromEntries(probes) } };
+}
+
+async function probe(url: URL): Promise<{ url: string; reachable: boolean; detail?: string }> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(SUBGRAPH_PROBE_TIMEOUT_MS) });
+    await response.body?.cancel();
+    return response.ok ? { url: url.href, reachable: true } : { url: url.href, reachable: false, detail: `HTTP ${response.status}` };
+  } catch (error) {
+    // fetch reports "fetch failed"; its cause says why (ECONNREFUSED, …).
+    const { message, cause } = error as { message?: string; cause?: { code?: string } };
+    return { url: url.href, reachable: false, detail: cause?.code ?? message ?? String(error) };
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * `tsx gateway/main.ts` — the gateway as its own process (npm start runs it beside the subgraphs).
+ * The only gateway file reading the environment: composes the supergraph with the configured subgraph
+ * URLs, listens on PORT, and closes cleanly on SIGINT/SIGTERM.
+ */
+import { runCli } from '../cli/args';
+import { loadConfig } from '../common/config';
+import { startGateway } from '.';
+import { bytegateSubgraphs, composeSupergraph } from './supergraph';
+
+runCli('tsx gateway/main.ts', async () => {
+  const config = loadConfig(process.env);
+  for (const warning of config.warnings) console.warn(`warning: ${warning}`);
+
+  const supergraphSdl = composeSupergraph(bytegateSubgraphs(config.subgraphUrls));
+  const gateway = await startGateway(config, { supergraphSdl });
+  console.log(`gateway on ${gateway.url}`);
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  console.log(`gateway: ${signal}, closing`);
+  await gateway.close();
+});
