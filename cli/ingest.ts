@@ -8,6 +8,7 @@ import { loadConfig } from '../common/config';
 import { readLogFile } from '../okta/logFile';
 import { ingestEvents } from '../warehouse/duckdb/tenantDataset';
 import { UsageError, parseFlags, required, runCli } from './args';
+import { progress } from './progress';
 
 const USAGE = 'npm run ingest -- --tenant T --file F';
 const SHOWN_REJECTIONS = 20;
@@ -20,12 +21,13 @@ runCli(USAGE, async () => {
   const config = loadConfig(process.env);
 
   const started = Date.now();
+  const shown = progress();
   const report = await ingestEvents(config.dataDir, tenant, readLogFile(file), {
-    onProgress: (lines) => process.stderr.write(`\r${lines.toLocaleString('en-US')} lines read…`),
-    onWait: (reason) => process.stderr.write(`\rwaiting for ${reason}…`),
+    onProgress: (lines) => shown.update(`${lines.toLocaleString('en-US')} lines read…`),
+    onWait: (reason) => shown.update(`waiting for ${reason}…`),
   });
   const seconds = (Date.now() - started) / 1000;
-  process.stderr.write('\r');
+  shown.done();
   console.log(`${tenant}: ${report.accepted} new events, ${report.duplicates} duplicates, ${report.rejected.length} rejected` +
     ` in ${seconds.toFixed(1)} s; days touched: ${report.days.length ? `${report.days[0]}..${report.days[report.days.length - 1]} (${report.days.length})` : 'none'}`);
   for (const { line, reason } of report.rejected.slice(0, SHOWN_REJECTIONS)) console.error(`${file}:${line}: ${reason}`);

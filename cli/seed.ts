@@ -8,6 +8,7 @@ import { addDays, parseDate } from '../common/dates';
 import { isTenantId } from '../common/principal';
 import { DEFAULT_EVENTS_PER_USER } from '../okta/generator';
 import { UsageError, parseFlags, positiveInt, required, runCli } from './args';
+import { progress } from './progress';
 import { seedTenant } from './seedTenant';
 
 const USAGE = 'npm run seed -- --tenant T --users N --days D [--events-per-user E] [--start YYYY-MM-DD] [--seed S] [--name NAME]';
@@ -31,10 +32,11 @@ runCli(USAGE, async () => {
   };
   const { dataDir } = loadConfig(process.env);
   console.error(`seeding ${tenant}: ${options.users} users × ${days} days from ${start}, ~${options.eventsPerUser} events/user/day, seed ${seed}`);
+  const shown = progress();
   const report = await seedTenant(dataDir, options, (p) => {
     const rate = Math.round(p.events / Math.max(p.elapsedMs / 1000, 0.001));
-    process.stderr.write(`\r  day ${p.daysDone}/${p.days} (${p.day}) · ${p.events.toLocaleString('en-US')} events generated · ${rate.toLocaleString('en-US')} events/s   `);
+    shown.update(`  day ${p.daysDone}/${p.days} (${p.day}) · ${p.events.toLocaleString('en-US')} events generated · ${rate.toLocaleString('en-US')} events/s`);
   });
-  process.stderr.write('\n');
+  shown.done('  done');
   console.log(`${tenant}: ${report.accepted} events stored (${report.duplicates} already present) in ${dataDir}`);
 });

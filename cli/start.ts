@@ -11,6 +11,7 @@ import { addDays } from '../common/dates';
 import { createDuckDbWarehouse } from '../warehouse/duckdb/duckDbWarehouse';
 import { tenantsDir } from '../warehouse/duckdb/datasetFiles';
 import { runCli } from './args';
+import { progress } from './progress';
 import { seedTenant } from './seedTenant';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -77,10 +78,11 @@ async function seedDemoTenantsIfEmpty(dataDir: string): Promise<void> {
   const start = addDays(new Date().toISOString().slice(0, 10), -30);
   for (const demo of DEMO_TENANTS) {
     const started = Date.now();
+    const shown = progress();
     const report = await seedTenant(dataDir, { ...demo, start }, (p) => {
-      process.stderr.write(`\r[start] seeding ${demo.tenant}: day ${p.daysDone}/${p.days}, ${p.events.toLocaleString('en-US')} events`);
+      shown.update(`[start] seeding ${demo.tenant}: day ${p.daysDone}/${p.days}, ${p.events.toLocaleString('en-US')} events`);
     });
-    process.stderr.write(`\r[start] seeded ${demo.tenant}: ${report.accepted.toLocaleString('en-US')} events in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    shown.done(`[start] seeded ${demo.tenant}: ${report.accepted.toLocaleString('en-US')} events in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
 }
 

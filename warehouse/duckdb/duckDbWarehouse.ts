@@ -21,6 +21,9 @@ export interface DuckDbWarehouseOptions {
   busyTimeoutMs?: number;
 }
 
+/** How often idle handles look for a writer's marker: an ingest waits at most this long for an idle reader. */
+const WRITER_POLL_MS = 200;
+
 export const duckDbDialect: SqlDialect = {
   name: 'duckdb',
   table: (name) => `"${name}"`,
@@ -33,6 +36,11 @@ export function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Warehous
   const busyTimeoutMs = options.busyTimeoutMs ?? 30_000;
   const handles = new Map<string, Promise<Handle>>();
   const parseTrees = new Map<string, Promise<object>>();
+  // Readers let go as soon as a writer announces itself, even when no query comes to notice it.
+  const writerWatch = setInterval(() => {
+    for (const tenant of [...handles.keys()]) if (writerActive(datasetPath(options.dataDir, tenant))) retire(tenant);
+  }, WRITER_POLL_MS);
+  writerWatch.unref();
 
   /** A read-only handle on the tenant's current file, waiting out a writer; the caller must release it. */
   async function acquire(tenant: string): Promise<Handle> {
@@ -145,6 +153,7 @@ export function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Warehous
     },
 
     async close(): Promise<void> {
+      clearInterval(writerWatch);
       for (const tenant of [...handles.keys()]) retire(tenant);
     },
   };
