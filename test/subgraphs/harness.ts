@@ -41,6 +41,22 @@ export function principal(userId: string, roles: Role[], tenant = 'acme'): Princ
   return { tenant, userId, roles };
 }
 
+/** The fixture's executive, manager and individual contributor (test/subgraphs/fixture.ts). */
+export const executive = principal('00uceo', ['executive']);
+export const manager = principal('00umgr', ['manager']);
+export const viewer = principal('00uic1', ['viewer']);
+
+/** The calling test file's harness: started before its tests, query log cleared before each, closed after. */
+export function useHarness(): () => Harness {
+  let harness: Harness | undefined;
+  beforeAll(async () => {
+    harness = await startHarness();
+  });
+  afterAll(() => harness?.close());
+  beforeEach(() => harness?.resetQueries());
+  return () => harness!;
+}
+
 /** Test limits: ranges up to 31 days, pages up to 200. */
 export async function startHarness(): Promise<Harness> {
   const config = loadConfig({ MAX_RANGE_DAYS: '31', MAX_PAGE_SIZE: '200' });

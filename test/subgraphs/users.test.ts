@@ -1,22 +1,14 @@
 /** The users subgraph: directory lookups scoped by role, Relay pagination, batched entity references. */
 import { ACME_USERS, MANAGER_TEAM, STAFF_IDS } from './fixture';
-import { type Harness, codes, entitiesQuery, principal, startHarness } from './harness';
+import { codes, entitiesQuery, executive, manager, principal, useHarness, viewer } from './harness';
 
-let harness: Harness;
-beforeAll(async () => {
-  harness = await startHarness();
-});
-afterAll(() => harness.close());
-beforeEach(() => harness.resetQueries());
+const harness = useHarness();
 
-const executive = principal('00uceo', ['executive']);
-const manager = principal('00umgr', ['manager']);
-const viewer = principal('00uic1', ['viewer']);
 const allIds = ACME_USERS.map((u) => u.id).sort();
 
 describe('me', () => {
   test('is the caller, with the whole management chain visible (even to a viewer)', async () => {
-    const response = await harness.request('users', '{ me { id email displayName department manager { displayName manager { displayName manager { id } } } } }', { as: viewer });
+    const response = await harness().request('users', '{ me { id email displayName department manager { displayName manager { displayName manager { id } } } } }', { as: viewer });
     expect(response.errors).toBeUndefined();
     expect(response.data.me).toEqual({
       id: '00uic1', email: 'ic1@example.com', displayName: 'Ivan Engineer', department: 'Engineering',
@@ -25,7 +17,7 @@ describe('me', () => {
   });
 
   test('is null for a caller without a directory entry', async () => {
-    const response = await harness.request('users', '{ me { id } }', { as: principal('00unobody', ['viewer']) });
+    const response = await harness().request('users', '{ me { id } }', { as: principal('00unobody', ['viewer']) });
     expect(response.data).toEqual({ me: null });
   });
 });
@@ -41,7 +33,7 @@ describe('user(id)', () => {
     ['manager', '00usales', manager, false],
     ['executive', '00ustaff042', executive, true],
   ])('a %s asking for %s', async (_role, id, who, allowed) => {
-    const response = await harness.request('users', byId, { as: who, variables: { id } });
+    const response = await harness().request('users', byId, { as: who, variables: { id } });
     if (allowed) {
       expect(response.data.user.id).toBe(id);
     } else {
@@ -51,7 +43,7 @@ describe('user(id)', () => {
   });
 
   test('an unknown id is null for an executive', async () => {
-    const response = await harness.request('users', byId, { as: executive, variables: { id: '00unobody' } });
+    const response = await harness().request('users', byId, { as: executive, variables: { id: '00unobody' } });
     expect(response).toMatchObject({ data: { user: null } });
     expect(response.errors).toBeUndefined();
   });
@@ -64,7 +56,7 @@ describe('users', () => {
     ['a manager', manager, MANAGER_TEAM],
     ['an executive', executive, allIds],
   ])('%s lists exactly their scope', async (_role, who, expected) => {
-    const response = await harness.request('users', ids, { as: who });
+    const response = await harness().request('users', ids, { as: who });
     expect(response.data.users.edges.map((e: any) => e.node.id)).toEqual(expected);
     expect(response.data.users.totalCount).toBe(expected.length);
   });
@@ -75,7 +67,7 @@ describe('users', () => {
     let after: string | null = null;
     let pages = 0;
     for (;;) {
-      const response: any = await harness.request('users', page, { as: executive, variables: { after } });
+      const response: any = await harness().request('users', page, { as: executive, variables: { after } });
       const { edges, pageInfo, totalCount } = response.data.users;
       expect(totalCount).toBe(allIds.length);
       expect(pageInfo.endCursor).toBe(edges[edges.length - 1].cursor);
@@ -90,7 +82,7 @@ describe('users', () => {
 
   test('a page after the last user is empty', async () => {
     const last = Buffer.from(allIds[allIds.length - 1]).toString('base64');
-    const response = await harness.request('users', 'query($after: String) { users(after: $after) { edges { cursor } pageInfo { hasNextPage endCursor } } }', { as: executive, variables: { after: last } });
+    const response = await harness().request('users', 'query($after: String) { users(after: $after) { edges { cursor } pageInfo { hasNextPage endCursor } } }', { as: executive, variables: { after: last } });
     expect(response.data.users).toEqual({ edges: [], pageInfo: { hasNextPage: false, endCursor: null } });
   });
 
@@ -99,13 +91,13 @@ describe('users', () => {
     ['first over the page limit', '{ users(first: 201) { totalCount } }', '"first" must be between 1 and 200, got 201.'],
     ['a cursor that is not ours', '{ users(after: "not a cursor!") { totalCount } }', '"after" is not a cursor of this connection: "not a cursor!".'],
   ])('%s is BAD_USER_INPUT, before any warehouse call', async (_name, query, message) => {
-    const response = await harness.request('users', query, { as: executive });
+    const response = await harness().request('users', query, { as: executive });
     expect(response.errors).toMatchObject([{ message, extensions: { code: 'BAD_USER_INPUT' } }]);
-    expect(harness.queries).toEqual([]);
+    expect(harness().queries).toEqual([]);
   });
 
   test('the tenant is the caller\'s: globex lists its own two people', async () => {
-    const response = await harness.request('users', ids, { as: principal('00uceo', ['executive'], 'globex') });
+    const response = await harness().request('users', ids, { as: principal('00uceo', ['executive'], 'globex') });
     expect(response.data.users).toEqual({ totalCount: 2, edges: [{ node: { id: '00uceo' } }, { node: { id: '00uglx' } }] });
   });
 });
@@ -114,32 +106,32 @@ describe('batching', () => {
   const representations = STAFF_IDS.map((id) => ({ __typename: 'User', id }));
 
   test('100 entity references are one warehouse query', async () => {
-    const response = await harness.request('users', entitiesQuery('User', 'id displayName'), { as: executive, variables: { representations } });
+    const response = await harness().request('users', entitiesQuery('User', 'id displayName'), { as: executive, variables: { representations } });
     expect(response.data._entities).toEqual(STAFF_IDS.map((id, i) => ({ id, displayName: `Staff ${i}` })));
-    expect(harness.queries).toEqual(['usersById']);
+    expect(harness().queries).toEqual(['usersById']);
   });
 
   test('their managers are one more query', async () => {
-    const response = await harness.request('users', entitiesQuery('User', 'manager { id }'), { as: executive, variables: { representations } });
+    const response = await harness().request('users', entitiesQuery('User', 'manager { id }'), { as: executive, variables: { representations } });
     expect(response.data._entities.every((u: any) => u.manager.id === '00usales')).toBe(true);
-    expect(harness.queries).toEqual(['usersById', 'usersById']);
+    expect(harness().queries).toEqual(['usersById', 'usersById']);
   });
 
   test('a page of users primes the loader: managers on the page cost nothing, others one batch', async () => {
-    const response = await harness.request('users', '{ users(first: 200) { edges { node { manager { displayName } } } } }', { as: executive });
+    const response = await harness().request('users', '{ users(first: 200) { edges { node { manager { displayName } } } } }', { as: executive });
     expect(response.data.users.edges).toHaveLength(ACME_USERS.length);
-    expect(harness.queries).toEqual(['usersPage']);
-    harness.resetQueries();
+    expect(harness().queries).toEqual(['usersPage']);
+    harness().resetQueries();
     const staffPage = Buffer.from('00usales').toString('base64');
-    await harness.request('users', `{ users(first: 50, after: "${staffPage}") { edges { node { manager { displayName } } } } }`, { as: executive });
-    expect(harness.queries).toEqual(['usersPage', 'usersById']);
+    await harness().request('users', `{ users(first: 50, after: "${staffPage}") { edges { node { manager { displayName } } } } }`, { as: executive });
+    expect(harness().queries).toEqual(['usersPage', 'usersById']);
   });
 });
 
 describe('entity references (profiles asked for by other subgraphs)', () => {
   test('a viewer sees themselves and their management chain, nobody else', async () => {
     const representations = ['00uic1', '00umgr', '00uceo', '00uic2'].map((id) => ({ __typename: 'User', id }));
-    const response = await harness.request('users', entitiesQuery('User', 'id displayName'), { as: viewer, variables: { representations } });
+    const response = await harness().request('users', entitiesQuery('User', 'id displayName'), { as: viewer, variables: { representations } });
     expect(response.data._entities).toEqual([
       { id: '00uic1', displayName: 'Ivan Engineer' },
       { id: '00umgr', displayName: 'Mia Manager' },
@@ -151,7 +143,7 @@ describe('entity references (profiles asked for by other subgraphs)', () => {
 
   test('a manager sees their team and chain, not another department', async () => {
     const representations = ['00uic2', '00uvp', '00usales'].map((id) => ({ __typename: 'User', id }));
-    const response = await harness.request('users', entitiesQuery('User', 'id'), { as: manager, variables: { representations } });
+    const response = await harness().request('users', entitiesQuery('User', 'id'), { as: manager, variables: { representations } });
     expect(response.data._entities).toEqual([{ id: '00uic2' }, { id: '00uvp' }, null]);
     expect(codes(response)).toEqual(['FORBIDDEN']);
   });
