@@ -26,6 +26,11 @@ export function metricsResolvers(config: Config): GraphQLResolverMap<SubgraphCon
   };
 
   return {
+    Query: {
+      /** For the gateway's estimator only (@inaccessible: not in the API schema); the tenant is the signed one. */
+      _scanStatistics: (_root, _args, ctx: SubgraphContext) => ctx.warehouse.partitionStats(),
+    },
+
     User: {
       /** Nothing to look up: metrics are keyed by the user id alone. */
       __resolveReference: (reference: { id: string }) => ({ id: reference.id }),

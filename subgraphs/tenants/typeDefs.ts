@@ -1,22 +1,23 @@
 /** The tenants subgraph: the caller's tenant and the span of its data. */
 import { type DocumentNode, parse } from 'graphql';
+import { schemaHeader } from '../common/costDirectives';
 
 export const typeDefs: DocumentNode = parse(/* GraphQL */ `
-  extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key"])
+  ${schemaHeader(['@key'])}
 
   "A calendar date, YYYY-MM-DD (UTC)."
   scalar Date
 
   type Query {
     "The caller's tenant (from the verified identity, never from arguments)."
-    tenant: Tenant!
+    tenant: Tenant! @noScan(reason: "the tenant comes from the verified identity")
   }
 
   type Tenant @key(fields: "id") {
     id: ID!
-    name: String!
+    name: String! @scan(query: "tenantName", table: "tenant_info", columns: ["name"], per: "REQUEST")
     "The first and last day with events; null while the tenant has none."
-    dataRange: DateRange
+    dataRange: DateRange @noScan(reason: "from the statistics recorded at ingest, not a table")
   }
 
   type DateRange {

@@ -1,24 +1,38 @@
 /** The users subgraph: the tenant's directory, scoped by the caller's role. */
 import { type DocumentNode, parse } from 'graphql';
+import { TEAM_SCOPE, USER_COLUMNS, schemaHeader } from '../common/costDirectives';
+
+/** One DataLoader batch of directory entries (loaders.ts userById). */
+const USERS_BY_ID = `@scan(query: "usersById", table: "users", columns: ${USER_COLUMNS})`;
+/** The caller's managers, looked up once per request when a profile outside the scope is asked for. */
+const MANAGEMENT_CHAIN = '@scan(query: "managementChain", table: "users", columns: ["id", "manager_id"], per: "REQUEST", exceptRoles: ["executive"])';
+const FROM_ROW = '@noScan(reason: "read from the directory row loaded with the user")';
 
 export const typeDefs: DocumentNode = parse(/* GraphQL */ `
-  extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@shareable"])
+  ${schemaHeader(['@key', '@shareable', '@listSize'])}
 
   type Query {
     "The caller, or null when the directory has no entry for them."
-    me: User
+    me: User ${USERS_BY_ID}
     "A user in the caller's scope; FORBIDDEN otherwise."
-    user(id: ID!): User
+    user(id: ID!): User ${USERS_BY_ID} ${TEAM_SCOPE}
     "The users in the caller's scope, ordered by id (Relay connection)."
     users(first: Int = 50, after: String): UserConnection!
+      @listSize(slicingArguments: ["first"], sizedFields: ["edges"], requireOneSlicingArgument: false)
+      @scan(query: "usersPage", table: "users", columns: ${USER_COLUMNS}, per: "FIELD")
+      ${TEAM_SCOPE}
   }
 
-  type User @key(fields: "id") {
+  type User @key(fields: "id")
+    @scan(subgraph: "users", query: "usersById", table: "users", columns: ${USER_COLUMNS})
+    @scan(subgraph: "users", query: "managementChain", table: "users", columns: ["id", "manager_id"], per: "REQUEST", exceptRoles: ["executive"])
+    @scan(subgraph: "users", query: "teamScope", table: "users", columns: ["id", "manager_id"], per: "REQUEST", roles: ["manager"], exceptRoles: ["executive"])
+  {
     id: ID!
-    email: String
-    displayName: String
-    department: String
-    manager: User
+    email: String ${FROM_ROW}
+    displayName: String ${FROM_ROW}
+    department: String ${FROM_ROW}
+    manager: User ${USERS_BY_ID} ${MANAGEMENT_CHAIN} ${TEAM_SCOPE}
   }
 
   type UserConnection {
@@ -26,6 +40,8 @@ export const typeDefs: DocumentNode = parse(/* GraphQL */ `
     pageInfo: PageInfo!
     "Users in the caller's scope, over all pages."
     totalCount: Int!
+      @scan(query: "countUsers", table: "users", columns: ["id"], per: "REQUEST", exceptRoles: ["executive"])
+      ${TEAM_SCOPE}
   }
 
   type UserEdge {

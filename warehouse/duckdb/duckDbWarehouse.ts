@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import { type DuckDBConnection, type DuckDBInstance, type DuckDBType, DuckDBTypeId, type DuckDBValue, LIST, VARCHAR, listValue } from '@duckdb/node-api';
 import { ErrorCode, badUserInput, bytegateError } from '../../common/errors';
 import { billedBytes } from '../billing';
-import { scanBytes } from '../scanBytes';
+import { PartitionStatistics, scanBytes } from '../scanBytes';
 import type { PartitionStat, QueryParam, SqlDialect, Warehouse, WarehouseQuery, WarehouseResult } from '../warehouse';
 import { datasetPath, openReadOnly, sleep, writerActive } from './datasetFiles';
 import { analyzeScans } from './scanAnalyzer';
@@ -121,7 +121,7 @@ export function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Warehous
       const sql = query.sql(duckDbDialect);
       return withHandle(tenant, async (handle, connection) => {
         const scans = analyzeScans(await parseTree(connection, sql), query.params);
-        const perTable = scanBytes(scans, await stats(handle, connection));
+        const perTable = scanBytes(scans, await statistics(handle, connection));
         const billed = billedBytes(perTable);
         if (query.maxBytesBilled !== undefined && billed > query.maxBytesBilled) {
           // BigQuery refuses such a job without charge (bytesBilledLimitExceeded); so do we.
@@ -168,6 +168,7 @@ interface Handle {
   inFlight: number;
   retired: boolean;
   stats?: Promise<PartitionStat[]>;
+  statistics?: Promise<PartitionStatistics>;
 }
 
 const PARAM_TYPES: Record<QueryParam['type'], string> = {
@@ -186,6 +187,11 @@ function stats(handle: Handle, connection: DuckDBConnection): Promise<PartitionS
       table: String(table), day: day === null ? null : String(day), column: String(column), rows: Number(rows), logicalBytes: Number(logicalBytes),
     })));
   return handle.stats;
+}
+
+function statistics(handle: Handle, connection: DuckDBConnection): Promise<PartitionStatistics> {
+  handle.statistics ??= stats(handle, connection).then((rows) => new PartitionStatistics(rows));
+  return handle.statistics;
 }
 
 function statMtime(path: string): number | undefined {

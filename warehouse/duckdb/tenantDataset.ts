@@ -93,6 +93,7 @@ export async function ingestEvents(
     const hasInfo = await connection.runAndReadAll(`SELECT count(*) FROM tenant_info`);
     if (Number(hasInfo.getRows()[0][0]) === 0) {
       await connection.run(`INSERT INTO tenant_info VALUES ($id, $id, 'UTC')`, { id: tenant });
+      await refreshUnpartitionedStats(connection, tenantInfo);
     }
     await stageLines(connection, lines, options);
     return inTransaction(connection, () => loadStagedLines(connection));

@@ -1,0 +1,52 @@
+/**
+ * Cost declarations live next to the fields they price. Every subgraph's typeDefs start with
+ * `schemaHeader(...)`, which links Federation 2.9 and bytegate's cost spec and composes `@scan` and
+ * `@noScan` into the supergraph, where the gateway indexes them (gateway/cost/costIndex.ts).
+ *
+ * `@scan` declares one warehouse job a field runs — the same job the resolver's WarehouseQuery runs
+ * (`query` is its name): the table, the leaf columns its SQL references, the arguments bounding the
+ * day partitions it reads, and how often it runs:
+ * - `FIELD`: once per occurrence of the field (per parent object);
+ * - `BATCH`: once per distinct partition arguments, per nesting level, per subgraph request — a
+ *   DataLoader batch, however many entities ask;
+ * - `REQUEST`: once per subgraph request (a memoized per-request lookup).
+ * Several `@scan`s naming the same `query` on one field are one job: `roles` / `exceptRoles` /
+ * `ifArgument` say when a declaration's columns are read (e.g. the scope filter's column only for
+ * callers whose scope is restricted). On an entity type, `subgraph` names the subgraph whose entity
+ * resolution runs the job.
+ * `@noScan(reason:)` marks a field on Query or an entity that reads no billed warehouse data: the
+ * gateway refuses to start when such a field carries neither directive.
+ */
+export const COST_SPEC_URL = 'https://bytegate.dev/cost/v1.0';
+
+/** The `extend schema` line and the cost directives' definitions, importing `federation` names too. */
+export function schemaHeader(federation: readonly string[]): string {
+  const imports = ['@composeDirective', ...federation].map((name) => `"${name}"`).join(', ');
+  return `
+  extend schema
+    @link(url: "https://specs.apollo.dev/federation/v2.9", import: [${imports}])
+    @link(url: "${COST_SPEC_URL}", import: ["@scan", "@noScan"])
+    @composeDirective(name: "@scan")
+    @composeDirective(name: "@noScan")
+
+  directive @scan(
+    query: String!
+    table: String!
+    columns: [String!]!
+    partitionedBy: [String!]
+    per: String = "BATCH"
+    roles: [String!]
+    exceptRoles: [String!]
+    ifArgument: String
+    subgraph: String
+  ) repeatable on FIELD_DEFINITION | OBJECT
+
+  directive @noScan(reason: String!) on FIELD_DEFINITION
+`;
+}
+
+/** The `users` columns every directory query selects (subgraphs/users/queries.ts USER_COLUMNS). */
+export const USER_COLUMNS = '["id", "email", "display_name", "department", "manager_id"]';
+
+/** A manager's team, looked up once per request by scope.ts (teamQuery); executives and viewers skip it. */
+export const TEAM_SCOPE = '@scan(query: "teamScope", table: "users", columns: ["id", "manager_id"], per: "REQUEST", roles: ["manager"], exceptRoles: ["executive"])';
