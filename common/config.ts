@@ -26,8 +26,12 @@ export interface Config {
   readonly pricePerTibUsd: number;
   /** MAX_QUERY_BYTES, default 1 GiB. */
   readonly maxQueryBytes: number;
+  /** MAX_QUERY_POINTS, default 10000: per-query cap on demand-control points (@cost / @listSize). */
+  readonly maxQueryPoints: number;
   /** COST_MODE: `enforce` (default) or `measure`. */
   readonly costMode: 'enforce' | 'measure';
+  /** COST_STATS_TTL_MS, default 5000: how stale the gateway's cached partition statistics may get before a background refresh. */
+  readonly costStatisticsTtlMs: number;
   /** Dev defaults in use, to be printed as warnings at start-up. */
   readonly warnings: readonly string[];
 }
@@ -109,7 +113,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     }),
     pricePerTibUsd: numberVar(env, 'PRICE_PER_TIB_USD', 6.25),
     maxQueryBytes: intVar(env, 'MAX_QUERY_BYTES', GiB, 0, Number.MAX_SAFE_INTEGER),
+    maxQueryPoints: intVar(env, 'MAX_QUERY_POINTS', 10_000, 0, Number.MAX_SAFE_INTEGER),
     costMode,
+    costStatisticsTtlMs: intVar(env, 'COST_STATS_TTL_MS', 5000, 0, 86_400_000),
     warnings: Object.freeze(warnings),
   });
 }

@@ -18,12 +18,30 @@ export interface SignedRequest {
   readonly variables?: Record<string, unknown> | null;
 }
 
+/**
+ * Byte caps the gateway derived from its estimate; every warehouse job the request runs stays under
+ * them (BigQuery's maximumBytesBilled), so a wrong estimate cannot overspend.
+ */
+export interface WarehouseCaps {
+  /** The largest billed bytes the gateway estimated for any one job of the operation. */
+  readonly maxJobBilledBytes: number;
+  /** The operation's estimated billed bytes: what this request's jobs may bill together. */
+  readonly maxTotalBilledBytes: number;
+}
+
+/** A verified subgraph request: who asks, and under which caps (none: the gateway does not enforce). */
+export interface VerifiedIdentity {
+  readonly principal: Principal;
+  readonly caps?: WarehouseCaps;
+}
+
 interface IdentityPayload {
   tenant: string;
   sub: string;
   roles: string[];
   /** Expiry, epoch milliseconds. */
   exp: number;
+  caps?: WarehouseCaps;
 }
 
 export function signIdentity(
@@ -31,20 +49,23 @@ export function signIdentity(
   request: SignedRequest,
   secret: string,
   nowMs: number,
-  ttlMs = DEFAULT_IDENTITY_TTL_MS,
+  options: { ttlMs?: number; caps?: WarehouseCaps } = {},
 ): Record<typeof IDENTITY_HEADER | typeof SIGNATURE_HEADER, string> {
-  const payload: IdentityPayload = { tenant: principal.tenant, sub: principal.userId, roles: [...principal.roles], exp: nowMs + ttlMs };
+  const payload: IdentityPayload = {
+    tenant: principal.tenant, sub: principal.userId, roles: [...principal.roles], exp: nowMs + (options.ttlMs ?? DEFAULT_IDENTITY_TTL_MS),
+    ...(options.caps ? { caps: options.caps } : {}),
+  };
   const identity = Buffer.from(JSON.stringify(payload)).toString('base64url');
   return { [IDENTITY_HEADER]: identity, [SIGNATURE_HEADER]: signature(identity, request, secret) };
 }
 
-/** The principal of a signed subgraph request; throws INVALID_SIGNATURE (HTTP 401) otherwise. */
+/** The principal (and caps) of a signed subgraph request; throws INVALID_SIGNATURE (HTTP 401) otherwise. */
 export function verifyIdentity(
   headers: { identity?: string | null; signature?: string | null },
   request: SignedRequest,
   secret: string,
   nowMs: number,
-): Principal {
+): VerifiedIdentity {
   const { identity, signature: given } = headers;
   if (!identity || !given) throw invalid('missing gateway identity headers');
   const expected = Buffer.from(signature(identity, request, secret));
@@ -60,7 +81,8 @@ export function verifyIdentity(
   if (typeof payload.tenant !== 'string' || !isTenantId(payload.tenant) || typeof payload.sub !== 'string' || !Array.isArray(payload.roles)) {
     throw invalid('malformed gateway identity');
   }
-  return { tenant: payload.tenant, userId: payload.sub, roles: payload.roles.filter(isRole) };
+  const principal = { tenant: payload.tenant, userId: payload.sub, roles: payload.roles.filter(isRole) };
+  return payload.caps ? { principal, caps: { maxJobBilledBytes: Number(payload.caps.maxJobBilledBytes), maxTotalBilledBytes: Number(payload.caps.maxTotalBilledBytes) } } : { principal };
 }
 
 // Private:

@@ -14,9 +14,11 @@ import { type Readiness, createGraphqlHttpServer } from '../common/http/graphqlH
 import type { Principal } from '../common/principal';
 import { signIdentity } from '../common/signedIdentity';
 import { createAuthenticator } from './auth';
+import { COST_MODE_HEADER, type CostContext, type CostControl, createCostControl } from './cost/costControl';
+import type { FetchStatistics } from './cost/statistics';
 import { MaxAliasesRule, MaxDepthRule, formatLimitErrors } from './operationLimits';
 
-export interface GatewayContext extends BaseContext {
+export interface GatewayContext extends BaseContext, CostContext {
   /** From the verified token; the only source of the tenant. */
   readonly principal: Principal;
 }
@@ -30,6 +32,8 @@ export interface GatewayDeps {
   now?: () => number;
   /** For Apollo Server and Apollo Gateway; default Apollo's console logger. */
   logger?: Logger;
+  /** Statistics for the estimator; default: asked from the subgraph serving them. */
+  fetchStatistics?: FetchStatistics;
 }
 
 export interface Gateway {
@@ -48,6 +52,8 @@ export function buildGateway(config: Config, deps: GatewayDeps): Gateway {
   /** Subgraph name → URL, as the supergraph declares them (recorded when the gateway builds its data sources). */
   const subgraphUrls = new Map<string, string>();
   let schemaLoaded = false;
+  const costControl = createCostControl(config, { fetchStatistics: deps.fetchStatistics, now });
+  costControl.load(deps.supergraphSdl); // an unpriced warehouse field stops the gateway here
 
   const gateway = new ApolloGateway({
     supergraphSdl: deps.supergraphSdl,
@@ -55,10 +61,11 @@ export function buildGateway(config: Config, deps: GatewayDeps): Gateway {
     buildService: ({ name, url }) => {
       if (!url) throw new Error(`The supergraph declares no URL for subgraph ${name}.`);
       subgraphUrls.set(name, url);
-      return new SignedIdentityDataSource(url, config.subgraphSecret, now);
+      return new SignedIdentityDataSource(url, config.subgraphSecret, now, costControl);
     },
   });
-  gateway.onSchemaLoadOrUpdate(() => {
+  gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
+    costControl.load(coreSupergraphSdl);
     schemaLoaded = true;
   });
 
@@ -69,6 +76,7 @@ export function buildGateway(config: Config, deps: GatewayDeps): Gateway {
     includeStacktraceInErrorResponses: false,
     parseOptions: { maxTokens: config.limits.maxTokens },
     validationRules: [MaxDepthRule(config.limits.maxDepth), MaxAliasesRule(config.limits.maxAliases)],
+    plugins: [costControl.plugin],
     formatError: formatLimitErrors,
     // Apollo's CSRF prevention guards cookie-authenticated servers; bytegate reads credentials only from
     // the Authorization header, which a cross-site form or <img> cannot set, and BI tools send plain GETs.
@@ -80,7 +88,10 @@ export function buildGateway(config: Config, deps: GatewayDeps): Gateway {
 
   const httpServer = createGraphqlHttpServer<GatewayContext>({
     apollo,
-    context: async (request) => ({ principal: await authenticate(request.headers.authorization) }),
+    context: async (request) => ({
+      principal: await authenticate(request.headers.authorization),
+      cost: costControl.begin(request.headers[COST_MODE_HEADER]),
+    }),
     maxBodyBytes: config.limits.maxBodyBytes,
     readiness: () => readiness(schemaLoaded, subgraphUrls),
   });
@@ -89,12 +100,16 @@ export function buildGateway(config: Config, deps: GatewayDeps): Gateway {
 
 // Private:
 
-/** Adds the signed identity headers to every fetch made for a client operation. */
+/**
+ * Adds the signed identity (and the operation's warehouse caps) to every fetch made for a client
+ * operation, and hands each response's warehouse usage to cost control.
+ */
 class SignedIdentityDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   constructor(
     url: string,
     private readonly secret: string,
     private readonly now: () => number,
+    private readonly costControl: CostControl,
   ) {
     super({ url });
   }
@@ -103,8 +118,13 @@ class SignedIdentityDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     // Health checks and schema loading carry no caller (and are unused with a static supergraph).
     if (options.kind !== GraphQLDataSourceRequestKind.INCOMING_OPERATION) return;
     const { request, context } = options;
-    const headers = signIdentity(context.principal, { query: request.query, variables: request.variables }, this.secret, this.now());
+    const headers = signIdentity(context.principal, { query: request.query, variables: request.variables }, this.secret, this.now(), { caps: context.cost.caps });
     for (const [name, value] of Object.entries(headers)) request.http?.headers.set(name, value);
+  }
+
+  override didReceiveResponse({ response, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['didReceiveResponse']>>[0]) {
+    this.costControl.observe(context, response.extensions, (response.errors ?? []).map((error) => error.extensions?.code));
+    return response;
   }
 }
 

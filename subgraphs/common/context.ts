@@ -7,7 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import type { BaseContext } from '@apollo/server';
 import type { Config } from '../../common/config';
 import type { Principal } from '../../common/principal';
-import { IDENTITY_HEADER, SIGNATURE_HEADER, type SignedRequest, verifyIdentity } from '../../common/signedIdentity';
+import { IDENTITY_HEADER, SIGNATURE_HEADER, type SignedRequest, type WarehouseCaps, verifyIdentity } from '../../common/signedIdentity';
 import type { Warehouse } from '../../warehouse/warehouse';
 import { type Scope, loadScope } from './scope';
 import { type TenantWarehouse, tenantWarehouse } from './tenantWarehouse';
@@ -38,24 +38,24 @@ export interface SubgraphContext extends BaseContext {
 export function subgraphContext(deps: SubgraphDeps): (request: IncomingMessage, body: unknown) => Promise<SubgraphContext> {
   const now = deps.now ?? Date.now;
   return async (request, body) => {
-    const principal = verifyIdentity(
+    const { principal, caps } = verifyIdentity(
       { identity: header(request, IDENTITY_HEADER), signature: header(request, SIGNATURE_HEADER) },
       signedRequest(request, body),
       deps.config.subgraphSecret,
       now(),
     );
-    return createContext(principal, deps.warehouse);
+    return createContext(principal, deps.warehouse, caps);
   };
 }
 
 /** A context for an already verified principal (also for in-process `executeOperation`). */
-export function createContext(principal: Principal, warehouse: Warehouse): SubgraphContext {
+export function createContext(principal: Principal, warehouse: Warehouse, caps?: WarehouseCaps): SubgraphContext {
   const state = new Map<string, unknown>();
   const perRequest = <T>(key: string, create: () => T): T => {
     if (!state.has(key)) state.set(key, create());
     return state.get(key) as T;
   };
-  const bound = tenantWarehouse(warehouse, principal.tenant);
+  const bound = tenantWarehouse(warehouse, principal.tenant, caps);
   return {
     principal,
     warehouse: bound,

@@ -1,9 +1,12 @@
 /**
  * The warehouse as one request sees it: bound to the caller's tenant (taken from the verified
  * principal, so no resolver can pass another), refusing an unknown tenant with BAD_USER_INPUT,
- * and adding up what the request's queries processed and billed for `extensions.warehouse`.
+ * running every job under the caps the gateway signed (each job at most the largest job it
+ * estimated, all of them together at most its whole estimate), and adding up what the request's
+ * queries processed and billed for `extensions.warehouse`.
  */
 import { badUserInput } from '../../common/errors';
+import type { WarehouseCaps } from '../../common/signedIdentity';
 import type { PartitionStat, Warehouse, WarehouseQuery } from '../../warehouse/warehouse';
 
 /** Summed over every warehouse query a request ran; the gateway settles budgets with it. */
@@ -23,7 +26,7 @@ export interface TenantWarehouse {
   checkTenant(): Promise<void>;
 }
 
-export function tenantWarehouse(warehouse: Warehouse, tenant: string): TenantWarehouse {
+export function tenantWarehouse(warehouse: Warehouse, tenant: string, caps?: WarehouseCaps): TenantWarehouse {
   const usage: WarehouseUsage = { processedBytes: 0, billedBytes: 0, queries: 0 };
   let exists: Promise<void> | undefined;
   const checkTenant = () =>
@@ -36,7 +39,8 @@ export function tenantWarehouse(warehouse: Warehouse, tenant: string): TenantWar
     checkTenant,
     async query<Row extends object>(query: WarehouseQuery): Promise<Row[]> {
       await checkTenant();
-      const result = await warehouse.query<Row>(tenant, query);
+      const maxBytesBilled = caps && Math.max(0, Math.min(caps.maxJobBilledBytes, caps.maxTotalBilledBytes - usage.billedBytes));
+      const result = await warehouse.query<Row>(tenant, maxBytesBilled === undefined ? query : { ...query, maxBytesBilled });
       usage.processedBytes += result.processedBytes;
       usage.billedBytes += result.billedBytes;
       usage.queries += 1;

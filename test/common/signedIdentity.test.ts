@@ -13,7 +13,16 @@ function headersFor(p: Principal = principal, r = request, key = secret, at = no
 }
 
 test('a signed identity verifies to the same principal', () => {
-  expect(verifyIdentity(headersFor(), request, secret, now + 1000)).toEqual(principal);
+  expect(verifyIdentity(headersFor(), request, secret, now + 1000)).toEqual({ principal });
+});
+
+test('caps travel signed: changing them breaks the signature', () => {
+  const caps = { maxJobBilledBytes: 20 * 2 ** 20, maxTotalBilledBytes: 50 * 2 ** 20 };
+  const signed = signIdentity(principal, request, secret, now, { caps });
+  expect(verifyIdentity({ identity: signed[IDENTITY_HEADER], signature: signed[SIGNATURE_HEADER] }, request, secret, now)).toEqual({ principal, caps });
+  const payload = JSON.parse(Buffer.from(signed[IDENTITY_HEADER], 'base64url').toString('utf8'));
+  const raised = Buffer.from(JSON.stringify({ ...payload, caps: { ...caps, maxTotalBilledBytes: 2 ** 40 } })).toString('base64url');
+  expect(() => verifyIdentity({ identity: raised, signature: signed[SIGNATURE_HEADER] }, request, secret, now)).toThrow(/bad gateway signature/);
 });
 
 test.each([

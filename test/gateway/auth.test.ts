@@ -60,7 +60,7 @@ describe('HS256 (JWT_SECRET)', () => {
     const principal = { tenant: 'globex', userId: '00u9mgr', roles: ['manager', 'viewer'] } as const;
     const result = await harness.query('query Q($day: String!) { me { id tenant roles events(day: $day) } }', { day: '2025-01-31' }, principal);
     expect(result.status).toBe(200);
-    expect(result.body).toEqual({ data: { me: { id: '00u9mgr', tenant: 'globex', roles: ['manager', 'viewer'], events: 10 } } });
+    expect(result.body).toMatchObject({ data: { me: { id: '00u9mgr', tenant: 'globex', roles: ['manager', 'viewer'], events: 10 } } });
     // Two fetches (accounts, then an entity fetch to usage whose representations are variables); the
     // fixtures verified each with verifyIdentity against the query and variables they received.
     expect(harness.subgraphRequests.map((r) => [r.subgraph, r.principal, r.refusal])).toEqual([

@@ -13,7 +13,7 @@ import { type JWK, type JWTPayload, SignJWT, exportJWK, generateKeyPair } from '
 import { type Config, loadConfig } from '../../common/config';
 import { close, createGraphqlHttpServer, listen } from '../../common/http/graphqlHttpServer';
 import type { Principal } from '../../common/principal';
-import { IDENTITY_HEADER, SIGNATURE_HEADER, verifyIdentity } from '../../common/signedIdentity';
+import { IDENTITY_HEADER, SIGNATURE_HEADER, type WarehouseCaps, verifyIdentity } from '../../common/signedIdentity';
 import { type RunningGateway, startGateway } from '../../gateway';
 import type { Logger } from '../../gateway/buildGateway';
 import { composeSupergraph } from '../../gateway/supergraph';
@@ -36,6 +36,8 @@ export interface ReceivedRequest {
   /** Set when the request reached GraphQL (after the body was read). */
   body?: { query?: string; variables?: Record<string, unknown> };
   principal?: Principal;
+  /** The warehouse caps the gateway signed into the request, if it enforces any. */
+  caps?: WarehouseCaps;
   refusal?: string;
 }
 
@@ -178,13 +180,13 @@ async function serveFixture(fixture: FixtureSubgraph, config: Config, log: Recei
       const body = rawBody as ReceivedRequest['body'];
       if (entry) entry.body = body;
       try {
-        const principal = verifyIdentity(
+        const { principal, caps } = verifyIdentity(
           { identity: request.headers[IDENTITY_HEADER] as string | undefined, signature: request.headers[SIGNATURE_HEADER] as string | undefined },
           { query: body?.query, variables: body?.variables },
           config.subgraphSecret,
           Date.now(),
         );
-        if (entry) entry.principal = principal;
+        if (entry) Object.assign(entry, { principal, caps });
         return { principal };
       } catch (error) {
         if (entry) entry.refusal = (error as Error).message;

@@ -1,0 +1,176 @@
+/**
+ * Cost control at the gateway, one Apollo Server plugin (Apollo runs plugins' didResolveOperation
+ * concurrently, so estimating and enforcing must be one step):
+ *
+ * - after parse and validation, before planning, the operation is estimated (estimate.ts) from the
+ *   supergraph's cost declarations and the tenant's cached statistics;
+ * - `enforce` (default): an estimate billing more than MAX_QUERY_BYTES, or scoring more than
+ *   MAX_QUERY_POINTS demand-control points (demandControl.ts, for what the warehouse does not
+ *   serve), is refused with QUERY_TOO_EXPENSIVE (HTTP 400) — no subgraph is called; otherwise every warehouse job runs under
+ *   caps signed into the subgraph requests (the largest job estimated, the whole estimate together);
+ * - `measure` (COST_MODE): estimated and reported, never refused, no caps;
+ * - `x-cost-mode: estimate` (request header): validated and estimated, `data: null`, nothing runs;
+ * - every response carries `extensions.cost`: the estimate, and what the subgraphs report in their
+ *   `extensions.warehouse` as actually processed and billed.
+ */
+import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
+import { HeaderMap } from '@apollo/server';
+import type { Config } from '../../common/config';
+import { ErrorCode, badUserInput, bytegateError } from '../../common/errors';
+import type { Principal } from '../../common/principal';
+import type { WarehouseCaps } from '../../common/signedIdentity';
+import { bytesToUsd } from '../../warehouse/billing';
+import { PartitionStatistics } from '../../warehouse/scanBytes';
+import { CostDeclarationError, type CostIndex, STATISTICS_FIELD, indexCostDeclarations } from './costIndex';
+import { type DemandControlIndex, indexDemandControl, operationPoints } from './demandControl';
+import { type Estimate, planJobs, priceJobs } from './estimate';
+import { type FetchStatistics, type StatisticsCache, createStatisticsCache, subgraphStatistics } from './statistics';
+
+export type CostMode = 'enforce' | 'measure' | 'estimate';
+
+/** The request header asking for an estimate only. */
+export const COST_MODE_HEADER = 'x-cost-mode';
+
+/** One operation's cost, carried in the gateway's per-request context. */
+export interface OperationCost {
+  readonly mode: CostMode;
+  estimate?: Estimate;
+  /** Demand-control points (Apollo Router semantics of @cost / @listSize). */
+  points?: number;
+  /** Set in enforce mode once the estimate passed: signed into every subgraph request. */
+  caps?: WarehouseCaps;
+  /** Summed from the subgraphs' `extensions.warehouse` as their responses arrive. */
+  readonly actual: { processedBytes: number; billedBytes: number; queries: number };
+}
+
+export interface CostContext {
+  readonly principal: Principal;
+  readonly cost: OperationCost;
+}
+
+export interface CostControl {
+  /** Indexes the supergraph's cost declarations; throws CostDeclarationError when one is missing. */
+  load(supergraphSdl: string): void;
+  /** The per-request cost state for a request with these headers (BAD_USER_INPUT for a bad x-cost-mode). */
+  begin(costModeHeader: string | string[] | undefined): OperationCost;
+  /** Adds what a subgraph reported in its response extensions to the operation's actual cost. */
+  observe(context: CostContext, extensions: Record<string, unknown> | undefined, errorCodes: readonly unknown[]): void;
+  readonly plugin: ApolloServerPlugin<CostContext>;
+}
+
+export interface CostControlOptions {
+  /** Where statistics come from; default: the subgraph serving `_scanStatistics`, asked over HTTP. */
+  fetchStatistics?: FetchStatistics;
+  now?: () => number;
+}
+
+export function createCostControl(config: Config, options: CostControlOptions = {}): CostControl {
+  let index: CostIndex | undefined;
+  let demandControl: DemandControlIndex | undefined;
+  let statistics: StatisticsCache = createStatisticsCache(async () => [], { ttlMs: config.costStatisticsTtlMs });
+  const report = (cost: OperationCost) => costReport(cost, config);
+
+  const listener: GraphQLRequestListener<CostContext> = {
+    async didResolveOperation({ schema, document, request, operationName, contextValue }) {
+      const { cost, principal } = contextValue;
+      const jobs = index
+        ? planJobs(schema, index, document, request.variables, operationName, {
+          roles: principal.roles, maxRangeDays: config.limits.maxRangeDays, defaultListSize: config.limits.maxPageSize,
+        })
+        : [];
+      // Statistics are fetched (once per tenant, then cached) only when something reads the warehouse.
+      cost.estimate = priceJobs(jobs, jobs.length > 0 ? await statistics.get(principal.tenant) : NO_STATISTICS);
+      cost.points = demandControl ? operationPoints(schema, demandControl, document, request.variables, operationName) : 0;
+      if (cost.mode !== 'enforce') return;
+      if (cost.points > config.maxQueryPoints) {
+        throw bytegateError(
+          ErrorCode.QUERY_TOO_EXPENSIVE,
+          `This operation scores ${cost.points} demand-control points, over the per-query limit of ${config.maxQueryPoints}. Ask for fewer items or fewer fields.`,
+          { cost: report(cost) },
+        );
+      }
+      if (cost.estimate.billedBytes > config.maxQueryBytes) {
+        throw bytegateError(
+          ErrorCode.QUERY_TOO_EXPENSIVE,
+          `This operation would bill an estimated ${cost.estimate.billedBytes} bytes, over the per-query limit of ${config.maxQueryBytes}. Narrow the date ranges or ask for fewer fields.`,
+          { cost: report(cost) },
+        );
+      }
+      cost.caps = { maxJobBilledBytes: cost.estimate.maxJobBilledBytes, maxTotalBilledBytes: cost.estimate.billedBytes };
+    },
+
+    async responseForOperation({ contextValue }) {
+      if (contextValue.cost.mode !== 'estimate') return null;
+      return { http: { status: 200, headers: new HeaderMap() }, body: { kind: 'single', singleResult: { data: null } } };
+    },
+
+    async willSendResponse({ response, contextValue }) {
+      if (response.body.kind !== 'single') return;
+      const result = response.body.singleResult;
+      result.extensions = { ...result.extensions, cost: report(contextValue.cost) };
+    },
+  };
+
+  return {
+    load(supergraphSdl) {
+      const loaded = indexCostDeclarations(supergraphSdl);
+      const url = loaded.statisticsSubgraph && loaded.subgraphUrls.get(loaded.statisticsSubgraph);
+      const declaresScans = [...loaded.fields.values()].some((f) => f.scans.length > 0) || loaded.entityScans.size > 0;
+      if (declaresScans && !url && !options.fetchStatistics) {
+        throw new CostDeclarationError(`Fields declare @scan, but no subgraph serves ${STATISTICS_FIELD} to price them.`);
+      }
+      const fetchStatistics = options.fetchStatistics ?? (url ? subgraphStatistics(url, config.subgraphSecret, options.now) : async () => []);
+      statistics = createStatisticsCache(fetchStatistics, { ttlMs: config.costStatisticsTtlMs, now: options.now });
+      index = loaded;
+      demandControl = indexDemandControl(supergraphSdl);
+    },
+    begin(header) {
+      const requested = Array.isArray(header) ? header[0] : header;
+      if (requested === undefined || requested === '') return newCost(config.costMode);
+      if (requested !== 'estimate') {
+        throw badUserInput(`${COST_MODE_HEADER} must be "estimate" (or absent), not "${requested.slice(0, 40)}".`, { http: { status: 400 } });
+      }
+      return newCost('estimate');
+    },
+    observe({ cost, principal }, extensions, errorCodes) {
+      const usage = extensions?.warehouse as Partial<OperationCost['actual']> | undefined;
+      cost.actual.processedBytes += Number(usage?.processedBytes ?? 0);
+      cost.actual.billedBytes += Number(usage?.billedBytes ?? 0);
+      cost.actual.queries += Number(usage?.queries ?? 0);
+      // A job over its cap means the estimate was low: most likely statistics older than an ingest.
+      if (errorCodes.includes(ErrorCode.QUERY_TOO_EXPENSIVE)) statistics.invalidate(principal.tenant);
+    },
+    plugin: { requestDidStart: async () => listener },
+  };
+}
+
+// Private:
+
+const NO_STATISTICS = new PartitionStatistics([]);
+
+function newCost(mode: CostMode): OperationCost {
+  return { mode, actual: { processedBytes: 0, billedBytes: 0, queries: 0 } };
+}
+
+/** `extensions.cost` (public contract; README.md documents every field). */
+function costReport(cost: OperationCost, config: Config) {
+  const estimate = cost.estimate;
+  return {
+    mode: cost.mode,
+    estimatedBytes: estimate?.processedBytes ?? 0,
+    estimatedBilledBytes: estimate?.billedBytes ?? 0,
+    estimatedUsd: bytesToUsd(estimate?.billedBytes ?? 0, config.pricePerTibUsd),
+    estimatedWarehouseQueries: estimate?.jobs.reduce((sum, job) => sum + job.times, 0) ?? 0,
+    limitBytes: config.maxQueryBytes,
+    points: cost.points ?? 0,
+    limitPoints: config.maxQueryPoints,
+    actualBytes: cost.actual.processedBytes,
+    billedBytes: cost.actual.billedBytes,
+    billedUsd: bytesToUsd(cost.actual.billedBytes, config.pricePerTibUsd),
+    warehouseQueries: cost.actual.queries,
+    cacheHits: 0,
+    ...(cost.mode === 'estimate' && estimate
+      ? { jobs: estimate.jobs.map(({ subgraph, query, path, tables, times, processedBytes, billedBytes }) => ({ subgraph, query, path, tables, times, processedBytes, billedBytes })) }
+      : {}),
+  };
+}
