@@ -128,8 +128,8 @@ function scanDeclaration(args: Record<string, unknown>, where: string, field: Fi
   const before = problems.length;
   const table = TABLES[String(args.table)];
   if (!table) problems.push(`${where}: @scan table "${String(args.table)}" is not a warehouse table (warehouse/tables.ts).`);
+  // No columns is legitimate: `SELECT count(*)` reads none, and BigQuery bills it nothing.
   const columns = Array.isArray(args.columns) ? args.columns.map(String) : [];
-  if (columns.length === 0) problems.push(`${where}: @scan needs at least one column.`);
   if (table) {
     const known = new Set(leafColumns(table).map((leaf) => leaf.path));
     for (const column of columns) if (!known.has(column)) problems.push(`${where}: ${table.name} has no leaf column "${column}".`);

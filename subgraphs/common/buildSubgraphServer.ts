@@ -1,5 +1,5 @@
 /** One Apollo Server per subgraph, all built the same way. */
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
@@ -20,7 +20,7 @@ export function buildSubgraphServer({ typeDefs, resolvers }: SubgraphDefinition)
   const untyped = { ...declaredScalars(typeDefs), ...resolvers } as GraphQLResolverMap<unknown>;
   return new ApolloServer<SubgraphContext>({
     schema: buildSubgraphSchema({ typeDefs, resolvers: untyped }),
-    plugins: [ApolloServerPluginInlineTraceDisabled(), warehouseUsagePlugin()],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), warehouseUsagePlugin(), executedIsOk()],
     includeStacktraceInErrorResponses: false,
     // main.ts owns the signals: it closes the HTTP server first, then Apollo, then the warehouse.
     stopOnTerminationSignals: false,
@@ -29,6 +29,23 @@ export function buildSubgraphServer({ typeDefs, resolvers }: SubgraphDefinition)
 }
 
 // Private:
+
+/**
+ * An operation that executed answers HTTP 200, its field errors in the body: a resolver error's
+ * `extensions.http` (a job over its cap is a 400 at the gateway's edge) would otherwise fail the
+ * gateway's whole fetch, losing the error's code and the other fields' data.
+ */
+function executedIsOk(): ApolloServerPlugin<SubgraphContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response }) {
+          if (response.body.kind === 'single' && 'data' in response.body.singleResult) response.http.status = 200;
+        },
+      };
+    },
+  };
+}
 
 function declaredScalars(typeDefs: DocumentNode) {
   const declared = typeDefs.definitions.flatMap((d) => (d.kind === Kind.SCALAR_TYPE_DEFINITION && SCALARS[d.name.value] ? [d.name.value] : []));

@@ -38,8 +38,9 @@ export const typeDefs: DocumentNode = parse(/* GraphQL */ `
   type UserConnection {
     edges: [UserEdge!]!
     pageInfo: PageInfo!
-    "Users in the caller's scope, over all pages."
+    "Users in the caller's scope, over all pages. (An executive's count(*) reads no column.)"
     totalCount: Int!
+      @scan(query: "countUsers", table: "users", columns: [], per: "REQUEST")
       @scan(query: "countUsers", table: "users", columns: ["id"], per: "REQUEST", exceptRoles: ["executive"])
       ${TEAM_SCOPE}
   }

@@ -69,6 +69,11 @@ test('an executive sees the whole tenant, across all three subgraphs, with the n
   expect(body.errors).toBeUndefined();
   expect(status).toBe(200);
   const { tenant, users, me } = body.data;
+  // Priced before it ran, from statistics the gateway fetched from the metrics process. (An upper
+  // bound: a manager already loaded by the same request is a DataLoader cache hit, not a query.)
+  expect(body.extensions.cost.actualBytes).toBeGreaterThan(0);
+  expect(body.extensions.cost.estimatedBytes).toBeGreaterThanOrEqual(body.extensions.cost.actualBytes);
+  expect(body.extensions.cost.estimatedWarehouseQueries).toBeGreaterThanOrEqual(body.extensions.cost.warehouseQueries);
   expect(tenant).toMatchObject({ id: 'acme', dataRange: { from: FROM, to: TO } });
 
   const waste = wasteHoursByUser(acmeEvents);
