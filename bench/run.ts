@@ -2,30 +2,59 @@
  * npm run bench — every benchmark scenario, each against a baseline measured in the same run,
  * printed as one table with the machine it ran on. See bench/README.md for how to read it.
  * BENCH_SCALE=small runs reduced sizes (a smoke run); the default sizes are the ones quoted in README.md.
+ * `npm run bench -- cost` (or `ingest`) runs only the named scenarios.
  */
 import os from 'node:os';
+import { benchCostControl } from './costControl';
 import { benchIngest } from './ingest';
 
 async function main(): Promise<void> {
   const small = process.env.BENCH_SCALE === 'small';
   console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown cpu'} × ${os.cpus().length}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, load avg ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const rows: [string, string, string, string][] = [];
+  const only = process.argv.slice(2);
+  const wanted = (name: string) => only.length === 0 || only.includes(name);
 
-  const ingest = await benchIngest(small ? { users: 100, days: 5, eventsPerUser: 200 } : { users: 1000, days: 5, eventsPerUser: 200 });
-  const rate = ingest.events / ingest.ingestSeconds;
-  const baselineRate = ingest.events / ingest.baselineSeconds;
-  rows.push([
-    `ingest ${ingest.events.toLocaleString('en-US')} events (${(ingest.fileBytes / 2 ** 20).toFixed(0)} MiB NDJSON)`,
-    `${Math.round(rate).toLocaleString('en-US')} events/s (${ingest.ingestSeconds.toFixed(2)} s)`,
-    `DuckDB read_json: ${Math.round(baselineRate).toLocaleString('en-US')} events/s`,
-    `${(rate / baselineRate).toFixed(2)}× baseline; target ≥ 500,000/s: ${rate >= 500_000 ? 'met' : 'NOT met'}`,
-  ]);
-  rows.push([
-    're-ingest same file (all duplicates)',
-    `${Math.round(ingest.events / ingest.reingestSeconds).toLocaleString('en-US')} events/s (${ingest.reingestSeconds.toFixed(2)} s)`,
-    'first ingest',
-    `${(ingest.ingestSeconds / ingest.reingestSeconds).toFixed(2)}× as fast`,
-  ]);
+  if (wanted('ingest')) {
+    const ingest = await benchIngest(small ? { users: 100, days: 5, eventsPerUser: 200 } : { users: 1000, days: 5, eventsPerUser: 200 });
+    const rate = ingest.events / ingest.ingestSeconds;
+    const baselineRate = ingest.events / ingest.baselineSeconds;
+    rows.push([
+      `ingest ${ingest.events.toLocaleString('en-US')} events (${(ingest.fileBytes / 2 ** 20).toFixed(0)} MiB NDJSON)`,
+      `${Math.round(rate).toLocaleString('en-US')} events/s (${ingest.ingestSeconds.toFixed(2)} s)`,
+      `DuckDB read_json: ${Math.round(baselineRate).toLocaleString('en-US')} events/s`,
+      `${(rate / baselineRate).toFixed(2)}× baseline; target ≥ 500,000/s: ${rate >= 500_000 ? 'met' : 'NOT met'}`,
+    ]);
+    rows.push([
+      're-ingest same file (all duplicates)',
+      `${Math.round(ingest.events / ingest.reingestSeconds).toLocaleString('en-US')} events/s (${ingest.reingestSeconds.toFixed(2)} s)`,
+      'first ingest',
+      `${(ingest.ingestSeconds / ingest.reingestSeconds).toFixed(2)}× as fast`,
+    ]);
+  }
+
+  if (wanted('cost')) {
+    const cost = await benchCostControl(small ? { users: 100, days: 14, rounds: 1, secondsPerRound: 3 } : { users: 300, days: 30, rounds: 3, secondsPerRound: 8 });
+    const mix = `dashboard mix, 10 connections, median of ${cost.rounds} × ${cost.secondsPerRound} s`;
+    rows.push([
+      `gateway throughput with cost control (${mix})`,
+      `${Math.round(cost.withCost.requestsPerSecond)} req/s`,
+      `without cost control: ${Math.round(cost.without.requestsPerSecond)} req/s`,
+      `${(cost.withCost.requestsPerSecond / cost.without.requestsPerSecond).toFixed(3)}× (target ≥ 0.95)`,
+    ]);
+    rows.push([
+      'gateway median latency with cost control',
+      `${cost.withCost.p50Ms.toFixed(1)} ms`,
+      `without: ${cost.without.p50Ms.toFixed(1)} ms`,
+      `${(cost.withCost.p50Ms / cost.without.p50Ms).toFixed(3)}× (target ≤ 1.05)`,
+    ]);
+    rows.push([
+      `estimate a ${cost.estimateFields}-field operation (plan + price + points)`,
+      `${cost.estimateMicros.toFixed(1)} µs`,
+      `graphql validate of it: ${cost.validateMicros.toFixed(1)} µs`,
+      `${(cost.estimateMicros / cost.validateMicros).toFixed(2)}× validate; target < 200 µs: ${cost.estimateMicros < 200 ? 'met' : 'NOT met'}`,
+    ]);
+  }
 
   const widths = [0, 1, 2, 3].map((i) => Math.max(...[['scenario', 'result', 'baseline', 'ratio'], ...rows].map((r) => r[i].length)));
   const line = (r: string[]) => `| ${r.map((cell, i) => cell.padEnd(widths[i])).join(' | ')} |`;

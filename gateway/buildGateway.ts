@@ -34,6 +34,8 @@ export interface GatewayDeps {
   logger?: Logger;
   /** Statistics for the estimator; default: asked from the subgraph serving them. */
   fetchStatistics?: FetchStatistics;
+  /** false: no estimation or enforcement at all — only for benchmarks' same-run baseline. */
+  costControl?: boolean;
 }
 
 export interface Gateway {
@@ -76,7 +78,7 @@ export function buildGateway(config: Config, deps: GatewayDeps): Gateway {
     includeStacktraceInErrorResponses: false,
     parseOptions: { maxTokens: config.limits.maxTokens },
     validationRules: [MaxDepthRule(config.limits.maxDepth), MaxAliasesRule(config.limits.maxAliases)],
-    plugins: [costControl.plugin],
+    plugins: deps.costControl === false ? [] : [costControl.plugin],
     formatError: formatLimitErrors,
     // Apollo's CSRF prevention guards cookie-authenticated servers; bytegate reads credentials only from
     // the Authorization header, which a cross-site form or <img> cannot set, and BI tools send plain GETs.

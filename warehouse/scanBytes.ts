@@ -32,7 +32,9 @@ export class PartitionStatistics {
     const grouped = new Map<string, PartitionStat[]>();
     for (const stat of stats) {
       const key = columnKey(stat.table, stat.column);
-      grouped.set(key, [...(grouped.get(key) ?? []), stat]);
+      const group = grouped.get(key);
+      if (group) group.push(stat);
+      else grouped.set(key, [stat]);
     }
     for (const [key, group] of grouped) {
       const partitioned = group.filter((stat) => stat.day !== null).sort((a, b) => (a.day! < b.day! ? -1 : 1));

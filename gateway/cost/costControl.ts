@@ -6,15 +6,21 @@
  *   supergraph's cost declarations and the tenant's cached statistics;
  * - `enforce` (default): an estimate billing more than MAX_QUERY_BYTES, or scoring more than
  *   MAX_QUERY_POINTS demand-control points (demandControl.ts, for what the warehouse does not
- *   serve), is refused with QUERY_TOO_EXPENSIVE (HTTP 400) — no subgraph is called; otherwise every warehouse job runs under
- *   caps signed into the subgraph requests (the largest job estimated, the whole estimate together);
+ *   serve), is refused with QUERY_TOO_EXPENSIVE (HTTP 400) — no subgraph is called; otherwise
+ *   every warehouse job runs under caps signed into the subgraph requests (the largest job
+ *   estimated, the whole estimate together);
  * - `measure` (COST_MODE): estimated and reported, never refused, no caps;
  * - `x-cost-mode: estimate` (request header): validated and estimated, `data: null`, nothing runs;
  * - every response carries `extensions.cost`: the estimate, and what the subgraphs report in their
  *   `extensions.warehouse` as actually processed and billed.
+ *
+ * A dashboard repeats the same operations: Apollo hands back the same parsed DocumentNode for the
+ * same query text, so the jobs and points of (document, operation, variables, roles) are kept with
+ * the document until the schema reloads; pricing them against current statistics is per request.
  */
 import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
 import { HeaderMap } from '@apollo/server';
+import type { DocumentNode } from 'graphql';
 import type { Config } from '../../common/config';
 import { ErrorCode, badUserInput, bytegateError } from '../../common/errors';
 import type { Principal } from '../../common/principal';
@@ -23,7 +29,7 @@ import { bytesToUsd } from '../../warehouse/billing';
 import { PartitionStatistics } from '../../warehouse/scanBytes';
 import { CostDeclarationError, type CostIndex, STATISTICS_FIELD, indexCostDeclarations } from './costIndex';
 import { type DemandControlIndex, indexDemandControl, operationPoints } from './demandControl';
-import { type Estimate, planJobs, priceJobs } from './estimate';
+import { type Estimate, type PlannedJob, planJobs, priceJobs } from './estimate';
 import { type FetchStatistics, type StatisticsCache, createStatisticsCache, subgraphStatistics } from './statistics';
 
 export type CostMode = 'enforce' | 'measure' | 'estimate';
@@ -67,20 +73,25 @@ export interface CostControlOptions {
 export function createCostControl(config: Config, options: CostControlOptions = {}): CostControl {
   let index: CostIndex | undefined;
   let demandControl: DemandControlIndex | undefined;
+  let plans = new PlanCache();
   let statistics: StatisticsCache = createStatisticsCache(async () => [], { ttlMs: config.costStatisticsTtlMs });
   const report = (cost: OperationCost) => costReport(cost, config);
 
   const listener: GraphQLRequestListener<CostContext> = {
     async didResolveOperation({ schema, document, request, operationName, contextValue }) {
       const { cost, principal } = contextValue;
-      const jobs = index
-        ? planJobs(schema, index, document, request.variables, operationName, {
-          roles: principal.roles, maxRangeDays: config.limits.maxRangeDays, defaultListSize: config.limits.maxPageSize,
-        })
-        : [];
+      const plan = plans.get(document, `${operationName ?? ''}|${principal.roles.join(',')}|${JSON.stringify(request.variables ?? {})}`, () => ({
+        jobs: index
+          ? planJobs(schema, index, document, request.variables, operationName, {
+            roles: principal.roles, maxRangeDays: config.limits.maxRangeDays, defaultListSize: config.limits.maxPageSize,
+          })
+          : [],
+        points: demandControl ? operationPoints(schema, demandControl, document, request.variables, operationName) : 0,
+      }));
+      const { jobs } = plan;
       // Statistics are fetched (once per tenant, then cached) only when something reads the warehouse.
       cost.estimate = priceJobs(jobs, jobs.length > 0 ? await statistics.get(principal.tenant) : NO_STATISTICS);
-      cost.points = demandControl ? operationPoints(schema, demandControl, document, request.variables, operationName) : 0;
+      cost.points = plan.points;
       if (cost.mode !== 'enforce') return;
       if (cost.points > config.maxQueryPoints) {
         throw bytegateError(
@@ -123,6 +134,7 @@ export function createCostControl(config: Config, options: CostControlOptions = 
       statistics = createStatisticsCache(fetchStatistics, { ttlMs: config.costStatisticsTtlMs, now: options.now });
       index = loaded;
       demandControl = indexDemandControl(supergraphSdl);
+      plans = new PlanCache();
     },
     begin(header) {
       const requested = Array.isArray(header) ? header[0] : header;
@@ -147,6 +159,29 @@ export function createCostControl(config: Config, options: CostControlOptions = 
 // Private:
 
 const NO_STATISTICS = new PartitionStatistics([]);
+/** Plans kept per document: enough for a dashboard's variable sets, bounded against variable spraying. */
+const PLANS_PER_DOCUMENT = 64;
+
+interface Plan {
+  readonly jobs: readonly PlannedJob[];
+  readonly points: number;
+}
+
+/** Plans by document (weakly: Apollo's document cache decides how long a document lives) and key. */
+class PlanCache {
+  private readonly byDocument = new WeakMap<DocumentNode, Map<string, Plan>>();
+
+  get(document: DocumentNode, key: string, plan: () => Plan): Plan {
+    let plans = this.byDocument.get(document);
+    if (!plans) this.byDocument.set(document, (plans = new Map()));
+    let found = plans.get(key);
+    if (!found) {
+      if (plans.size >= PLANS_PER_DOCUMENT) plans.clear();
+      plans.set(key, (found = plan()));
+    }
+    return found;
+  }
+}
 
 function newCost(mode: CostMode): OperationCost {
   return { mode, actual: { processedBytes: 0, billedBytes: 0, queries: 0 } };

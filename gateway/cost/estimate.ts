@@ -15,18 +15,17 @@
  * might skip (a memoized lookup it does not need) is still counted.
  */
 import {
+  type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
-  type GraphQLObjectType,
+  GraphQLInterfaceType,
+  GraphQLList,
+  GraphQLNonNull,
+  GraphQLObjectType,
   type GraphQLSchema,
-  type DocumentNode,
+  GraphQLUnionType,
   Kind,
-  getNamedType,
-  getNullableType,
   getOperationAST,
-  isAbstractType,
-  isListType,
-  isObjectType,
 } from 'graphql';
 import { collectFields, collectSubfields } from 'graphql/execution/collectFields';
 import { getArgumentValues, getVariableValues } from 'graphql/execution/values';
@@ -121,6 +120,9 @@ interface Position {
 }
 
 const ROOT: Position = { fetch: '', subgraph: null, depth: 0, path: '', times: 1 };
+const NO_ARGS: Record<string, unknown> = Object.freeze({});
+const NO_SCANS: readonly ScanDeclaration[] = [];
+const NO_TYPES: readonly GraphQLObjectType[] = [];
 
 interface JobBuilder {
   subgraph: string;
@@ -160,9 +162,9 @@ class Walker {
     if (name.startsWith('__')) return; // introspection and __typename: no warehouse
     const definition = parentType.getFields()[name];
     if (!definition) return;
-    let args: Record<string, unknown>;
+    let args: Record<string, unknown> = NO_ARGS;
     try {
-      args = getArgumentValues(definition, nodes[0], this.variables);
+      if (definition.args.length > 0) args = getArgumentValues(definition, nodes[0], this.variables);
     } catch {
       return; // execution refuses the field's arguments: it runs nothing
     }
@@ -172,7 +174,7 @@ class Walker {
 
     let here: Position;
     if (at.subgraph !== null && (owners.length === 0 || owners.includes(at.subgraph))) {
-      here = { ...at, depth: at.depth + 1, path };
+      here = { fetch: at.fetch, subgraph: at.subgraph, depth: at.depth + 1, path, times: at.times };
     } else {
       const subgraph = owners[0] ?? at.subgraph ?? 'unknown';
       const fetch = at.subgraph === null ? `root:${subgraph}` : `${at.path}:${subgraph}`;
@@ -185,15 +187,22 @@ class Walker {
       here = { fetch, subgraph, depth: 1, path, times: at.times };
     }
 
-    const scans = cost?.scans ?? [];
-    const days = scans.find((s) => s.partitionedBy) ? this.partitionDays(scans.find((s) => s.partitionedBy)!, args) : null;
-    if (days === undefined) return; // the subgraph refuses the range: no job, and nothing below it runs
-    for (const scan of scans) this.add(scan, args, here, `${parentType.name}.${name}`, days);
+    const scans = cost?.scans ?? NO_SCANS;
+    if (scans.length > 0) {
+      const partitioned = scans.find((s) => s.partitionedBy);
+      const days = partitioned ? this.partitionDays(partitioned, args) : null;
+      if (days === undefined) return; // the subgraph refuses the range: no job, and nothing below it runs
+      for (const scan of scans) this.add(scan, args, here, `${parentType.name}.${name}`, days);
+    }
 
-    const itemType = getNamedType(definition.type);
-    const size = isListType(getNullableType(definition.type)) ? listSize(args, this.options.defaultListSize) : 1;
-    const below = { ...here, times: here.times * size };
-    const objectTypes = isObjectType(itemType) ? [itemType] : isAbstractType(itemType) ? this.schema.getPossibleTypes(itemType) : [];
+    // Plain `instanceof` rather than graphql's is*Type: those re-check every miss in development builds.
+    let type = definition.type;
+    if (type instanceof GraphQLNonNull) type = type.ofType;
+    const size = type instanceof GraphQLList ? listSize(args, this.options.defaultListSize) : 1;
+    while (type instanceof GraphQLList || type instanceof GraphQLNonNull) type = type.ofType;
+    const objectTypes = type instanceof GraphQLObjectType ? [type]
+      : type instanceof GraphQLInterfaceType || type instanceof GraphQLUnionType ? this.schema.getPossibleTypes(type) : NO_TYPES;
+    const below: Position = { fetch: here.fetch, subgraph: here.subgraph, depth: here.depth, path: here.path, times: here.times * size };
     for (const objectType of objectTypes) {
       this.selection(objectType, collectSubfields(this.schema, this.fragments, this.variables, objectType, nodes), below);
     }

@@ -176,3 +176,14 @@ test('an unknown tenant is BAD_USER_INPUT before anything runs', async () => {
   expect(body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
   expect(open.subgraphOperations).toEqual([]);
 });
+
+test('the same operation text with other variables or another role is priced anew', async () => {
+  const open = await system();
+  const query = 'query($from: Date!, $to: Date!) { tenant { appUsage(from: $from, to: $to) { events } } }';
+  const week = await open.query(executive, query, { from: addDays(LAST, -6), to: LAST });
+  const month = await open.query(executive, query, { from: addDays(LAST, -29), to: LAST });
+  expect(month.body.extensions.cost.estimatedBytes).toBeGreaterThan(week.body.extensions.cost.estimatedBytes);
+  expect(month.body.extensions.cost.estimatedBytes).toBe(month.body.extensions.cost.actualBytes);
+  const viewer = await open.query({ ...executive, roles: ['viewer'] }, query, { from: addDays(LAST, -29), to: LAST });
+  expect(viewer.body.extensions.cost.estimatedBytes).toBe(viewer.body.extensions.cost.actualBytes);
+});
