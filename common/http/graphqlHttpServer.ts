@@ -53,6 +53,27 @@ export function close(server: http.Server): Promise<void> {
   });
 }
 
+/** A served GraphQL endpoint: its URL and how to stop it. */
+export interface ServedEndpoint {
+  /** e.g. http://127.0.0.1:4000/graphql */
+  readonly url: string;
+  /** Stops accepting requests, then stops Apollo Server. */
+  close(): Promise<void>;
+}
+
+/** Serves `server` on `port` (0: any free port) of `host` (default 127.0.0.1); `apollo` must be started. */
+export async function serve(server: http.Server, apollo: { stop(): Promise<void> }, port: number, host = '127.0.0.1'): Promise<ServedEndpoint> {
+  const bound = await listen(server, port, host);
+  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${urlHost}:${bound}/graphql`,
+    async close() {
+      await close(server);
+      await apollo.stop();
+    },
+  };
+}
+
 // Private:
 
 async function handle<Context extends BaseContext>(
