@@ -3,7 +3,9 @@
  * with process.env). Every option, its variable and its default are listed in README.md.
  */
 import path from 'node:path';
+import { parseBytes } from '../budgets/units';
 import { GiB } from '../warehouse/billing';
+import { ROLES, type Role, isRole } from './principal';
 
 export interface Config {
   /** Gateway port (PORT, default 4000). */
@@ -32,8 +34,23 @@ export interface Config {
   readonly costMode: 'enforce' | 'measure';
   /** COST_STATS_TTL_MS, default 5000: how stale the gateway's cached partition statistics may get before a background refresh. */
   readonly costStatisticsTtlMs: number;
+  readonly budgets: BudgetConfig;
   /** Dev defaults in use, to be printed as warnings at start-up. */
   readonly warnings: readonly string[];
+}
+
+export interface BudgetConfig {
+  /** DATABASE_URL: PostgreSQL for budget settings and their audit log; unset: DATA_DIR/budgets/ files. */
+  readonly databaseUrl: string | undefined;
+  /** BUDGET_DEFAULTS: daily bytes per role and for a whole tenant, used where nothing was set. */
+  readonly defaults: Readonly<{ roles: Readonly<Record<Role, number>>; tenant: number }>;
+  /** LEDGER_FAILURE_POLICY: when the ledger (Redis) cannot be reached, `reject` every operation
+   * that reads the warehouse, or `allow-up-to-cap` admit those estimated at most failOpenMaxBytes. */
+  readonly onLedgerError: 'reject' | 'allow-up-to-cap';
+  /** LEDGER_FAILOPEN_MAX_BYTES, default 100 MiB. */
+  readonly failOpenMaxBytes: number;
+  /** RESERVATION_TTL_MS, default 300000: how long an unsettled reservation holds its bytes. */
+  readonly reservationTtlMs: number;
 }
 
 export type SubgraphName = 'users' | 'tenants' | 'metrics';
@@ -116,11 +133,44 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     maxQueryPoints: intVar(env, 'MAX_QUERY_POINTS', 10_000, 0, Number.MAX_SAFE_INTEGER),
     costMode,
     costStatisticsTtlMs: intVar(env, 'COST_STATS_TTL_MS', 5000, 0, 86_400_000),
+    budgets: Object.freeze(budgetConfig(env)),
     warnings: Object.freeze(warnings),
   });
 }
 
 // Private:
+
+const DEFAULT_BUDGETS = 'viewer=1GiB,manager=5GiB,executive=20GiB,quota-admin=1GiB,tenant=1TiB';
+
+function budgetConfig(env: NodeJS.ProcessEnv): BudgetConfig {
+  const defaults = { roles: {} as Record<Role, number>, tenant: 0 };
+  const spec = env.BUDGET_DEFAULTS || DEFAULT_BUDGETS;
+  // The built-in defaults first: BUDGET_DEFAULTS need only name what it changes.
+  for (const entry of `${DEFAULT_BUDGETS},${spec}`.split(',')) {
+    const [name, amount] = entry.split('=').map((part) => part?.trim());
+    if (!name || amount === undefined) throw new ConfigError(`BUDGET_DEFAULTS must look like "${DEFAULT_BUDGETS}", not "${spec}".`);
+    let bytes: number;
+    try {
+      bytes = parseBytes(amount);
+    } catch (error) {
+      throw new ConfigError(`BUDGET_DEFAULTS: ${name}: ${(error as Error).message}`);
+    }
+    if (name === 'tenant') defaults.tenant = bytes;
+    else if (isRole(name)) defaults.roles[name] = bytes;
+    else throw new ConfigError(`BUDGET_DEFAULTS: "${name}" is neither a role (${ROLES.join(', ')}) nor "tenant".`);
+  }
+  const onLedgerError = env.LEDGER_FAILURE_POLICY || 'allow-up-to-cap';
+  if (onLedgerError !== 'reject' && onLedgerError !== 'allow-up-to-cap') {
+    throw new ConfigError(`LEDGER_FAILURE_POLICY must be reject or allow-up-to-cap, not ${onLedgerError}.`);
+  }
+  return {
+    databaseUrl: env.DATABASE_URL || undefined,
+    defaults: Object.freeze({ roles: Object.freeze(defaults.roles), tenant: defaults.tenant }),
+    onLedgerError,
+    failOpenMaxBytes: intVar(env, 'LEDGER_FAILOPEN_MAX_BYTES', 100 * 2 ** 20, 0, Number.MAX_SAFE_INTEGER),
+    reservationTtlMs: intVar(env, 'RESERVATION_TTL_MS', 300_000, 1000, 86_400_000),
+  };
+}
 
 function intVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
