@@ -2,7 +2,7 @@
  * What cost control costs. Two gateways over the same three subgraphs and the same generated
  * tenant — one with cost control, one without (`costControl: false`) — take the same dashboard-like
  * operation mix from autocannon, in alternating rounds so drift hits both alike; the medians of the
- * rounds are compared. A micro-benchmark times the estimator (plan + price + points) on a 50-field
+ * rounds are compared. "With" includes the daily-budget reservation (in-memory ledger). A micro-benchmark times the estimator (plan + price + points) on a 50-field
  * operation against graphql-js `validate` of the same document, which every request pays anyway.
  */
 import fs from 'node:fs';
@@ -13,6 +13,8 @@ import { ApolloGateway } from '@apollo/gateway';
 import { parse, specifiedRules, validate } from 'graphql';
 import { SUBGRAPH_NAMES, type SubgraphName, loadConfig } from '../common/config';
 import { addDays } from '../common/dates';
+import { createFileStore } from '../budgets/fileStore';
+import { createMemoryLedger } from '../budgets/memoryLedger';
 import { seedTenant } from '../cli/seedTenant';
 import { signDevToken } from '../gateway/devToken';
 import { startGateway } from '../gateway';
@@ -46,8 +48,10 @@ export async function benchCostControl(options: { users: number; days: number; r
     const subgraphs = await Promise.all(SUBGRAPH_NAMES.map((name) => startSubgraph(name, { warehouse, config, port: 0 })));
     const urls = Object.fromEntries(SUBGRAPH_NAMES.map((name, i) => [name, subgraphs[i].url])) as Record<SubgraphName, string>;
     const supergraphSdl = composeSupergraph(bytegateSubgraphs(urls));
-    const withCost = await startGateway(config, { supergraphSdl, logger: quiet });
-    const without = await startGateway(config, { supergraphSdl, logger: quiet, costControl: false });
+    // Budgets as the embedded default has them: reserved and settled in memory, limits from files.
+    const budgets = { store: await createFileStore({ dir: path.join(dataDir, 'budgets') }), ledger: createMemoryLedger() };
+    const withCost = await startGateway(config, { supergraphSdl, logger: quiet, budgets });
+    const without = await startGateway(config, { supergraphSdl, logger: quiet, budgets, costControl: false });
 
     const ceo = generateDirectory(tenant).find((u) => u.managerId === null)!;
     const token = await signDevToken({ tenant: 'bench', user: ceo.id, roles: ['executive'], secret: (config.auth as { secret: string }).secret, ttlSeconds: 3600 });
@@ -82,6 +86,7 @@ export async function benchCostControl(options: { users: number; days: number; r
     await without.close();
     await Promise.all(subgraphs.map((s) => s.close()));
     await warehouse.close();
+    await Promise.all([budgets.store.close(), budgets.ledger.close()]);
     return { withCost: medianOf(on), without: medianOf(off), rounds: options.rounds, secondsPerRound: options.secondsPerRound, ...estimator };
   } finally {
     fs.rmSync(dataDir, { recursive: true, force: true });

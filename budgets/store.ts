@@ -4,9 +4,9 @@
  * (DATABASE_URL; production, shared by replicas) and an append-only JSON-lines file under DATA_DIR
  * (embedded default). Both pass test/budgets/storeContract.ts.
  *
- * A setting left null falls back: a user's daily limit to the tenant's default for the user's role,
- * then to the configured role default; the tenant's to the configured tenant default
- * (budgets/policy.ts resolves this; the store only keeps what was set).
+ * A setting left null falls back: a user's daily limit to the configured default of the user's most
+ * generous role, the tenant's to the configured tenant default (budgets/policy.ts resolves this; the
+ * store only keeps what was set).
  */
 
 /** What can be set on a tenant. Absent fields are left as they are; null clears a setting. */

@@ -25,6 +25,8 @@ export const ErrorCode = {
   BUDGET_EXCEEDED: 'BUDGET_EXCEEDED',
   /** A subgraph request without a valid gateway signature (HTTP 401). */
   INVALID_SIGNATURE: 'INVALID_SIGNATURE',
+  /** The budget ledger (Redis) cannot be reached and the failure policy refuses this operation (HTTP 503). */
+  LEDGER_UNAVAILABLE: 'LEDGER_UNAVAILABLE',
   /** The tenant's dataset is busy (an ingest holds it) or unreadable; retry later (HTTP 503). */
   WAREHOUSE_UNAVAILABLE: 'WAREHOUSE_UNAVAILABLE',
   /** GraphQL syntax error (Apollo Server's code). */
@@ -44,6 +46,7 @@ const httpStatusOf: Partial<Record<ErrorCode, number>> = {
   QUERY_TOO_EXPENSIVE: 400,
   BUDGET_EXCEEDED: 429,
   WAREHOUSE_UNAVAILABLE: 503,
+  LEDGER_UNAVAILABLE: 503,
 };
 
 /**

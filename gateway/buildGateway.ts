@@ -16,6 +16,8 @@ import { signIdentity } from '../common/signedIdentity';
 import { createAuthenticator } from './auth';
 import { COST_MODE_HEADER, type CostContext, type CostControl, createCostControl } from './cost/costControl';
 import type { FetchStatistics } from './cost/statistics';
+import { BUDGETS_SUBGRAPH, budgetsDataSource } from './budgets';
+import { type Budgets, type LedgerStatus, createBudgetGuard } from './budgets/budgetGuard';
 import { MaxAliasesRule, MaxDepthRule, formatLimitErrors } from './operationLimits';
 
 export interface GatewayContext extends BaseContext, CostContext {
@@ -36,6 +38,8 @@ export interface GatewayDeps {
   fetchStatistics?: FetchStatistics;
   /** false: no estimation or enforcement at all — only for benchmarks' same-run baseline. */
   costControl?: boolean;
+  /** Budget store and ledger: daily budgets and the budgets subgraph. Required by bytegate's supergraph. */
+  budgets?: Budgets;
 }
 
 export interface Gateway {
@@ -54,13 +58,18 @@ export function buildGateway(config: Config, deps: GatewayDeps): Gateway {
   /** Subgraph name → URL, as the supergraph declares them (recorded when the gateway builds its data sources). */
   const subgraphUrls = new Map<string, string>();
   let schemaLoaded = false;
-  const costControl = createCostControl(config, { fetchStatistics: deps.fetchStatistics, now });
+  const guard = deps.budgets && createBudgetGuard(config, deps.budgets, deps.logger ?? console, now);
+  const costControl = createCostControl(config, { fetchStatistics: deps.fetchStatistics, guard, now });
   costControl.load(deps.supergraphSdl); // an unpriced warehouse field stops the gateway here
 
   const gateway = new ApolloGateway({
     supergraphSdl: deps.supergraphSdl,
     logger: deps.logger,
     buildService: ({ name, url }) => {
+      if (name === BUDGETS_SUBGRAPH) {
+        if (!deps.budgets) throw new Error('The supergraph has the budgets subgraph, which needs a budget store and ledger (GatewayDeps.budgets).');
+        return budgetsDataSource(config, deps.budgets);
+      }
       if (!url) throw new Error(`The supergraph declares no URL for subgraph ${name}.`);
       subgraphUrls.set(name, url);
       return new SignedIdentityDataSource(url, config.subgraphSecret, now, costControl);
@@ -95,7 +104,7 @@ export function buildGateway(config: Config, deps: GatewayDeps): Gateway {
       cost: costControl.begin(request.headers[COST_MODE_HEADER]),
     }),
     maxBodyBytes: config.limits.maxBodyBytes,
-    readiness: () => readiness(schemaLoaded, subgraphUrls),
+    readiness: () => readiness(schemaLoaded, subgraphUrls, guard?.status()),
   });
   return { apollo, httpServer };
 }
@@ -131,13 +140,17 @@ class SignedIdentityDataSource extends RemoteGraphQLDataSource<GatewayContext> {
 }
 
 /**
- * Ready once the schema is loaded. Subgraph reachability (GET <subgraph origin>/healthz) is reported
- * but does not gate readiness: with one subgraph down, operations on the others still succeed, so
- * taking the gateway out of rotation would only widen the outage.
+ * Ready once the schema is loaded. Subgraph reachability (GET <subgraph origin>/healthz) and the
+ * budget ledger's state are reported but do not gate readiness: with one subgraph down, operations
+ * on the others still succeed, and a ledger outage is handled by its failure policy, so taking the
+ * gateway out of rotation would only widen the outage.
  */
-async function readiness(schemaLoaded: boolean, subgraphUrls: ReadonlyMap<string, string>): Promise<Readiness> {
+async function readiness(schemaLoaded: boolean, subgraphUrls: ReadonlyMap<string, string>, budgets: LedgerStatus | undefined): Promise<Readiness> {
   const probes = await Promise.all([...subgraphUrls].map(async ([name, url]) => [name, await probe(new URL('/healthz', url))] as const));
-  return { ready: schemaLoaded, checks: { schema: schemaLoaded ? 'loaded' : 'loading', subgraphs: Object.fromEntries(probes) } };
+  return {
+    ready: schemaLoaded,
+    checks: { schema: schemaLoaded ? 'loaded' : 'loading', subgraphs: Object.fromEntries(probes), ...(budgets ? { budgets } : {}) },
+  };
 }
 
 async function probe(url: URL): Promise<{ url: string; reachable: boolean; detail?: string }> {

@@ -1,9 +1,11 @@
 /**
  * `tsx gateway/main.ts` — the gateway as its own process (npm start runs it beside the subgraphs).
  * The only gateway file reading the environment: composes the supergraph with the configured subgraph
- * URLs, listens on PORT, and closes cleanly on SIGINT/SIGTERM.
+ * URLs, opens the budget store and ledger, listens on PORT, and closes cleanly on SIGINT/SIGTERM.
  */
 import { runCli } from '../cli/args';
+import { openLedger } from '../budgets/openLedger';
+import { openBudgetStore } from '../budgets/openStore';
 import { loadConfig } from '../common/config';
 import { startGateway } from '.';
 import { bytegateSubgraphs, composeSupergraph } from './supergraph';
@@ -13,7 +15,8 @@ runCli('tsx gateway/main.ts', async () => {
   for (const warning of config.warnings) console.warn(`warning: ${warning}`);
 
   const supergraphSdl = composeSupergraph(bytegateSubgraphs(config.subgraphUrls));
-  const gateway = await startGateway(config, { supergraphSdl });
+  const budgets = { store: await openBudgetStore(config), ledger: await openLedger(config) };
+  const gateway = await startGateway(config, { supergraphSdl, budgets });
   console.log(`gateway on ${gateway.url}`);
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
@@ -22,4 +25,5 @@ runCli('tsx gateway/main.ts', async () => {
   });
   console.log(`gateway: ${signal}, closing`);
   await gateway.close();
+  await Promise.all([budgets.store.close(), budgets.ledger.close()]);
 });

@@ -12,6 +12,7 @@ import path from 'node:path';
 import type { DocumentNode } from 'graphql';
 import { SUBGRAPH_NAMES, type SubgraphName, loadConfig } from '../common/config';
 import { SUBGRAPHS } from '../subgraphs';
+import { BUDGETS_LOCAL_URL, BUDGETS_SUBGRAPH, typeDefs as budgetsTypeDefs } from './budgets';
 
 export interface SubgraphDefinition {
   readonly name: string;
@@ -32,9 +33,12 @@ export function composeSupergraph(subgraphs: readonly SubgraphDefinition[]): str
   return result.supergraphSdl;
 }
 
-/** bytegate's own subgraphs (subgraphs/index.ts), served at `urls`. */
+/** bytegate's own subgraphs (subgraphs/index.ts), served at `urls`, and the gateway's own budgets subgraph. */
 export function bytegateSubgraphs(urls: Readonly<Record<SubgraphName, string>>): SubgraphDefinition[] {
-  return SUBGRAPH_NAMES.map((name) => ({ name, url: urls[name], typeDefs: SUBGRAPHS[name].typeDefs }));
+  return [
+    ...SUBGRAPH_NAMES.map((name) => ({ name, url: urls[name], typeDefs: SUBGRAPHS[name].typeDefs })),
+    { name: BUDGETS_SUBGRAPH, url: BUDGETS_LOCAL_URL, typeDefs: budgetsTypeDefs },
+  ];
 }
 
 /** The committed composition: `npm run schema` writes it, test/gateway/supergraph.test.ts checks it. */

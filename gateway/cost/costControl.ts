@@ -27,6 +27,7 @@ import type { Principal } from '../../common/principal';
 import type { WarehouseCaps } from '../../common/signedIdentity';
 import { bytesToUsd } from '../../warehouse/billing';
 import { PartitionStatistics } from '../../warehouse/scanBytes';
+import type { Admission, BudgetGuard, BudgetReport } from '../budgets/budgetGuard';
 import { CostDeclarationError, type CostIndex, STATISTICS_FIELD, indexCostDeclarations } from './costIndex';
 import { type DemandControlIndex, indexDemandControl, operationPoints } from './demandControl';
 import { type Estimate, type PlannedJob, planJobs, priceJobs } from './estimate';
@@ -43,10 +44,18 @@ export interface OperationCost {
   estimate?: Estimate;
   /** Demand-control points (Apollo Router semantics of @cost / @listSize). */
   points?: number;
+  /** The per-query cap that applied: MAX_QUERY_BYTES, or the tenant's or user's lower one. */
+  limitBytes?: number;
   /** Set in enforce mode once the estimate passed: signed into every subgraph request. */
   caps?: WarehouseCaps;
   /** Summed from the subgraphs' `extensions.warehouse` as their responses arrive. */
   readonly actual: { processedBytes: number; billedBytes: number; queries: number };
+  /** The reservation against the caller's daily budgets, settled when the response is sent. */
+  admission?: Admission;
+  /** The caller's budgets, as last known (after settlement on a successful response). */
+  budget?: BudgetReport;
+  /** Set when the operation was refused for budget: the `Retry-After` header. */
+  retryAfterSeconds?: number;
 }
 
 export interface CostContext {
@@ -67,6 +76,8 @@ export interface CostControl {
 export interface CostControlOptions {
   /** Where statistics come from; default: the subgraph serving `_scanStatistics`, asked over HTTP. */
   fetchStatistics?: FetchStatistics;
+  /** Daily budgets; without it only the per-query caps apply. */
+  guard?: BudgetGuard;
   now?: () => number;
 }
 
@@ -92,22 +103,38 @@ export function createCostControl(config: Config, options: CostControlOptions = 
       // Statistics are fetched (once per tenant, then cached) only when something reads the warehouse.
       cost.estimate = priceJobs(jobs, jobs.length > 0 ? await statistics.get(principal.tenant) : NO_STATISTICS);
       cost.points = plan.points;
-      if (cost.mode !== 'enforce') return;
-      if (cost.points > config.maxQueryPoints) {
+      const guard = options.guard;
+      const limits = guard ? await guard.limits(principal) : undefined;
+      const maxQueryBytes = limits?.maxQueryBytes ?? config.maxQueryBytes;
+      cost.limitBytes = maxQueryBytes;
+      if (cost.mode === 'enforce' && cost.points > config.maxQueryPoints) {
         throw bytegateError(
           ErrorCode.QUERY_TOO_EXPENSIVE,
           `This operation scores ${cost.points} demand-control points, over the per-query limit of ${config.maxQueryPoints}. Ask for fewer items or fewer fields.`,
           { cost: report(cost) },
         );
       }
-      if (cost.estimate.billedBytes > config.maxQueryBytes) {
+      if (cost.mode === 'enforce' && cost.estimate.billedBytes > maxQueryBytes) {
         throw bytegateError(
           ErrorCode.QUERY_TOO_EXPENSIVE,
-          `This operation would bill an estimated ${cost.estimate.billedBytes} bytes, over the per-query limit of ${config.maxQueryBytes}. Narrow the date ranges or ask for fewer fields.`,
+          `This operation would bill an estimated ${cost.estimate.billedBytes} bytes, over the per-query limit of ${maxQueryBytes}. Narrow the date ranges or ask for fewer fields.`,
           { cost: report(cost) },
         );
       }
-      cost.caps = { maxJobBilledBytes: cost.estimate.maxJobBilledBytes, maxTotalBilledBytes: cost.estimate.billedBytes };
+      if (guard && limits) {
+        if (cost.mode === 'estimate' || cost.estimate.billedBytes === 0) {
+          cost.budget = await guard.peek(principal, limits);
+        } else {
+          const admission = await guard.admit(principal, limits, cost.estimate.billedBytes, cost.mode === 'enforce');
+          cost.budget = admission.report;
+          if (!admission.admitted) {
+            cost.retryAfterSeconds = admission.retryAfterSeconds;
+            throw bytegateError(ErrorCode.BUDGET_EXCEEDED, admission.message, { cost: report(cost) });
+          }
+          cost.admission = admission;
+        }
+      }
+      if (cost.mode === 'enforce') cost.caps = { maxJobBilledBytes: cost.estimate.maxJobBilledBytes, maxTotalBilledBytes: cost.estimate.billedBytes };
     },
 
     async responseForOperation({ contextValue }) {
@@ -115,10 +142,12 @@ export function createCostControl(config: Config, options: CostControlOptions = 
       return { http: { status: 200, headers: new HeaderMap() }, body: { kind: 'single', singleResult: { data: null } } };
     },
 
-    async willSendResponse({ response, contextValue }) {
+    async willSendResponse({ response, contextValue: { cost } }) {
+      if (cost.admission && options.guard) cost.budget = await options.guard.settle(cost.admission, cost.actual.billedBytes);
+      if (cost.retryAfterSeconds !== undefined) response.http.headers.set('retry-after', String(cost.retryAfterSeconds));
       if (response.body.kind !== 'single') return;
       const result = response.body.singleResult;
-      result.extensions = { ...result.extensions, cost: report(contextValue.cost) };
+      result.extensions = { ...result.extensions, cost: report(cost) };
     },
   };
 
@@ -196,7 +225,7 @@ function costReport(cost: OperationCost, config: Config) {
     estimatedBilledBytes: estimate?.billedBytes ?? 0,
     estimatedUsd: bytesToUsd(estimate?.billedBytes ?? 0, config.pricePerTibUsd),
     estimatedWarehouseQueries: estimate?.jobs.reduce((sum, job) => sum + job.times, 0) ?? 0,
-    limitBytes: config.maxQueryBytes,
+    limitBytes: cost.limitBytes ?? config.maxQueryBytes,
     points: cost.points ?? 0,
     limitPoints: config.maxQueryPoints,
     actualBytes: cost.actual.processedBytes,
@@ -204,6 +233,7 @@ function costReport(cost: OperationCost, config: Config) {
     billedUsd: bytesToUsd(cost.actual.billedBytes, config.pricePerTibUsd),
     warehouseQueries: cost.actual.queries,
     cacheHits: 0,
+    ...(cost.budget ? { budget: cost.budget } : {}),
     ...(cost.mode === 'estimate' && estimate
       ? { jobs: estimate.jobs.map(({ subgraph, query, path, tables, times, processedBytes, billedBytes }) => ({ subgraph, query, path, tables, times, processedBytes, billedBytes })) }
       : {}),

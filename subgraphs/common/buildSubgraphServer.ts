@@ -3,7 +3,7 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import { type DocumentNode, type GraphQLFormattedError, GraphQLError, Kind } from 'graphql';
+import { type DocumentNode, type GraphQLFormattedError, GraphQLError, type GraphQLSchema, Kind } from 'graphql';
 import { ErrorCode } from '../../common/errors';
 import type { SubgraphContext } from './context';
 import { SCALARS } from './scalars';
@@ -16,16 +16,21 @@ export interface SubgraphDefinition {
 }
 
 export function buildSubgraphServer({ typeDefs, resolvers }: SubgraphDefinition): ApolloServer<SubgraphContext> {
-  // buildSubgraphSchema's types know no context type; Apollo Server passes ours to every resolver.
-  const untyped = { ...declaredScalars(typeDefs), ...resolvers } as GraphQLResolverMap<unknown>;
   return new ApolloServer<SubgraphContext>({
-    schema: buildSubgraphSchema({ typeDefs, resolvers: untyped }),
+    schema: subgraphSchema(typeDefs, resolvers),
     plugins: [ApolloServerPluginInlineTraceDisabled(), warehouseUsagePlugin(), executedIsOk()],
     includeStacktraceInErrorResponses: false,
     // main.ts owns the signals: it closes the HTTP server first, then Apollo, then the warehouse.
     stopOnTerminationSignals: false,
     formatError: keepInputErrorCode,
   });
+}
+
+/** The Federation subgraph schema of `typeDefs`, with the scalars they declare (./scalars.ts) added. */
+export function subgraphSchema<Context>(typeDefs: DocumentNode, resolvers: GraphQLResolverMap<Context>): GraphQLSchema {
+  // buildSubgraphSchema's types know no context type; the server passes its own to every resolver.
+  const untyped = { ...declaredScalars(typeDefs), ...resolvers } as GraphQLResolverMap<unknown>;
+  return buildSubgraphSchema({ typeDefs, resolvers: untyped });
 }
 
 // Private:

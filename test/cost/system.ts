@@ -21,9 +21,13 @@ import { startSubgraph } from '../../subgraphs';
 import { createDuckDbWarehouse } from '../../warehouse/duckdb/duckDbWarehouse';
 import type { Warehouse } from '../../warehouse/warehouse';
 import { countingWarehouse } from '../subgraphs/harness';
+import { createFileStore } from '../../budgets/fileStore';
+import { createMemoryLedger } from '../../budgets/memoryLedger';
 
 export interface System {
   readonly config: Config;
+  /** e.g. http://127.0.0.1:PORT/graphql */
+  readonly gatewayUrl: string;
   readonly dataDir: string;
   /** Names of the warehouse queries the subgraphs ran, in order. */
   readonly warehouseQueries: string[];
@@ -36,7 +40,8 @@ export interface System {
 export interface SystemOptions {
   /** Configuration variables (PORT is always 0). */
   env?: NodeJS.ProcessEnv;
-  gateway?: Pick<GatewayDeps, 'fetchStatistics'>;
+  /** Default: an in-memory ledger and a file store in a fresh directory. */
+  gateway?: Pick<GatewayDeps, 'fetchStatistics' | 'budgets'>;
 }
 
 /** Seeds `tenants` into a fresh DATA_DIR. */
@@ -56,10 +61,13 @@ export async function startSystem(dataDir: string, options: SystemOptions = {}):
     if (!query.includes(STATISTICS_FIELD)) subgraphOperations.push({ subgraph: name, query });
   })));
   const urls = Object.fromEntries(SUBGRAPH_NAMES.map((name, i) => [name, relays[i].url])) as Record<SubgraphName, string>;
-  const gateway = await startGateway(config, { supergraphSdl: composeSupergraph(bytegateSubgraphs(urls)), logger: quietLogger, ...options.gateway });
+  const budgetsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bytegate-budgets-'));
+  const budgets = options.gateway?.budgets ?? { store: await createFileStore({ dir: budgetsDir }), ledger: createMemoryLedger() };
+  const gateway = await startGateway(config, { supergraphSdl: composeSupergraph(bytegateSubgraphs(urls)), logger: quietLogger, budgets, ...options.gateway });
 
   return {
     config,
+    gatewayUrl: gateway.url,
     dataDir,
     warehouseQueries,
     subgraphOperations,
@@ -78,6 +86,8 @@ export async function startSystem(dataDir: string, options: SystemOptions = {}):
       await Promise.all(relays.map((r) => r.close()));
       await Promise.all(subgraphs.map((s) => s.close()));
       await warehouse.close();
+      if (!options.gateway?.budgets) await Promise.all([budgets.store.close(), budgets.ledger.close()]);
+      fs.rmSync(budgetsDir, { recursive: true, force: true });
     },
   };
 }

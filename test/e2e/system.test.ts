@@ -145,7 +145,7 @@ test('events ingested while the system serves are visible to the next query; mal
 
   const again = await runCli('ingest', ['--tenant', 'acme', '--file', file], env);
   expect(again.stdout).toContain(`0 new events, ${extraEvents.length} duplicates, 1 rejected`);
-  expect((await query(token, counts)).body).toEqual(after.body);
+  expect((await query(token, counts)).body.data).toEqual(after.body.data);
 });
 
 test('SIGTERM stops every process cleanly', async () => {

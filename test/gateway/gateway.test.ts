@@ -1,4 +1,9 @@
 /** The gateway over HTTP: operation limits, body size, probes, introspection. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createFileStore } from '../../budgets/fileStore';
+import { createMemoryLedger } from '../../budgets/memoryLedger';
 import { getIntrospectionQuery } from 'graphql';
 import { ErrorCode } from '../../common/errors';
 import { loadConfig } from '../../common/config';
@@ -72,7 +77,9 @@ describe('introspection', () => {
 
   test("the real supergraph introspects under the default limits (BI tools' first request)", async () => {
     const config = loadConfig({ PORT: '0' });
-    const gateway = await startGateway(config, { supergraphSdl: composeDefaultSupergraph(), logger: { debug() {}, info() {}, warn() {}, error() {} } });
+    const budgetsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bytegate-introspect-'));
+    const budgets = { store: await createFileStore({ dir: budgetsDir }), ledger: createMemoryLedger() };
+    const gateway = await startGateway(config, { supergraphSdl: composeDefaultSupergraph(), budgets, logger: { debug() {}, info() {}, warn() {}, error() {} } });
     try {
       if (config.auth.kind !== 'hs256') throw new Error('expected dev auth');
       const token = await signDevToken({ tenant: 'acme', user: 'u1', roles: ['viewer'], secret: config.auth.secret, ttlSeconds: 60 });
@@ -85,6 +92,8 @@ describe('introspection', () => {
       expect([response.status, body.errors, body.data.__schema.queryType.name]).toEqual([200, undefined, 'Query']);
     } finally {
       await gateway.close();
+      await budgets.store.close();
+      fs.rmSync(budgetsDir, { recursive: true, force: true });
     }
   });
 });

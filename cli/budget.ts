@@ -1,0 +1,251 @@
+/**
+ * npm run budget -- set --tenant T [--user ID] [--daily AMOUNT|none] [--max-query AMOUNT|none] [--timezone TZ|none] [--reason TEXT]
+ * npm run budget -- get --tenant T [--user ID] [--role R[,R2]]
+ * npm run budget -- audit --tenant T [--user ID] [--limit N]
+ * npm run budget -- usage --tenant T [--user ID] [--role R[,R2]]
+ *
+ * Quota administration from a shell, on the configured budget store (DATABASE_URL, else
+ * DATA_DIR/budgets) — the one the gateway reads, which applies a change within seconds. Amounts are
+ * binary units or bytes (5GiB, 500MiB, 1048576); `none` clears a setting, so the default applies
+ * again. Changes are audited as `cli:<os user>`. `usage` reads today's counters from the Redis
+ * ledger (REDIS_URL); without Redis they live in the gateway's memory, out of this process's reach.
+ */
+import os from 'node:os';
+import { type Config, loadConfig } from '../common/config';
+import { ROLES, type Role, isRole, isTenantId } from '../common/principal';
+import type { UsageSnapshot } from '../budgets/ledger';
+import { openBudgetStore } from '../budgets/openStore';
+import { type EffectiveBudget, effectiveLimits, validateBudgetChange } from '../budgets/policy';
+import { createRedisLedger } from '../budgets/redisLedger';
+import type { AuditEntry, BudgetStore, TenantBudgetSettings } from '../budgets/store';
+import { ByteAmountError, formatBytes, parseBytes } from '../budgets/units';
+import { UsageError, parseFlags, positiveInt, required, runCli } from './args';
+
+const USAGE = `npm run budget -- COMMAND --tenant T [options]
+  set   --tenant T [--user ID] [--daily AMOUNT|none] [--max-query AMOUNT|none] [--timezone TZ|none] [--reason TEXT]
+        (--timezone only without --user: the tenant's budget day)
+  get   --tenant T [--user ID] [--role R[,R2]]     stored settings and the limits in effect (role default: viewer)
+  audit --tenant T [--user ID] [--limit N]         budget changes, newest first (default 20)
+  usage --tenant T [--user ID] [--role R[,R2]]     today's usage, from the Redis ledger (REDIS_URL)
+AMOUNT: 5GiB, 500MiB, 1TiB or bytes; roles: ${ROLES.join(', ')}`;
+
+/** The flags each command takes. */
+const COMMANDS = {
+  set: ['tenant', 'user', 'daily', 'max-query', 'timezone', 'reason'],
+  get: ['tenant', 'user', 'role'],
+  audit: ['tenant', 'user', 'limit'],
+  usage: ['tenant', 'user', 'role'],
+} as const;
+type Command = keyof typeof COMMANDS;
+
+runCli(USAGE, async () => {
+  const { values, positionals } = parseFlags(process.argv.slice(2), {
+    tenant: { type: 'string' }, user: { type: 'string' }, daily: { type: 'string' }, 'max-query': { type: 'string' },
+    timezone: { type: 'string' }, reason: { type: 'string' }, role: { type: 'string' }, limit: { type: 'string' },
+  });
+  const [command, ...extra] = positionals;
+  if (command === undefined) throw new UsageError('give a command: set, get, audit or usage.');
+  if (!Object.hasOwn(COMMANDS, command)) throw new UsageError(`unknown command "${command}": use set, get, audit or usage.`);
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}".`);
+  const flags: readonly string[] = COMMANDS[command as Command];
+  const misplaced = Object.keys(values).find((flag) => !flags.includes(flag));
+  if (misplaced) throw new UsageError(`--${misplaced} does not apply to ${command}.`);
+
+  const tenant = required(values.tenant, 'tenant');
+  if (!isTenantId(tenant)) throw new UsageError(`--tenant must be lowercase letters, digits and underscores, starting with a letter; not "${tenant}".`);
+  if (values.user === '') throw new UsageError('--user must not be empty.');
+  const userId = values.user;
+  const config = loadConfig(process.env);
+
+  if (command === 'set') {
+    const change = changeOf(values, userId);
+    return withStore(config, (store) => set(store, tenant, userId, change, values.reason ?? null));
+  }
+  if (command === 'audit') {
+    const limit = positiveInt(values.limit, 'limit', 20);
+    return withStore(config, (store) => audit(store, tenant, userId, limit));
+  }
+  const roles = rolesOf(values.role);
+  if (command === 'get') return withStore(config, (store) => get(config, store, tenant, userId, roles));
+  if (!config.redisUrl) {
+    process.stderr.write(
+      'error: REDIS_URL is not set, so today\'s usage lives in the gateway\'s memory (the in-memory ledger), out of this command\'s reach.\n'
+      + 'Ask the running gateway instead, as a quota-admin: { budgetUsage(from: "YYYY-MM-DD", to: "YYYY-MM-DD") { topSpenders { user { id } usedBytes } recentRejections { at exceeded } } },\n'
+      + 'or { tenant { budget { usedBytes remainingBytes resetsAt } } }. With REDIS_URL set (for the gateway too) this command reads the shared ledger.\n',
+    );
+    return 2;
+  }
+  const redisUrl = config.redisUrl;
+  return withStore(config, (store) => usage(config, store, redisUrl, tenant, userId, roles));
+});
+
+// Private:
+
+async function withStore(config: Config, work: (store: BudgetStore) => Promise<void>): Promise<void> {
+  const store = await openBudgetStore(config);
+  try {
+    await work(store);
+  } finally {
+    await store.close();
+  }
+}
+
+function changeOf(values: { daily?: string; 'max-query'?: string; timezone?: string }, userId: string | undefined): TenantBudgetSettings {
+  const change: { dailyLimitBytes?: number | null; maxQueryBytes?: number | null; timezone?: string | null } = {};
+  if (values.daily !== undefined) change.dailyLimitBytes = amountOf(values.daily, 'daily');
+  if (values['max-query'] !== undefined) change.maxQueryBytes = amountOf(values['max-query'], 'max-query');
+  if (values.timezone !== undefined) {
+    if (userId !== undefined) throw new UsageError('--timezone is the tenant\'s budget day: leave out --user.');
+    change.timezone = values.timezone === 'none' ? null : values.timezone;
+  }
+  if (Object.keys(change).length === 0) throw new UsageError('give --daily, --max-query or --timezone (none clears one).');
+  try {
+    validateBudgetChange(change);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  return change;
+}
+
+function amountOf(text: string, flag: string): number | null {
+  if (text === 'none') return null;
+  try {
+    return parseBytes(text);
+  } catch (error) {
+    if (error instanceof ByteAmountError) throw new UsageError(`--${flag}: ${error.message}`);
+    throw error;
+  }
+}
+
+function rolesOf(text: string | undefined): Role[] {
+  const roles = (text ?? 'viewer').split(',').map((role) => role.trim());
+  const unknown = roles.filter((role) => !isRole(role));
+  if (unknown.length > 0) throw new UsageError(`unknown role(s) ${unknown.join(', ')}; roles are ${ROLES.join(', ')}.`);
+  return roles.filter(isRole);
+}
+
+async function set(store: BudgetStore, tenant: string, userId: string | undefined, change: TenantBudgetSettings, reason: string | null): Promise<void> {
+  const by = { actor: `cli:${osUser()}`, reason };
+  const { old, new: next } = userId === undefined
+    ? await store.setTenantBudget(tenant, change, by)
+    : await store.setUserBudget(tenant, userId, { dailyLimitBytes: change.dailyLimitBytes, maxQueryBytes: change.maxQueryBytes }, by);
+  console.log(`${subjectOf(tenant, userId)}: changed by ${shown(by.actor)}${reason === null ? '' : `, reason ${shown(reason, true)}`}`);
+  for (const line of changeLines(old, next)) console.log(`  ${line}`);
+}
+
+async function get(config: Config, store: BudgetStore, tenant: string, userId: string | undefined, roles: Role[]): Promise<void> {
+  const [tenantBudget, userBudget] = await storedBudgets(store, tenant, userId);
+  console.log(`tenant ${tenant}${tenantBudget ? '' : ': nothing stored, defaults apply'}`);
+  if (tenantBudget) printFields(tenantBudget);
+  if (userId !== undefined) {
+    console.log(`user ${shown(userId)}${userBudget ? '' : ': nothing stored, defaults apply'}`);
+    if (userBudget) printFields(userBudget);
+  }
+  const limits = effectiveLimits(config, tenantBudget, userBudget, roles);
+  console.log(`in effect for ${userId === undefined ? 'a user without an override' : `user ${shown(userId)}`} as ${roles.join(', ')}`);
+  printLimits(limits);
+}
+
+async function audit(store: BudgetStore, tenant: string, userId: string | undefined, limit: number): Promise<void> {
+  const entries = await store.auditLog(tenant, { limit, ...(userId === undefined ? {} : { userId }) });
+  if (entries.length === 0) console.log(`no budget changes recorded for ${subjectOf(tenant, userId)}`);
+  for (const entry of entries) printEntry(entry);
+}
+
+async function usage(config: Config, store: BudgetStore, redisUrl: string, tenant: string, userId: string | undefined, roles: Role[]): Promise<void> {
+  const [tenantBudget, userBudget] = await storedBudgets(store, tenant, userId);
+  const limits = effectiveLimits(config, tenantBudget, userBudget, roles);
+  const ledger = await createRedisLedger({ url: redisUrl, reservationTtlMs: config.budgets.reservationTtlMs });
+  try {
+    const counters = userId === undefined ? { tenant: await ledger.tenantUsage(tenant, limits) } : await ledger.usage({ tenant, userId }, limits);
+    console.log(`usage today in ${tenant} (budget day in ${limits.timezone}, resets at ${counters.tenant.resetsAt})`);
+    console.log(`  ${'tenant'.padEnd(LABEL_WIDTH)}${usageLine(counters.tenant)}`);
+    if ('user' in counters) console.log(`  ${`user ${shown(userId!)}`.padEnd(LABEL_WIDTH)}${usageLine(counters.user)}`);
+  } finally {
+    await ledger.close();
+  }
+}
+
+function storedBudgets(store: BudgetStore, tenant: string, userId: string | undefined) {
+  return Promise.all([store.tenantBudget(tenant), userId === undefined ? null : store.userBudget(tenant, userId)]);
+}
+
+const LABEL_WIDTH = 16;
+const LABELS: Readonly<Record<string, string>> = {
+  dailyLimitBytes: 'daily limit', maxQueryBytes: 'per-query cap', timezone: 'timezone', usedBytes: 'used today',
+};
+
+function printFields(stored: object): void {
+  for (const [field, value] of Object.entries(stored)) console.log(`  ${(LABELS[field] ?? field).padEnd(LABEL_WIDTH)}${valueText(field, value)}`);
+}
+
+function printLimits(limits: EffectiveBudget): void {
+  const rows: [string, string][] = [
+    ['user daily', limitText(limits.userDailyBytes)],
+    ['tenant daily', limitText(limits.tenantDailyBytes)],
+    ['per-query cap', bytesText(limits.maxQueryBytes)],
+    ['timezone', limits.timezone],
+  ];
+  for (const [label, text] of rows) console.log(`  ${label.padEnd(LABEL_WIDTH)}${text}`);
+}
+
+function printEntry(entry: AuditEntry): void {
+  const target = entry.target.kind === 'tenant' ? 'tenant' : `user ${shown(entry.target.userId)}`;
+  console.log(`${entry.at}  ${shown(entry.actor)}  ${target}  ${entry.action}`);
+  for (const line of changeLines(entry.old, entry.new)) console.log(`  ${line}`);
+  if (entry.reason !== null) console.log(`  reason: ${shown(entry.reason, true)}`);
+}
+
+/** One line per field: `old → new`, or the value alone when it did not change. */
+function changeLines(old: object | null, next: object | null): string[] {
+  const before: Record<string, unknown> = { ...old };
+  const after: Record<string, unknown> = { ...next };
+  const fields = [...new Set([...Object.keys(before), ...Object.keys(after)])];
+  return fields.map((field) => {
+    const label = (LABELS[field] ?? field).padEnd(LABEL_WIDTH);
+    const [was, is] = [valueText(field, before[field] ?? null), valueText(field, after[field] ?? null)];
+    return was === is ? `${label}${is} (unchanged)` : `${label}${was} → ${is}`;
+  });
+}
+
+function valueText(field: string, value: unknown): string {
+  if (value === null) return 'not set';
+  if (typeof value === 'number' && field.endsWith('Bytes')) return bytesText(value);
+  return typeof value === 'string' ? shown(value) : JSON.stringify(value);
+}
+
+function limitText(bytes: number | null): string {
+  return bytes === null ? 'unlimited' : bytesText(bytes);
+}
+
+/** Human units and the exact bytes, e.g. `5 GiB (5368709120 bytes)`. */
+function bytesText(bytes: number): string {
+  return bytes < 1024 ? `${bytes} B` : `${formatBytes(bytes)} (${bytes} bytes)`;
+}
+
+function usageLine(snapshot: UsageSnapshot): string {
+  const remaining = snapshot.remainingBytes === null ? 'no limit' : `remaining ${bytesText(snapshot.remainingBytes)} of ${limitText(snapshot.limitBytes)}`;
+  return `used ${bytesText(snapshot.usedBytes)} · reserved ${bytesText(snapshot.reservedBytes)} · ${remaining}`;
+}
+
+function subjectOf(tenant: string, userId: string | undefined): string {
+  return userId === undefined ? `tenant ${tenant}` : `${tenant} user ${shown(userId)}`;
+}
+
+/**
+ * Text from the store as it may be shown on a terminal: ids and reasons come from any quota admin, so
+ * control characters and bidi overrides are escaped; anything but a plain id is quoted.
+ */
+function shown(text: string, quote = false): string {
+  if (!quote && /^[\w.@:/+-]+$/.test(text)) return text;
+  return JSON.stringify(text).replace(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** The OS account running the CLI; a container's uid may have no passwd entry. */
+function osUser(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return `uid${process.getuid?.() ?? ''}`;
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * Daily budgets at the gateway: the limits that apply to a caller (budgets/policy.ts, cached briefly
+ * so a request does not wait on the store), the reservation of an operation's estimated billed bytes
+ * against the user's and the tenant's remaining budget before it runs, and its settlement to the
+ * bytes actually billed afterwards.
+ *
+ * When the ledger cannot be reached the configured policy decides (LEDGER_FAILURE_POLICY):
+ * `allow-up-to-cap` admits operations estimated at most LEDGER_FAILOPEN_MAX_BYTES, unrecorded, and
+ * refuses the rest; `reject` refuses every operation that reads the warehouse. Either way the refusal
+ * is LEDGER_UNAVAILABLE (503), the outage is logged once and shown on /readyz, and the next request
+ * tries the ledger again — the gateway recovers by itself when Redis returns.
+ */
+import type { Config } from '../../common/config';
+import { ErrorCode, bytegateError } from '../../common/errors';
+import type { Principal } from '../../common/principal';
+import { type BudgetLedger, LedgerUnavailableError, type Reservation, type UsageSnapshot } from '../../budgets/ledger';
+import { type EffectiveBudget, resolveLimits } from '../../budgets/policy';
+import type { BudgetStore } from '../../budgets/store';
+import type { Logger } from '../buildGateway';
+
+export interface Budgets {
+  readonly store: BudgetStore;
+  readonly ledger: BudgetLedger;
+}
+
+/** What the caller had left, as `extensions.cost.budget` reports it. */
+export interface BudgetReport {
+  readonly user: BudgetLine;
+  readonly tenant: BudgetLine;
+}
+
+export interface BudgetLine {
+  readonly limitBytes: number | null;
+  readonly usedBytes: number;
+  readonly remainingBytes: number | null;
+  readonly resetsAt: string;
+}
+
+export interface Admission {
+  readonly admitted: true;
+  readonly limits: EffectiveBudget;
+  /** Absent when admitted unrecorded under the ledger failure policy. */
+  readonly reservation?: Reservation;
+  readonly report?: BudgetReport;
+}
+
+/** The operation would exceed the user's or the tenant's remaining budget. */
+export interface Refusal {
+  readonly admitted: false;
+  readonly message: string;
+  readonly report: BudgetReport;
+  /** Until the exhausted budget resets. */
+  readonly retryAfterSeconds: number;
+}
+
+export interface LedgerStatus {
+  readonly ledger: 'ok' | 'unreachable';
+  readonly since?: string;
+  readonly onLedgerError: Config['budgets']['onLedgerError'];
+}
+
+export interface BudgetGuard {
+  limits(principal: Principal): Promise<EffectiveBudget>;
+  /** Reserves `bytes` (enforce) or only records them (measure: unlimited); throws LEDGER_UNAVAILABLE per the failure policy. */
+  admit(principal: Principal, limits: EffectiveBudget, bytes: number, enforce: boolean): Promise<Admission | Refusal>;
+  /** The caller's budget now, without reserving (undefined when the ledger cannot say). */
+  peek(principal: Principal, limits: EffectiveBudget): Promise<BudgetReport | undefined>;
+  /** Replaces the reservation by what was billed; the caller's budget afterwards. Never throws. */
+  settle(admission: Admission, billedBytes: number): Promise<BudgetReport | undefined>;
+  status(): LedgerStatus;
+}
+
+/** How long resolved limits are reused: a quota admin's change applies within this time. */
+const LIMITS_TTL_MS = 5000;
+
+export function createBudgetGuard(config: Config, budgets: Budgets, logger: Logger, now: () => number = Date.now): BudgetGuard {
+  const cache = new Map<string, { limits: Promise<EffectiveBudget>; at: number }>();
+  let unreachableSince: number | undefined;
+
+  const ledgerCall = async <T>(call: () => Promise<T>): Promise<T> => {
+    try {
+      const result = await call();
+      if (unreachableSince !== undefined) logger.info(`budget ledger reachable again after ${Math.round((now() - unreachableSince) / 1000)} s`);
+      unreachableSince = undefined;
+      return result;
+    } catch (error) {
+      if (!(error instanceof LedgerUnavailableError)) throw error;
+      if (unreachableSince === undefined) {
+        unreachableSince = now();
+        logger.error(`budget ledger unreachable (${error.message}); policy ${config.budgets.onLedgerError}`);
+      }
+      throw error;
+    }
+  };
+
+  return {
+    limits(principal) {
+      const key = `${principal.tenant}\u0000${principal.userId}\u0000${principal.roles.join(',')}`;
+      const cached = cache.get(key);
+      if (cached && now() - cached.at < LIMITS_TTL_MS) return cached.limits;
+      if (cache.size > 10_000) cache.clear();
+      const limits = resolveLimits(config, budgets.store, principal);
+      cache.set(key, { limits, at: now() });
+      limits.catch(() => cache.delete(key));
+      return limits;
+    },
+
+    async admit(principal, limits, bytes, enforce) {
+      const account = { tenant: principal.tenant, userId: principal.userId };
+      const ledgerLimits = enforce
+        ? { userDailyBytes: limits.userDailyBytes, tenantDailyBytes: limits.tenantDailyBytes, timezone: limits.timezone }
+        : { userDailyBytes: null, tenantDailyBytes: null, timezone: limits.timezone };
+      let result;
+      try {
+        result = await ledgerCall(() => budgets.ledger.reserve(account, bytes, ledgerLimits));
+      } catch (error) {
+        if (!(error instanceof LedgerUnavailableError)) throw error;
+        const allowed = !enforce || (config.budgets.onLedgerError === 'allow-up-to-cap' && bytes <= config.budgets.failOpenMaxBytes);
+        if (allowed) return { admitted: true, limits };
+        throw bytegateError(ErrorCode.LEDGER_UNAVAILABLE, `Budgets cannot be checked right now, so operations estimated over ${config.budgets.failOpenMaxBytes} bytes are refused. Retry shortly.`);
+      }
+      const report = reportOf(result.user, result.tenant);
+      if (!result.admitted) {
+        const exhausted = result.exceeded === 'user' ? report.user : report.tenant;
+        void budgets.ledger.recordRejection(principal.tenant, { at: new Date(now()).toISOString(), userId: principal.userId, requestedBytes: bytes, exceeded: result.exceeded }).catch(() => undefined);
+        return {
+          admitted: false,
+          message: `This operation would bill an estimated ${bytes} bytes, more than ${result.exceeded === 'user' ? 'your' : "your tenant's"} remaining daily budget of ${exhausted.remainingBytes} bytes. It resets at ${exhausted.resetsAt}.`,
+          report,
+          retryAfterSeconds: secondsUntil(exhausted.resetsAt, now()),
+        };
+      }
+      return { admitted: true, limits, reservation: result.reservation, report };
+    },
+
+    async peek(principal, limits) {
+      try {
+        const usage = await ledgerCall(() => budgets.ledger.usage(principal, limits));
+        return reportOf(usage.user, usage.tenant);
+      } catch {
+        return undefined;
+      }
+    },
+
+    async settle(admission, billedBytes) {
+      if (!admission.reservation) return admission.report;
+      try {
+        await ledgerCall(() => budgets.ledger.settle(admission.reservation!, billedBytes));
+        const usage = await ledgerCall(() => budgets.ledger.usage(admission.reservation!, admission.limits));
+        return reportOf(usage.user, usage.tenant);
+      } catch (error) {
+        // The reservation expires on its own; the charge is lost, never doubled.
+        logger.warn(`budget settlement failed (${(error as Error).message}); reservation ${admission.reservation.id} will expire`);
+        return admission.report;
+      }
+    },
+
+    status() {
+      return {
+        ledger: unreachableSince === undefined ? 'ok' : 'unreachable',
+        ...(unreachableSince === undefined ? {} : { since: new Date(unreachableSince).toISOString() }),
+        onLedgerError: config.budgets.onLedgerError,
+      };
+    },
+  };
+}
+
+export function reportOf(user: UsageSnapshot, tenant: UsageSnapshot): BudgetReport {
+  return { user: lineOf(user), tenant: lineOf(tenant) };
+}
+
+function secondsUntil(iso: string, nowMs: number): number {
+  return Math.max(1, Math.ceil((Date.parse(iso) - nowMs) / 1000));
+}
+
+// Private:
+
+function lineOf(snapshot: UsageSnapshot): BudgetLine {
+  return { limitBytes: snapshot.limitBytes, usedBytes: snapshot.usedBytes, remainingBytes: snapshot.remainingBytes, resetsAt: snapshot.resetsAt };
+}

@@ -1,0 +1,163 @@
+/**
+ * Quota administration. The tenant is always the caller's (from the verified token); changing budgets
+ * and reading the tenant's usage need `quota-admin`; a user may read their own budget, an executive
+ * the tenant's. Every change is audited in the budget store (who, when, old → new, reason).
+ */
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import type { Config } from '../../common/config';
+import { dateRange } from '../../common/dates';
+import { ErrorCode, badUserInput, bytegateError } from '../../common/errors';
+import type { Principal } from '../../common/principal';
+import { LedgerUnavailableError, type UsageSnapshot } from '../../budgets/ledger';
+import { type EffectiveBudget, resolveLimits, validateBudgetChange } from '../../budgets/policy';
+import type { AuditEntry, UserBudgetSettings } from '../../budgets/store';
+import type { Budgets } from './budgetGuard';
+
+interface Context {
+  readonly principal: Principal;
+}
+
+interface BudgetArgs {
+  dailyLimitBytes?: number | null;
+  maxQueryBytes?: number | null;
+  reason?: string | null;
+}
+
+/** Longest user id and reason accepted (ids are Okta ids; reasons are a sentence). */
+const MAX_ID_LENGTH = 256;
+const MAX_REASON_LENGTH = 1000;
+
+export function budgetsResolvers(config: Config, budgets: Budgets): GraphQLResolverMap<Context> {
+  const { store, ledger } = budgets;
+
+  /** A user's budget; roles of users other than the caller are unknown here, so their role default is the viewer's. */
+  const userBudget = async (principal: Principal, userId: string) => {
+    const roles = userId === principal.userId ? principal.roles : (['viewer'] as const);
+    const limits = await resolveLimits(config, store, { tenant: principal.tenant, userId, roles: [...roles] });
+    const usage = await guarded(() => ledger.usage({ tenant: principal.tenant, userId }, limits));
+    return budgetOf(limits.userDailyBytes, limits, usage.user);
+  };
+  const tenantBudget = async (principal: Principal) => {
+    const limits = await resolveLimits(config, store, principal);
+    const usage = await guarded(() => ledger.tenantUsage(principal.tenant, limits));
+    return budgetOf(limits.tenantDailyBytes, limits, usage);
+  };
+
+  return {
+    Query: {
+      budgetUsage: async (_root, args: { from: string; to: string; first: number }, { principal }: Context) => {
+        requireQuotaAdmin(principal);
+        const range = dateRange(args.from, args.to, config.limits.maxRangeDays);
+        if (!Number.isInteger(args.first) || args.first < 1 || args.first > config.limits.maxPageSize) {
+          throw badUserInput(`"first" must be between 1 and ${config.limits.maxPageSize}, got ${args.first}.`);
+        }
+        const [spenders, rejections, changes] = await Promise.all([
+          guarded(() => ledger.topSpenders(principal.tenant, range.from, range.to, args.first)),
+          guarded(() => ledger.recentRejections(principal.tenant, args.first)),
+          store.auditLog(principal.tenant, { limit: args.first }),
+        ]);
+        return {
+          topSpenders: spenders.map((s) => ({ user: { id: s.userId }, usedBytes: s.usedBytes })),
+          recentRejections: rejections.map((r) => ({ ...r, user: { id: r.userId } })),
+          changes: changes.map(changeOf),
+        };
+      },
+    },
+
+    Mutation: {
+      setUserBudget: async (_root, args: BudgetArgs & { userId: string }, { principal }: Context) => {
+        requireQuotaAdmin(principal);
+        if (args.userId.length === 0 || args.userId.length > MAX_ID_LENGTH) throw badUserInput(`userId must be 1..${MAX_ID_LENGTH} characters.`);
+        await store.setUserBudget(principal.tenant, args.userId, change(args), auditBy(principal, args.reason));
+        return userBudget(principal, args.userId);
+      },
+      setTenantBudget: async (_root, args: BudgetArgs, { principal }: Context) => {
+        requireQuotaAdmin(principal);
+        await store.setTenantBudget(principal.tenant, change(args), auditBy(principal, args.reason));
+        return tenantBudget(principal);
+      },
+      resetBudgetUsage: async (_root, args: { userId?: string | null; reason?: string | null }, { principal }: Context) => {
+        requireQuotaAdmin(principal);
+        const userId = args.userId ?? null;
+        const before = userId === null ? await tenantBudget(principal) : await userBudget(principal, userId);
+        const { timezone } = await resolveLimits(config, store, principal);
+        await guarded(() => ledger.resetUsage(principal.tenant, userId, timezone));
+        await store.recordAudit({
+          tenant: principal.tenant, ...auditBy(principal, args.reason),
+          target: userId === null ? { kind: 'tenant' } : { kind: 'user', userId },
+          action: 'resetUsage', old: { usedBytes: before.usedBytes }, new: { usedBytes: 0 },
+        });
+        return userId === null ? tenantBudget(principal) : userBudget(principal, userId);
+      },
+    },
+
+    User: {
+      budget: async ({ id }: { id: string }, _args, { principal }: Context) => {
+        if (id !== principal.userId && !principal.roles.includes('quota-admin')) throw forbidden('Only the user and quota admins may read a user\'s budget.');
+        return userBudget(principal, id);
+      },
+    },
+
+    Tenant: {
+      budget: async ({ id }: { id: string }, _args, { principal }: Context) => {
+        if (id !== principal.tenant) throw forbidden(`Tenant "${id}" is not yours.`);
+        if (!principal.roles.some((r) => r === 'quota-admin' || r === 'executive')) throw forbidden('Only executives and quota admins may read the tenant\'s budget.');
+        return tenantBudget(principal);
+      },
+    },
+  };
+}
+
+// Private:
+
+function budgetOf(dailyLimitBytes: number | null, limits: EffectiveBudget, usage: UsageSnapshot) {
+  return { dailyLimitBytes, maxQueryBytes: limits.maxQueryBytes, usedBytes: usage.usedBytes, remainingBytes: usage.remainingBytes, resetsAt: usage.resetsAt };
+}
+
+/** Only the arguments given: an absent one leaves the setting, an explicit null clears it. */
+function change(args: BudgetArgs): UserBudgetSettings {
+  const given: { dailyLimitBytes?: number | null; maxQueryBytes?: number | null } = {};
+  if (args.dailyLimitBytes !== undefined) given.dailyLimitBytes = args.dailyLimitBytes;
+  if (args.maxQueryBytes !== undefined) given.maxQueryBytes = args.maxQueryBytes;
+  if (Object.keys(given).length === 0) throw badUserInput('Give dailyLimitBytes or maxQueryBytes (null clears one).');
+  try {
+    validateBudgetChange(given);
+  } catch (error) {
+    throw badUserInput((error as Error).message);
+  }
+  return given;
+}
+
+function auditBy(principal: Principal, reason: string | null | undefined) {
+  if (reason && reason.length > MAX_REASON_LENGTH) throw badUserInput(`reason must be at most ${MAX_REASON_LENGTH} characters.`);
+  return { actor: principal.userId, reason: reason ?? null };
+}
+
+function changeOf(entry: AuditEntry) {
+  return {
+    at: entry.at,
+    actor: entry.actor,
+    user: entry.target.kind === 'user' ? { id: entry.target.userId } : null,
+    action: entry.action,
+    old: entry.old === null ? null : JSON.stringify(entry.old),
+    new: entry.new === null ? null : JSON.stringify(entry.new),
+    reason: entry.reason,
+  };
+}
+
+function requireQuotaAdmin(principal: Principal): void {
+  if (!principal.roles.includes('quota-admin')) throw forbidden('Only quota admins may do this.');
+}
+
+function forbidden(message: string) {
+  return bytegateError(ErrorCode.FORBIDDEN, message);
+}
+
+async function guarded<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof LedgerUnavailableError) throw bytegateError(ErrorCode.LEDGER_UNAVAILABLE, 'The budget ledger cannot be reached right now; retry shortly.');
+    throw error;
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * Daily budgets through the real gateway and subgraphs: reserve before, settle after, refusals with
+ * Retry-After, no overspend under 500 concurrent operations, the admin API and its audit trail, and
+ * the ledger failure policy.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { addDays } from '../../common/dates';
+import type { Principal } from '../../common/principal';
+import { createFileStore } from '../../budgets/fileStore';
+import { createMemoryLedger } from '../../budgets/memoryLedger';
+import { createRedisLedger } from '../../budgets/redisLedger';
+import { MiB } from '../../warehouse/billing';
+import { type GeneratorOptions, generateDirectory } from '../../okta/generator';
+import { type System, seedDataDir, startSystem } from '../cost/system';
+
+const tenant: GeneratorOptions = { tenant: 'acme', users: 30, days: 10, eventsPerUser: 20, start: '2025-05-05', seed: 4 };
+const LAST = addDays(tenant.start, tenant.days - 1);
+const directory = generateDirectory(tenant);
+const ceo = directory.find((u) => u.managerId === null)!;
+const staff = directory.filter((u) => u.managerId !== null);
+const as = (userId: string, ...roles: Principal['roles']): Principal => ({ tenant: 'acme', userId, roles });
+const admin = as(ceo.id, 'executive', 'quota-admin');
+/** One job over one day of the rollup: bills the 10 MiB minimum. */
+const ONE_JOB = `{ tenant { topTimeWasters(from: "${LAST}", to: "${LAST}", first: 3) { totalWasteHours } } }`;
+const JOB_BYTES = 10 * MiB;
+/** Spend is charged to today's budget day (UTC here), whatever days the data covers. */
+const TODAY = new Date().toISOString().slice(0, 10);
+
+let dataDir: string;
+let remove: () => void;
+let system: System;
+let budgetsDir: string;
+
+beforeAll(async () => {
+  ({ dataDir, remove } = await seedDataDir([tenant]));
+  budgetsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bytegate-budget-store-'));
+  system = await startSystem(dataDir, { gateway: { budgets: { store: await createFileStore({ dir: budgetsDir }), ledger: createMemoryLedger() } } });
+}, 120_000);
+
+afterAll(async () => {
+  await system?.close();
+  remove?.();
+  fs.rmSync(budgetsDir, { recursive: true, force: true });
+});
+
+async function setDaily(userId: string, bytes: number | null) {
+  const { body } = await system.query(admin, 'mutation($u: ID!, $d: Bytes) { setUserBudget(userId: $u, dailyLimitBytes: $d, reason: "test") { dailyLimitBytes } }', { u: userId, d: bytes });
+  expect(body.errors).toBeUndefined();
+}
+
+test('every response reports the remaining budget, and it goes down by what was billed', async () => {
+  const user = staff[0];
+  await setDaily(user.id, 100 * JOB_BYTES);
+  const first = await system.query(as(user.id, 'executive'), ONE_JOB);
+  const second = await system.query(as(user.id, 'executive'), ONE_JOB);
+  expect(first.body.extensions.cost.billedBytes).toBe(JOB_BYTES);
+  const before = first.body.extensions.cost.budget.user;
+  const after = second.body.extensions.cost.budget.user;
+  expect(before).toMatchObject({ limitBytes: 100 * JOB_BYTES, usedBytes: JOB_BYTES, remainingBytes: 99 * JOB_BYTES });
+  expect(after).toMatchObject({ usedBytes: 2 * JOB_BYTES, remainingBytes: 98 * JOB_BYTES });
+  expect(Date.parse(after.resetsAt)).toBeGreaterThan(Date.now());
+  expect(second.body.extensions.cost.budget.tenant.usedBytes).toBeGreaterThanOrEqual(2 * JOB_BYTES);
+});
+
+test('500 concurrent operations from one user whose budget admits 7: exactly 7 run, the rest are 429', async () => {
+  const user = staff[1];
+  await setDaily(user.id, 7 * JOB_BYTES);
+  const start = system.warehouseQueries.length;
+  const results = await Promise.all(Array.from({ length: 500 }, () => system.query(as(user.id, 'executive'), ONE_JOB)));
+  const admitted = results.filter((r) => r.status === 200);
+  const refused = results.filter((r) => r.status === 429);
+  expect(admitted).toHaveLength(7);
+  expect(refused).toHaveLength(493);
+  expect(system.warehouseQueries.length - start).toBe(7);
+  const billed = admitted.reduce((sum, r) => sum + r.body.extensions.cost.billedBytes, 0);
+  expect(billed).toBeLessThanOrEqual(7 * JOB_BYTES);
+
+  const refusal = refused[0];
+  expect(refusal.body.errors[0].extensions.code).toBe('BUDGET_EXCEEDED');
+  const retryAfter = Number(refusal.headers.get('retry-after'));
+  expect(retryAfter).toBeGreaterThan(0);
+  expect(retryAfter).toBeLessThanOrEqual(86_400);
+  expect(refusal.body.errors[0].extensions.cost.budget.user).toMatchObject({ limitBytes: 7 * JOB_BYTES, remainingBytes: 0 });
+  const { body } = await system.query(admin, `{ user(id: "${user.id}") { budget { usedBytes remainingBytes dailyLimitBytes } } }`);
+  expect(body.data.user.budget).toEqual({ usedBytes: 7 * JOB_BYTES, remainingBytes: 0, dailyLimitBytes: 7 * JOB_BYTES });
+});
+
+test("a tenant's budget binds all its users together", async () => {
+  const { body: set } = await system.query(admin, 'mutation { setTenantBudget(dailyLimitBytes: 0, reason: "freeze") { dailyLimitBytes remainingBytes } }');
+  expect(set.data.setTenantBudget).toEqual({ dailyLimitBytes: 0, remainingBytes: 0 });
+  const refused = await system.query(as(staff[2].id, 'executive'), ONE_JOB);
+  expect(refused.status).toBe(429);
+  expect(refused.body.errors[0].message).toMatch(/tenant's remaining daily budget/);
+  // Free operations still run: nothing to charge.
+  expect((await system.query(as(staff[2].id, 'executive'), '{ tenant { dataRange { from } } }')).status).toBe(200);
+  await system.query(admin, 'mutation { setTenantBudget(dailyLimitBytes: null, reason: "thaw") { dailyLimitBytes } }');
+});
+
+describe('the admin API', () => {
+  test('only quota admins change budgets; users read their own; bad values are BAD_USER_INPUT', async () => {
+    const viewer = as(staff[3].id, 'viewer', 'executive');
+    const denied = await system.query(viewer, `mutation { setUserBudget(userId: "${staff[3].id}", dailyLimitBytes: 1) { dailyLimitBytes } }`);
+    expect(denied.body.errors[0].extensions.code).toBe('FORBIDDEN');
+    const other = await system.query(as(staff[3].id, 'viewer'), `{ user(id: "${staff[3].id}") { budget { usedBytes } } }`);
+    expect(other.body.data.user.budget).toEqual({ usedBytes: expect.any(Number) });
+    const notMine = await system.query(as(staff[4].id, 'executive'), `{ user(id: "${staff[3].id}") { budget { usedBytes } } }`);
+    expect(notMine.body.errors[0].extensions.code).toBe('FORBIDDEN');
+
+    for (const bad of ['dailyLimitBytes: -1', 'dailyLimitBytes: 1.5', `dailyLimitBytes: ${2 ** 52}`, '']) {
+      const { body } = await system.query(admin, `mutation { setUserBudget(userId: "${staff[3].id}", ${bad}) { dailyLimitBytes } }`.replace(', )', ')'));
+      expect(body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+    }
+  });
+
+  test('every change is audited: who, old → new, reason', async () => {
+    await system.query(admin, `mutation { setUserBudget(userId: "${staff[5].id}", dailyLimitBytes: 1000, reason: "first") { dailyLimitBytes } }`);
+    await system.query(admin, `mutation { setUserBudget(userId: "${staff[5].id}", dailyLimitBytes: 2000, reason: "more") { dailyLimitBytes } }`);
+    await system.query(admin, `mutation { resetBudgetUsage(userId: "${staff[5].id}", reason: "new quarter") { usedBytes } }`);
+    const { body } = await system.query(admin, `{ budgetUsage(from: "${TODAY}", to: "${TODAY}", first: 50) { changes { actor user { id } action old new reason } topSpenders { user { id } usedBytes } recentRejections { user { id } exceeded } } }`);
+    expect(body.errors).toBeUndefined();
+    const mine = body.data.budgetUsage.changes.filter((c: { user: { id: string } | null }) => c.user?.id === staff[5].id);
+    expect(mine.map((c: { action: string; reason: string }) => [c.action, c.reason])).toEqual([['resetUsage', 'new quarter'], ['setBudget', 'more'], ['setBudget', 'first']]);
+    expect(JSON.parse(mine[1].old)).toMatchObject({ dailyLimitBytes: 1000 });
+    expect(JSON.parse(mine[1].new)).toMatchObject({ dailyLimitBytes: 2000 });
+    expect(mine[1].actor).toBe(admin.userId);
+    expect(body.data.budgetUsage.recentRejections.length).toBeGreaterThan(0);
+    expect(body.data.budgetUsage.topSpenders[0].usedBytes).toBeGreaterThan(0);
+
+    const viewer = await system.query(as(staff[5].id, 'viewer'), `{ budgetUsage(from: "${LAST}", to: "${LAST}") { changes { action } } }`);
+    expect(viewer.body.errors[0].extensions.code).toBe('FORBIDDEN');
+  });
+});
+
+describe('ledger failure policy', () => {
+  let down: System;
+  let ledger: Awaited<ReturnType<typeof createRedisLedger>>;
+  beforeAll(async () => {
+    // A Redis ledger pointed at a port where nothing listens.
+    ledger = await createRedisLedger({ url: 'redis://127.0.0.1:9' });
+    down = await startSystem(dataDir, {
+      env: { LEDGER_FAILURE_POLICY: 'allow-up-to-cap', LEDGER_FAILOPEN_MAX_BYTES: String(15 * MiB) },
+      gateway: { budgets: { store: await createFileStore({ dir: budgetsDir }), ledger } },
+    });
+  });
+  afterAll(async () => {
+    await down?.close();
+    await ledger?.close();
+  });
+
+  test('small operations are admitted unrecorded, larger ones refused with LEDGER_UNAVAILABLE, and /readyz says so', async () => {
+    const small = await down.query(admin, ONE_JOB);
+    expect(small.status).toBe(200);
+    expect(small.body.data.tenant.topTimeWasters.length).toBeGreaterThan(0);
+    const large = await down.query(admin, `{ tenant { a: topTimeWasters(from: "${LAST}", to: "${LAST}") { totalWasteHours } b: appUsage(from: "${LAST}", to: "${LAST}") { events } } }`);
+    expect(large.status).toBe(503);
+    expect(large.body.errors[0].extensions.code).toBe('LEDGER_UNAVAILABLE');
+    const ready = await fetch(down.gatewayUrl.replace('/graphql', '/readyz'));
+    expect(ready.status).toBe(200);
+    expect(((await ready.json()) as any).checks.budgets).toMatchObject({ ledger: 'unreachable', onLedgerError: 'allow-up-to-cap' });
+  });
+});
