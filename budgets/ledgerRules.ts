@@ -9,7 +9,7 @@
  */
 import { DAY_MS, addDays, parseDate } from '../common/dates';
 import { isTenantId } from '../common/principal';
-import { type LedgerLimits, SPEND_HISTORY_DAYS, type UsageSnapshot } from './ledger';
+import { type LedgerAccount, type LedgerLimits, SPEND_HISTORY_DAYS, type UsageSnapshot } from './ledger';
 
 /** A counter as callers see it: remaining is what neither settled nor held bytes use, never negative. */
 export function usageSnapshot(limitBytes: number | null, usedBytes: number, reservedBytes: number, resetsAt: string): UsageSnapshot {
@@ -34,6 +34,14 @@ export function checkBytes(name: string, bytes: number): void {
 export function checkLimits(limits: Partial<Pick<LedgerLimits, 'userDailyBytes'>> & Omit<LedgerLimits, 'userDailyBytes'>): void {
   if (limits.userDailyBytes !== undefined && limits.userDailyBytes !== null) checkBytes('userDailyBytes', limits.userDailyBytes);
   if (limits.tenantDailyBytes !== null) checkBytes('tenantDailyBytes', limits.tenantDailyBytes);
+}
+
+/** Everything `reserve` is given, checked the same way by both adapters. */
+export function checkReserve({ tenant, userId }: LedgerAccount, bytes: number, limits: LedgerLimits): void {
+  checkTenant(tenant);
+  checkUserId(userId);
+  checkBytes('bytes', bytes);
+  checkLimits(limits);
 }
 
 export function checkReservationTtl(reservationTtlMs: number): void {

@@ -15,7 +15,7 @@ import {
   type Reservation, type ReserveResult, type Spender,
 } from './ledger';
 import {
-  REJECTIONS_TTL_MS, checkBytes, checkDay, checkLimits, checkReservationTtl, checkTenant, checkUserId, dayExpiresAtMs, keptDays,
+  REJECTIONS_TTL_MS, checkBytes, checkDay, checkLimits, checkReservationTtl, checkReserve, checkTenant, checkUserId, dayExpiresAtMs, keptDays,
   settledMemoryMs, usageSnapshot,
 } from './ledgerRules';
 
@@ -61,10 +61,7 @@ export function createMemoryLedger(options: MemoryLedgerOptions = {}): BudgetLed
 
   return {
     async reserve({ tenant, userId }, bytes, limits): Promise<ReserveResult> {
-      checkTenant(tenant);
-      checkUserId(userId);
-      checkBytes('bytes', bytes);
-      checkLimits(limits);
+      checkReserve({ tenant, userId }, bytes, limits);
       const atMs = now();
       const day = budgetDay(atMs, limits.timezone);
       const { user, tenant: tenantSnapshot } = snapshotsOf(countersOf(tenant, day, atMs, false), userId, limits, atMs);

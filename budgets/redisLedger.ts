@@ -46,7 +46,7 @@ import {
   type Rejection, type ReserveResult, type Spender, type UsageSnapshot,
 } from './ledger';
 import {
-  REJECTIONS_TTL_MS, checkBytes, checkDay, checkLimits, checkReservationTtl, checkTenant, checkUserId, dayExpiresAtMs,
+  REJECTIONS_TTL_MS, checkBytes, checkDay, checkLimits, checkReservationTtl, checkReserve, checkTenant, checkUserId, dayExpiresAtMs,
   keptDays, settledMemoryMs, usageSnapshot,
 } from './ledgerRules';
 
@@ -127,10 +127,7 @@ export async function createRedisLedger(options: RedisLedgerOptions): Promise<Bu
 
   return {
     async reserve({ tenant, userId }, bytes, limits): Promise<ReserveResult> {
-      checkTenant(tenant);
-      checkUserId(userId);
-      checkBytes('bytes', bytes);
-      checkLimits(limits);
+      checkReserve({ tenant, userId }, bytes, limits);
       const atMs = now();
       const day = budgetDay(atMs, limits.timezone);
       const id = randomUUID();

@@ -68,7 +68,7 @@ export function buildGateway(config: Config, deps: GatewayDeps): Gateway {
     buildService: ({ name, url }) => {
       if (name === BUDGETS_SUBGRAPH) {
         if (!deps.budgets) throw new Error('The supergraph has the budgets subgraph, which needs a budget store and ledger (GatewayDeps.budgets).');
-        return budgetsDataSource(config, deps.budgets);
+        return budgetsDataSource(config, deps.budgets, (tenant) => guard?.forget(tenant));
       }
       if (!url) throw new Error(`The supergraph declares no URL for subgraph ${name}.`);
       subgraphUrls.set(name, url);

@@ -67,6 +67,8 @@ export interface BudgetGuard {
   peek(principal: Principal, limits: EffectiveBudget): Promise<BudgetReport | undefined>;
   /** Replaces the reservation by what was billed; the caller's budget afterwards. Never throws. */
   settle(admission: Admission, billedBytes: number): Promise<BudgetReport | undefined>;
+  /** Drops the tenant's cached limits: an admin's change applies to the next request. */
+  forget(tenant: string): void;
   status(): LedgerStatus;
 }
 
@@ -146,13 +148,18 @@ export function createBudgetGuard(config: Config, budgets: Budgets, logger: Logg
       if (!admission.reservation) return admission.report;
       try {
         await ledgerCall(() => budgets.ledger.settle(admission.reservation!, billedBytes));
-        const usage = await ledgerCall(() => budgets.ledger.usage(admission.reservation!, admission.limits));
-        return reportOf(usage.user, usage.tenant);
+        // The report taken at reservation, moved from held to billed: no second round trip.
+        const { bytes } = admission.reservation;
+        return admission.report && { user: settled(admission.report.user, bytes, billedBytes), tenant: settled(admission.report.tenant, bytes, billedBytes) };
       } catch (error) {
         // The reservation expires on its own; the charge is lost, never doubled.
         logger.warn(`budget settlement failed (${(error as Error).message}); reservation ${admission.reservation.id} will expire`);
         return admission.report;
       }
+    },
+
+    forget(tenant) {
+      for (const key of cache.keys()) if (key.startsWith(`${tenant}\u0000`)) cache.delete(key);
     },
 
     status() {
@@ -174,6 +181,12 @@ function secondsUntil(iso: string, nowMs: number): number {
 }
 
 // Private:
+
+/** A budget line after a reservation of `held` bytes settled at `billed`. */
+function settled(line: BudgetLine, held: number, billed: number): BudgetLine {
+  const usedBytes = line.usedBytes + billed;
+  return { ...line, usedBytes, remainingBytes: line.remainingBytes === null ? null : Math.max(0, line.remainingBytes + held - billed) };
+}
 
 function lineOf(snapshot: UsageSnapshot): BudgetLine {
   return { limitBytes: snapshot.limitBytes, usedBytes: snapshot.usedBytes, remainingBytes: snapshot.remainingBytes, resetsAt: snapshot.resetsAt };

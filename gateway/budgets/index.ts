@@ -12,6 +12,7 @@ export const BUDGETS_SUBGRAPH = 'budgets';
 /** Its URL in the supergraph: a marker, never fetched — the gateway resolves it locally. */
 export const BUDGETS_LOCAL_URL = 'local://gateway/budgets';
 
-export function budgetsDataSource(config: Config, budgets: Budgets): LocalGraphQLDataSource {
-  return new LocalGraphQLDataSource(subgraphSchema(typeDefs, budgetsResolvers(config, budgets)));
+/** `onChange(tenant)` runs after every budget change, so cached limits can be dropped. */
+export function budgetsDataSource(config: Config, budgets: Budgets, onChange: (tenant: string) => void): LocalGraphQLDataSource {
+  return new LocalGraphQLDataSource(subgraphSchema(typeDefs, budgetsResolvers(config, budgets, onChange)));
 }

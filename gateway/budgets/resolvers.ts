@@ -27,7 +27,7 @@ interface BudgetArgs {
 const MAX_ID_LENGTH = 256;
 const MAX_REASON_LENGTH = 1000;
 
-export function budgetsResolvers(config: Config, budgets: Budgets): GraphQLResolverMap<Context> {
+export function budgetsResolvers(config: Config, budgets: Budgets, onChange: (tenant: string) => void): GraphQLResolverMap<Context> {
   const { store, ledger } = budgets;
 
   /** A user's budget; roles of users other than the caller are unknown here, so their role default is the viewer's. */
@@ -69,11 +69,13 @@ export function budgetsResolvers(config: Config, budgets: Budgets): GraphQLResol
         requireQuotaAdmin(principal);
         if (args.userId.length === 0 || args.userId.length > MAX_ID_LENGTH) throw badUserInput(`userId must be 1..${MAX_ID_LENGTH} characters.`);
         await store.setUserBudget(principal.tenant, args.userId, change(args), auditBy(principal, args.reason));
+        onChange(principal.tenant);
         return userBudget(principal, args.userId);
       },
       setTenantBudget: async (_root, args: BudgetArgs, { principal }: Context) => {
         requireQuotaAdmin(principal);
         await store.setTenantBudget(principal.tenant, change(args), auditBy(principal, args.reason));
+        onChange(principal.tenant);
         return tenantBudget(principal);
       },
       resetBudgetUsage: async (_root, args: { userId?: string | null; reason?: string | null }, { principal }: Context) => {

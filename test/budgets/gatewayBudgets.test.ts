@@ -96,6 +96,7 @@ test("a tenant's budget binds all its users together", async () => {
   // Free operations still run: nothing to charge.
   expect((await system.query(as(staff[2].id, 'executive'), '{ tenant { dataRange { from } } }')).status).toBe(200);
   await system.query(admin, 'mutation { setTenantBudget(dailyLimitBytes: null, reason: "thaw") { dailyLimitBytes } }');
+  expect((await system.query(as(staff[2].id, 'executive'), ONE_JOB)).status).toBe(200);
 });
 
 describe('the admin API', () => {
