@@ -2,11 +2,12 @@
  * npm run bench — every benchmark scenario, each against a baseline measured in the same run,
  * printed as one table with the machine it ran on. See bench/README.md for how to read it.
  * BENCH_SCALE=small runs reduced sizes (a smoke run); the default sizes are the ones quoted in README.md.
- * `npm run bench -- cost` (or `ingest`) runs only the named scenarios.
+ * `npm run bench -- cost ledger` (scenarios: ingest, cost, ledger) runs only the named ones.
  */
 import os from 'node:os';
 import { benchCostControl } from './costControl';
 import { benchIngest } from './ingest';
+import { benchLedger } from './ledger';
 
 async function main(): Promise<void> {
   const small = process.env.BENCH_SCALE === 'small';
@@ -53,6 +54,16 @@ async function main(): Promise<void> {
       `${cost.estimateMicros.toFixed(1)} µs`,
       `graphql validate of it: ${cost.validateMicros.toFixed(1)} µs`,
       `${(cost.estimateMicros / cost.validateMicros).toFixed(2)}× validate; target < 200 µs: ${cost.estimateMicros < 200 ? 'met' : 'NOT met'}`,
+    ]);
+  }
+
+  if (wanted('ledger')) {
+    const ledger = await benchLedger({ operations: small ? 1000 : 10_000, url: process.env.REDIS_URL || undefined });
+    rows.push([
+      `budget ledger reserve + settle, Redis (${ledger.operations.toLocaleString('en-US')} sequential)`,
+      `p50 ${ledger.p50Micros.toFixed(0)} µs, p99 ${ledger.p99Micros.toFixed(0)} µs`,
+      `PING + INCRBY: p50 ${ledger.baselineP50Micros.toFixed(0)} µs, p99 ${ledger.baselineP99Micros.toFixed(0)} µs`,
+      `${(ledger.p50Micros / ledger.baselineP50Micros).toFixed(2)}× at p50, ${(ledger.p99Micros / ledger.baselineP99Micros).toFixed(2)}× at p99`,
     ]);
   }
 

@@ -159,8 +159,8 @@ async function usage(config: Config, store: BudgetStore, redisUrl: string, tenan
   try {
     const counters = userId === undefined ? { tenant: await ledger.tenantUsage(tenant, limits) } : await ledger.usage({ tenant, userId }, limits);
     console.log(`usage today in ${tenant} (budget day in ${limits.timezone}, resets at ${counters.tenant.resetsAt})`);
-    console.log(`  ${'tenant'.padEnd(LABEL_WIDTH)}${usageLine(counters.tenant)}`);
-    if ('user' in counters) console.log(`  ${`user ${shown(userId!)}`.padEnd(LABEL_WIDTH)}${usageLine(counters.user)}`);
+    console.log(`  ${column('tenant')}${usageLine(counters.tenant)}`);
+    if ('user' in counters) console.log(`  ${column(`user ${shown(userId!)}`)}${usageLine(counters.user)}`);
   } finally {
     await ledger.close();
   }
@@ -171,12 +171,18 @@ function storedBudgets(store: BudgetStore, tenant: string, userId: string | unde
 }
 
 const LABEL_WIDTH = 16;
+
+/** A label padded to the value column, and at least one space from its value when longer. */
+function column(label: string): string {
+  return `${label} `.padEnd(LABEL_WIDTH);
+}
+
 const LABELS: Readonly<Record<string, string>> = {
   dailyLimitBytes: 'daily limit', maxQueryBytes: 'per-query cap', timezone: 'timezone', usedBytes: 'used today',
 };
 
 function printFields(stored: object): void {
-  for (const [field, value] of Object.entries(stored)) console.log(`  ${(LABELS[field] ?? field).padEnd(LABEL_WIDTH)}${valueText(field, value)}`);
+  for (const [field, value] of Object.entries(stored)) console.log(`  ${column(LABELS[field] ?? field)}${valueText(field, value)}`);
 }
 
 function printLimits(limits: EffectiveBudget): void {
@@ -186,7 +192,7 @@ function printLimits(limits: EffectiveBudget): void {
     ['per-query cap', bytesText(limits.maxQueryBytes)],
     ['timezone', limits.timezone],
   ];
-  for (const [label, text] of rows) console.log(`  ${label.padEnd(LABEL_WIDTH)}${text}`);
+  for (const [label, text] of rows) console.log(`  ${column(label)}${text}`);
 }
 
 function printEntry(entry: AuditEntry): void {
@@ -202,7 +208,7 @@ function changeLines(old: object | null, next: object | null): string[] {
   const after: Record<string, unknown> = { ...next };
   const fields = [...new Set([...Object.keys(before), ...Object.keys(after)])];
   return fields.map((field) => {
-    const label = (LABELS[field] ?? field).padEnd(LABEL_WIDTH);
+    const label = column(LABELS[field] ?? field);
     const [was, is] = [valueText(field, before[field] ?? null), valueText(field, after[field] ?? null)];
     return was === is ? `${label}${is} (unchanged)` : `${label}${was} → ${is}`;
   });

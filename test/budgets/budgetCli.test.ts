@@ -1,20 +1,18 @@
 /**
- * `npm run budget`, run as a process (node --import tsx cli/budget.ts) on a temporary DATA_DIR, so
+ * `npm run budget`, run as a process (node --import tsx cli/budget.ts, through test/e2e/processes.ts) on a temporary DATA_DIR, so
  * on the file store: what it prints, what it stores, its audit trail, usage from the real Redis
  * ledger, and exit code 2 with a message for every kind of bad input.
  */
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { createClient } from '@redis/client';
 import { createFileStore } from '../../budgets/fileStore';
 import { createRedisLedger } from '../../budgets/redisLedger';
 import { GiB, MiB } from '../../warehouse/billing';
+import { runCli } from '../e2e/processes';
 
-const ROOT = path.join(__dirname, '../..');
 const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 const actor = `cli:${os.userInfo().username}`;
 
@@ -24,17 +22,8 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
-async function budget(args: string[], env: NodeJS.ProcessEnv = {}) {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'cli/budget.ts', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '', REDIS_URL: '', BUDGET_DEFAULTS: '', ...env },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const { code, stdout, stderr } = error as { code: number; stdout: string; stderr: string };
-    return { code, stdout, stderr };
-  }
+function budget(args: string[], env: NodeJS.ProcessEnv = {}) {
+  return runCli('budget', args, { DATA_DIR: dataDir, ...env });
 }
 
 test("set a user's budget: prints old → new in units and bytes, stores it audited as the OS user", async () => {

@@ -4,32 +4,26 @@
  * the same port, the same ledger instance works again. Frozen (SIGSTOP), calls give up after the
  * timeout; thawed, they are answered again.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { type BudgetLedger, LedgerUnavailableError } from '../../budgets/ledger';
 import { createRedisLedger } from '../../budgets/redisLedger';
-import { freePorts } from '../e2e/processes';
+import { type RedisServer, freePorts, startRedisServer } from '../e2e/processes';
 import { newTenant, testClock } from './ledgerContract';
 
 const LIMITS = { userDailyBytes: 1000, tenantDailyBytes: 5000, timezone: 'UTC' };
 const TIMEOUT_MS = 1000;
 let port: number;
-let server: ChildProcess | undefined;
+let server: RedisServer | undefined;
 let ledger: BudgetLedger;
 const clock = testClock('2025-03-04T12:00:00Z');
 
 beforeAll(async () => {
   [port] = await freePorts(1);
-  await startServer();
-  ledger = await createRedisLedger({ url: `redis://127.0.0.1:${port}`, now: clock.now, reservationTtlMs: 60_000, timeoutMs: TIMEOUT_MS });
+  server = await startRedisServer(port);
+  ledger = await createRedisLedger({ url: server.url, now: clock.now, reservationTtlMs: 60_000, timeoutMs: TIMEOUT_MS });
 });
 afterAll(async () => {
   await ledger?.close();
-  if (server && server.exitCode === null && server.signalCode === null) {
-    server.kill('SIGCONT');
-    server.kill('SIGKILL');
-    await once(server, 'exit');
-  }
+  await server?.stop();
 });
 
 test('killed: calls reject with LedgerUnavailableError within a second; restarted: the same ledger works again', async () => {
@@ -39,7 +33,7 @@ test('killed: calls reject with LedgerUnavailableError within a second; restarte
   // Calls in flight when Redis dies, and calls after: every one answered or refused, none hanging.
   const started = Date.now();
   const inFlight = Array.from({ length: 20 }, () => ledger.reserve(ana, 1, LIMITS));
-  await stopServer('SIGKILL');
+  await server!.stop();
   for (const outcome of await Promise.allSettled(inFlight)) {
     if (outcome.status === 'rejected') expect(outcome.reason).toBeInstanceOf(LedgerUnavailableError);
   }
@@ -50,7 +44,7 @@ test('killed: calls reject with LedgerUnavailableError within a second; restarte
   }
   expect(Date.now() - started).toBeLessThan(2 * TIMEOUT_MS);
 
-  await startServer();
+  server = await startRedisServer(port);
   const restarted = Date.now();
   const result = await eventually(() => ledger.reserve(ana, 100, LIMITS), 5000);
   // Redis kept nothing on disk: the budget starts over.
@@ -61,14 +55,14 @@ test('killed: calls reject with LedgerUnavailableError within a second; restarte
 test('frozen: calls reject after the timeout; thawed: answered again, and a timed-out reserve expires on its own', async () => {
   const ana = { tenant: newTenant(), userId: 'ana' };
   await eventually(() => ledger.usage(ana, LIMITS), 5000);
-  server!.kill('SIGSTOP');
+  server!.child.kill('SIGSTOP');
   try {
     const started = Date.now();
     await expect(ledger.reserve(ana, 300, LIMITS)).rejects.toBeInstanceOf(LedgerUnavailableError);
     expect(Date.now() - started).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
     expect(Date.now() - started).toBeLessThan(TIMEOUT_MS + 500);
   } finally {
-    server!.kill('SIGCONT');
+    server!.child.kill('SIGCONT');
   }
   // The reserve that timed out reached Redis after all: its hold counts until the reservation TTL.
   expect((await ledger.usage(ana, LIMITS)).user.reservedBytes).toBe(300);
@@ -77,32 +71,6 @@ test('frozen: calls reject after the timeout; thawed: answered again, and a time
 });
 
 // Private:
-
-async function startServer(): Promise<void> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  server = child;
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`redis-server not ready within 5 s:\n${output}`)), 5000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-      if (output.includes('Ready to accept connections')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`redis-server exited (${code}):\n${output}`));
-    });
-  });
-}
-
-async function stopServer(signal: NodeJS.Signals): Promise<void> {
-  const exited = once(server!, 'exit');
-  server!.kill(signal);
-  await exited;
-}
 
 /** Retries `call` while it rejects with LedgerUnavailableError, for at most `withinMs`. */
 async function eventually<T>(call: () => Promise<T>, withinMs: number): Promise<T> {

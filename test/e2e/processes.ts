@@ -1,8 +1,10 @@
 /**
- * Real processes for end-to-end tests: the project's CLIs run exactly as `npm run …` runs them
- * (node + tsx), with a private DATA_DIR, free ports and test secrets.
+ * Real processes for end-to-end tests: the project's CLIs and mains run exactly as `npm run …` and
+ * `npm start` run them (node + tsx), with a private DATA_DIR, free ports and test secrets; and
+ * redis-servers of their own, for tests that stop one.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -17,7 +19,7 @@ export interface CliResult {
 /** Runs `cli/<script>.ts args…` to completion. */
 export function runCli(script: string, args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawnCli(script, args, env);
+    const child = spawnMain(`cli/${script}.ts`, args, env);
     let stdout = '';
     let stderr = '';
     child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
@@ -39,7 +41,12 @@ export interface RunningCli {
 
 /** Starts a long-running `cli/<script>.ts` (e.g. start). */
 export function startCli(script: string, args: string[], env: NodeJS.ProcessEnv): RunningCli {
-  const child = spawnCli(script, args, env);
+  return startMain(`cli/${script}.ts`, args, env);
+}
+
+/** Starts a long-running entry point by its path in the repository (e.g. gateway/main.ts). */
+export function startMain(file: string, args: string[], env: NodeJS.ProcessEnv): RunningCli {
+  const child = spawnMain(file, args, env);
   let output = '';
   const listeners = new Set<() => void>();
   const onData = (chunk: Buffer) => {
@@ -87,10 +94,48 @@ export async function freePorts(count: number): Promise<number[]> {
   return ports;
 }
 
+export interface RedisServer {
+  readonly url: string;
+  readonly child: ChildProcess;
+  /** Sends `signal` (SIGKILL by default) and resolves once the server is gone. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** A redis-server on `port` that keeps nothing on disk: stopped and started again, it is empty. */
+export async function startRedisServer(port: number): Promise<RedisServer> {
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`redis-server not ready within 5 s:\n${output}`)), 5000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      if (output.includes('Ready to accept connections')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`redis-server exited (${code}):\n${output}`));
+    });
+  });
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    child,
+    async stop(signal = 'SIGKILL') {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGCONT'); // a frozen (SIGSTOPped) server must run again to act on anything but SIGKILL
+      child.kill(signal);
+      await exited;
+    },
+  };
+}
+
 // Private:
 
-function spawnCli(script: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'cli', `${script}.ts`), ...args], {
+function spawnMain(file: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, file), ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
