@@ -1,6 +1,7 @@
 /**
  * The three subgraphs: their typeDefs (composed into the supergraph) and server factories, and
- * `startSubgraph`, which serves one over HTTP (`/graphql`, `/healthz`, `/readyz`).
+ * `startSubgraph`, which serves one over HTTP (`/graphql`, `/healthz`, `/readyz` with the aggregate
+ * cache's state and hit/miss/error counts).
  */
 import type { ApolloServer } from '@apollo/server';
 import type { DocumentNode } from 'graphql';
@@ -31,6 +32,12 @@ export type RunningSubgraph = ServedEndpoint;
 export async function startSubgraph(name: SubgraphName, deps: SubgraphDeps & { port: number; host?: string }): Promise<RunningSubgraph> {
   const apollo = SUBGRAPHS[name].build(deps);
   await apollo.start();
-  const server = createGraphqlHttpServer({ apollo, context: subgraphContext(deps), maxBodyBytes: deps.config.limits.maxBodyBytes });
+  const server = createGraphqlHttpServer({
+    apollo,
+    context: subgraphContext(deps),
+    maxBodyBytes: deps.config.limits.maxBodyBytes,
+    // The cache fails open, so its state is reported, never a reason to leave the rotation.
+    readiness: async () => ({ ready: true, checks: deps.aggregates ? { aggregateCache: deps.aggregates.status() } : {} }),
+  });
   return serve(server, apollo, deps.port, deps.host);
 }

@@ -1,11 +1,12 @@
 /**
  * `tsx subgraphs/main.ts <users|tenants|metrics>` — one subgraph as its own process (npm start
- * runs one per subgraph). Reads the environment (common/config.ts), opens the DuckDB warehouse,
- * listens on config.subgraphPorts[name], and closes cleanly on SIGINT/SIGTERM.
+ * runs one per subgraph). Reads the environment (common/config.ts), opens the DuckDB warehouse and
+ * the aggregate cache, listens on config.subgraphPorts[name], and closes cleanly on SIGINT/SIGTERM.
  */
 import { SUBGRAPH_NAMES, type SubgraphName, loadConfig } from '../common/config';
 import { createDuckDbWarehouse } from '../warehouse/duckdb/duckDbWarehouse';
 import { UsageError, runCli } from '../cli/args';
+import { openAggregateCache } from './common/aggregateCache';
 import { startSubgraph } from '.';
 
 runCli(`tsx subgraphs/main.ts <${SUBGRAPH_NAMES.join('|')}>`, async () => {
@@ -15,8 +16,9 @@ runCli(`tsx subgraphs/main.ts <${SUBGRAPH_NAMES.join('|')}>`, async () => {
   for (const warning of config.warnings) console.warn(`warning: ${warning}`);
 
   const warehouse = createDuckDbWarehouse({ dataDir: config.dataDir });
-  const subgraph = await startSubgraph(name as SubgraphName, { warehouse, config, port: config.subgraphPorts[name as SubgraphName] });
-  console.log(`${name} subgraph on ${subgraph.url}`);
+  const aggregates = config.cacheTtlMs > 0 ? await openAggregateCache({ redisUrl: config.redisUrl, ttlMs: config.cacheTtlMs }) : undefined;
+  const subgraph = await startSubgraph(name as SubgraphName, { warehouse, config, aggregates, port: config.subgraphPorts[name as SubgraphName] });
+  console.log(`${name} subgraph on ${subgraph.url} (aggregate cache: ${aggregates ? aggregates.status().store : 'off'})`);
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', resolve);
@@ -24,5 +26,5 @@ runCli(`tsx subgraphs/main.ts <${SUBGRAPH_NAMES.join('|')}>`, async () => {
   });
   console.log(`${name} subgraph: ${signal}, closing`);
   await subgraph.close();
-  await warehouse.close();
+  await Promise.all([warehouse.close(), aggregates?.close()]);
 });

@@ -58,6 +58,12 @@ export interface Warehouse {
   query<Row extends object>(tenant: string, query: WarehouseQuery): Promise<WarehouseResult<Row>>;
   /** Every recorded (table, day, column) statistic of the tenant's dataset. */
   partitionStats(tenant: string): Promise<PartitionStat[]>;
+  /**
+   * The data version of every day partition the tenant's dataset holds (YYYY-MM-DD → an opaque
+   * string): it changes whenever an ingest writes that day, and only then. The aggregate cache keys
+   * a range by its days' versions, so new data shows at once while untouched ranges stay cached.
+   */
+  dataVersions(tenant: string): Promise<ReadonlyMap<string, string>>;
   /** Tenants whose dataset exists now (a tenant ingested while running appears without restart). */
   hasTenant(tenant: string): Promise<boolean>;
   close(): Promise<void>;

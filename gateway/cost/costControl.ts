@@ -49,7 +49,7 @@ export interface OperationCost {
   /** Set in enforce mode once the estimate passed: signed into every subgraph request. */
   caps?: WarehouseCaps;
   /** Summed from the subgraphs' `extensions.warehouse` as their responses arrive. */
-  readonly actual: { processedBytes: number; billedBytes: number; queries: number };
+  readonly actual: { processedBytes: number; billedBytes: number; queries: number; cacheHits: number };
   /** The reservation against the caller's daily budgets, settled when the response is sent. */
   admission?: Admission;
   /** The caller's budgets, as last known (after settlement on a successful response). */
@@ -178,6 +178,7 @@ export function createCostControl(config: Config, options: CostControlOptions = 
       cost.actual.processedBytes += Number(usage?.processedBytes ?? 0);
       cost.actual.billedBytes += Number(usage?.billedBytes ?? 0);
       cost.actual.queries += Number(usage?.queries ?? 0);
+      cost.actual.cacheHits += Number(usage?.cacheHits ?? 0);
       // A job over its cap means the estimate was low: most likely statistics older than an ingest.
       if (errorCodes.includes(ErrorCode.QUERY_TOO_EXPENSIVE)) statistics.invalidate(principal.tenant);
     },
@@ -213,7 +214,7 @@ class PlanCache {
 }
 
 function newCost(mode: CostMode): OperationCost {
-  return { mode, actual: { processedBytes: 0, billedBytes: 0, queries: 0 } };
+  return { mode, actual: { processedBytes: 0, billedBytes: 0, queries: 0, cacheHits: 0 } };
 }
 
 /** `extensions.cost` (public contract; README.md documents every field). */
@@ -232,7 +233,7 @@ function costReport(cost: OperationCost, config: Config) {
     billedBytes: cost.actual.billedBytes,
     billedUsd: bytesToUsd(cost.actual.billedBytes, config.pricePerTibUsd),
     warehouseQueries: cost.actual.queries,
-    cacheHits: 0,
+    cacheHits: cost.actual.cacheHits,
     ...(cost.budget ? { budget: cost.budget } : {}),
     ...(cost.mode === 'estimate' && estimate
       ? { jobs: estimate.jobs.map(({ subgraph, query, path, tables, times, processedBytes, billedBytes }) => ({ subgraph, query, path, tables, times, processedBytes, billedBytes })) }

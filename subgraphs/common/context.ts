@@ -9,6 +9,8 @@ import type { Config } from '../../common/config';
 import type { Principal } from '../../common/principal';
 import { IDENTITY_HEADER, SIGNATURE_HEADER, type SignedRequest, type WarehouseCaps, verifyIdentity } from '../../common/signedIdentity';
 import type { Warehouse } from '../../warehouse/warehouse';
+import type { AggregateCache } from './aggregateCache';
+import { type RequestAggregates, requestAggregates } from './cachedAggregates';
 import { type Scope, loadScope } from './scope';
 import { type TenantWarehouse, tenantWarehouse } from './tenantWarehouse';
 
@@ -16,6 +18,8 @@ import { type TenantWarehouse, tenantWarehouse } from './tenantWarehouse';
 export interface SubgraphDeps {
   warehouse: Warehouse;
   config: Config;
+  /** The aggregate cache (subgraphs/common/aggregateCache.ts); undefined: every aggregate is computed. */
+  aggregates?: AggregateCache;
   /** Clock for signature expiry, epoch ms; default Date.now. */
   now?: () => number;
 }
@@ -25,6 +29,8 @@ export interface SubgraphContext extends BaseContext {
   readonly principal: Principal;
   /** The warehouse bound to the principal's tenant, metering this request's usage. */
   readonly warehouse: TenantWarehouse;
+  /** Cached aggregates of the caller's tenant (cachedAggregates.ts). */
+  readonly aggregates: RequestAggregates;
   /** The caller's scope, computed on first use and then shared by the request's resolvers. */
   scope(): Promise<Scope>;
   /**
@@ -44,12 +50,12 @@ export function subgraphContext(deps: SubgraphDeps): (request: IncomingMessage, 
       deps.config.subgraphSecret,
       now(),
     );
-    return createContext(principal, deps.warehouse, caps);
+    return createContext(principal, deps.warehouse, caps, deps.aggregates);
   };
 }
 
 /** A context for an already verified principal (also for in-process `executeOperation`). */
-export function createContext(principal: Principal, warehouse: Warehouse, caps?: WarehouseCaps): SubgraphContext {
+export function createContext(principal: Principal, warehouse: Warehouse, caps?: WarehouseCaps, aggregates?: AggregateCache): SubgraphContext {
   const state = new Map<string, unknown>();
   const perRequest = <T>(key: string, create: () => T): T => {
     if (!state.has(key)) state.set(key, create());
@@ -59,6 +65,7 @@ export function createContext(principal: Principal, warehouse: Warehouse, caps?:
   return {
     principal,
     warehouse: bound,
+    aggregates: requestAggregates(aggregates, bound),
     scope: () => perRequest('scope', () => loadScope(principal, bound)),
     perRequest,
   };

@@ -23,6 +23,11 @@ export async function loadScope(principal: Principal, warehouse: TenantWarehouse
   return { kind: 'users', userIds };
 }
 
+/** The scope as a cache key part: `tenant`, or the sorted user ids. */
+export function scopeKey(scope: Scope): string | readonly string[] {
+  return scope.kind === 'tenant' ? 'tenant' : [...scope.userIds].sort();
+}
+
 export function inScope(scope: Scope, userId: string): boolean {
   return scope.kind === 'tenant' || scope.userIds.has(userId);
 }

@@ -14,6 +14,8 @@ export interface WarehouseUsage {
   processedBytes: number;
   billedBytes: number;
   queries: number;
+  /** Aggregates served by the aggregate cache instead (no job, 0 bytes). */
+  cacheHits: number;
 }
 
 export interface TenantWarehouse {
@@ -22,13 +24,18 @@ export interface TenantWarehouse {
   readonly usage: Readonly<WarehouseUsage>;
   query<Row extends object>(query: WarehouseQuery): Promise<Row[]>;
   partitionStats(): Promise<PartitionStat[]>;
+  /** Counts aggregates the cache served in place of a query. */
+  recordCacheHits(count: number): void;
+  /** Warehouse.dataVersions of the tenant, read once per request. */
+  dataVersions(): Promise<ReadonlyMap<string, string>>;
   /** Resolves when the tenant's dataset exists; BAD_USER_INPUT otherwise. Checked once per request. */
   checkTenant(): Promise<void>;
 }
 
 export function tenantWarehouse(warehouse: Warehouse, tenant: string, caps?: WarehouseCaps): TenantWarehouse {
-  const usage: WarehouseUsage = { processedBytes: 0, billedBytes: 0, queries: 0 };
+  const usage: WarehouseUsage = { processedBytes: 0, billedBytes: 0, queries: 0, cacheHits: 0 };
   let exists: Promise<void> | undefined;
+  let versions: Promise<ReadonlyMap<string, string>> | undefined;
   const checkTenant = () =>
     (exists ??= warehouse.hasTenant(tenant).then((known) => {
       if (!known) throw badUserInput(`Unknown tenant "${tenant}": it has no dataset.`);
@@ -49,6 +56,13 @@ export function tenantWarehouse(warehouse: Warehouse, tenant: string, caps?: War
     async partitionStats(): Promise<PartitionStat[]> {
       await checkTenant();
       return warehouse.partitionStats(tenant);
+    },
+    recordCacheHits(count) {
+      usage.cacheHits += count;
+    },
+    dataVersions() {
+      versions ??= checkTenant().then(() => warehouse.dataVersions(tenant));
+      return versions;
     },
   };
 }

@@ -8,7 +8,7 @@ import type { Config } from '../../common/config';
 import type { DateRange } from '../../common/dates';
 import { pageSize, range } from '../common/arguments';
 import type { SubgraphContext } from '../common/context';
-import { forbidden, inScope, ownTenant } from '../common/scope';
+import { forbidden, inScope, ownTenant, scopeKey } from '../common/scope';
 import { dailyLoader, productivityLoader } from './loaders';
 import { type AppUsageRow, type EventCountRow, type ProductivityRow, type TimeWasterRow, appUsage, eventCounts, topTimeWasters } from './queries';
 
@@ -49,29 +49,30 @@ export function metricsResolvers(config: Config): GraphQLResolverMap<SubgraphCon
     Tenant: {
       __resolveReference: async (reference: { id: string }, ctx: SubgraphContext) => ownTenant(ctx.principal, reference.id),
 
+      // Tenant-level figures cover the caller's scope, so the scope is part of their cache key.
       topTimeWasters: async (_tenant, args: RangeArgs & { first: number }, ctx: SubgraphContext) => {
-        const [checked, first] = [range(args, config), pageSize(args.first, config)];
-        const query = topTimeWasters(checked, await ctx.scope(), first);
-        return (await ctx.warehouse.query<TimeWasterRow>(query)).map((row) => {
-          const [auth, contextSwitch] = [Number(row.auth_waste_hours), Number(row.context_switch_waste_hours)];
-          return { user: { id: row.actor_id }, authWasteHours: auth, contextSwitchWasteHours: contextSwitch, totalWasteHours: auth + contextSwitch };
-        });
+        const [checked, first, scope] = [range(args, config), pageSize(args.first, config), await ctx.scope()];
+        return ctx.aggregates.one('topTimeWasters', checked, [scopeKey(scope), first], async () =>
+          (await ctx.warehouse.query<TimeWasterRow>(topTimeWasters(checked, scope, first))).map((row) => {
+            const [auth, contextSwitch] = [Number(row.auth_waste_hours), Number(row.context_switch_waste_hours)];
+            return { user: { id: row.actor_id }, authWasteHours: auth, contextSwitchWasteHours: contextSwitch, totalWasteHours: auth + contextSwitch };
+          }));
       },
 
       appUsage: async (_tenant, args: RangeArgs & { first: number }, ctx: SubgraphContext) => {
-        const [checked, first] = [range(args, config), pageSize(args.first, config)];
-        const query = appUsage(checked, await ctx.scope(), first);
-        return (await ctx.warehouse.query<AppUsageRow>(query)).map((row) => ({
-          app: { id: row.app_id, name: row.app_name },
-          events: Number(row.events),
-          users: Number(row.users),
-        }));
+        const [checked, first, scope] = [range(args, config), pageSize(args.first, config), await ctx.scope()];
+        return ctx.aggregates.one('appUsage', checked, [scopeKey(scope), first], async () =>
+          (await ctx.warehouse.query<AppUsageRow>(appUsage(checked, scope, first))).map((row) => ({
+            app: { id: row.app_id, name: row.app_name },
+            events: Number(row.events),
+            users: Number(row.users),
+          })));
       },
 
       eventCounts: async (_tenant, args: RangeArgs & { eventType?: string | null }, ctx: SubgraphContext) => {
-        const [checked, eventType] = [range(args, config), args.eventType ?? null];
-        const query = eventCounts(checked, await ctx.scope(), eventType);
-        return (await ctx.warehouse.query<EventCountRow>(query)).map((row) => ({ date: row.day, eventType, count: Number(row.events) }));
+        const [checked, eventType, scope] = [range(args, config), args.eventType ?? null, await ctx.scope()];
+        return ctx.aggregates.one('eventCounts', checked, [scopeKey(scope), eventType], async () =>
+          (await ctx.warehouse.query<EventCountRow>(eventCounts(checked, scope, eventType))).map((row) => ({ date: row.day, eventType, count: Number(row.events) })));
       },
     },
   };

@@ -18,6 +18,7 @@ import { STATISTICS_FIELD } from '../../gateway/cost/costIndex';
 import { bytegateSubgraphs, composeSupergraph } from '../../gateway/supergraph';
 import type { GeneratorOptions } from '../../okta/generator';
 import { startSubgraph } from '../../subgraphs';
+import type { AggregateCache } from '../../subgraphs/common/aggregateCache';
 import { createDuckDbWarehouse } from '../../warehouse/duckdb/duckDbWarehouse';
 import type { Warehouse } from '../../warehouse/warehouse';
 import { countingWarehouse } from '../subgraphs/harness';
@@ -28,6 +29,8 @@ export interface System {
   readonly config: Config;
   /** e.g. http://127.0.0.1:PORT/graphql */
   readonly gatewayUrl: string;
+  /** Each subgraph's own URL (not through its relay). */
+  readonly subgraphUrls: Readonly<Record<SubgraphName, string>>;
   readonly dataDir: string;
   /** Names of the warehouse queries the subgraphs ran, in order. */
   readonly warehouseQueries: string[];
@@ -42,6 +45,8 @@ export interface SystemOptions {
   env?: NodeJS.ProcessEnv;
   /** Default: an in-memory ledger and a file store in a fresh directory. */
   gateway?: Pick<GatewayDeps, 'fetchStatistics' | 'budgets'>;
+  /** The subgraphs' aggregate cache; default none (every aggregate computed). */
+  aggregates?: AggregateCache;
 }
 
 /** Seeds `tenants` into a fresh DATA_DIR. */
@@ -56,7 +61,7 @@ export async function startSystem(dataDir: string, options: SystemOptions = {}):
   const warehouseQueries: string[] = [];
   const warehouse: Warehouse = countingWarehouse(createDuckDbWarehouse({ dataDir }), warehouseQueries);
   const subgraphOperations: System['subgraphOperations'] = [];
-  const subgraphs = await Promise.all(SUBGRAPH_NAMES.map((name) => startSubgraph(name, { warehouse, config, port: 0 })));
+  const subgraphs = await Promise.all(SUBGRAPH_NAMES.map((name) => startSubgraph(name, { warehouse, config, aggregates: options.aggregates, port: 0 })));
   const relays = await Promise.all(SUBGRAPH_NAMES.map((name, i) => startRelay(subgraphs[i].url, (query) => {
     if (!query.includes(STATISTICS_FIELD)) subgraphOperations.push({ subgraph: name, query });
   })));
@@ -68,6 +73,7 @@ export async function startSystem(dataDir: string, options: SystemOptions = {}):
   return {
     config,
     gatewayUrl: gateway.url,
+    subgraphUrls: Object.fromEntries(SUBGRAPH_NAMES.map((name, i) => [name, subgraphs[i].url])) as Record<SubgraphName, string>,
     dataDir,
     warehouseQueries,
     subgraphOperations,

@@ -100,6 +100,7 @@ export function countingWarehouse(inner: Warehouse, names: string[]): Warehouse 
       return inner.query(tenant, query);
     },
     partitionStats: (tenant) => inner.partitionStats(tenant),
+    dataVersions: (tenant) => inner.dataVersions(tenant),
     hasTenant: (tenant) => inner.hasTenant(tenant),
     close: () => inner.close(),
   };

@@ -121,4 +121,26 @@ describe('ingest', () => {
     expect((await count()).rows[0].n).toBe(eventsOn(events, DAYS[0], DAYS[1]).length);
     await warehouse.close();
   });
+
+  test("an ingest changes the data version of exactly the days it wrote, seen by a running warehouse at once", async () => {
+    const events = fixtureEvents();
+    await ingestEvents(dataDir, 'acme', ndjson(eventsOn(events, DAYS[0], DAYS[1])));
+    const warehouse = createDuckDbWarehouse({ dataDir });
+    try {
+      const before = await warehouse.dataVersions('acme');
+      expect([...before.keys()].sort()).toEqual([DAYS[0], DAYS[1]]);
+      // One late event for day 2 and the first events of day 3.
+      const late = event('00uic1', `${DAYS[1]}T23:59:00Z`, 'user.session.start');
+      await ingestEvents(dataDir, 'acme', ndjson([late, ...eventsOn(events, DAYS[2])]));
+      const after = await warehouse.dataVersions('acme');
+      expect(after.get(DAYS[0])).toBe(before.get(DAYS[0]));
+      expect(after.get(DAYS[1])).not.toBe(before.get(DAYS[1]));
+      expect(after.get(DAYS[2])).toBeDefined();
+      // Nothing new (every event a duplicate): no day changes.
+      await ingestEvents(dataDir, 'acme', ndjson(eventsOn(events, DAYS[0])));
+      expect(await warehouse.dataVersions('acme')).toEqual(after);
+    } finally {
+      await warehouse.close();
+    }
+  });
 });

@@ -140,6 +140,14 @@ export function describeWarehouseContract(adapter: string, load: LoadFixture): v
       }
     });
 
+    test('data versions: one per day partition with data, stable while nothing is written', async () => {
+      const versions = await warehouse.dataVersions('acme');
+      expect([...versions.keys()].sort()).toEqual([...DAYS]);
+      expect(new Set(versions.values()).size).toBeGreaterThan(0);
+      expect(await warehouse.dataVersions('acme')).toEqual(versions);
+      await expect(warehouse.dataVersions('globex')).rejects.toMatchObject({ extensions: { code: ErrorCode.BAD_USER_INPUT } });
+    });
+
     test('unknown or malformed tenants are BAD_USER_INPUT, and hasTenant tells', async () => {
       await expect(warehouse.query('globex', eventsPerActor(DAYS[0], DAYS[0]))).rejects.toMatchObject({ extensions: { code: ErrorCode.BAD_USER_INPUT } });
       await expect(warehouse.query('../acme', eventsPerActor(DAYS[0], DAYS[0]))).rejects.toMatchObject({ extensions: { code: ErrorCode.BAD_USER_INPUT } });

@@ -144,6 +144,10 @@ export function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Warehous
       return withHandle(tenant, (handle, connection) => stats(handle, connection));
     },
 
+    dataVersions(tenant: string): Promise<ReadonlyMap<string, string>> {
+      return withHandle(tenant, (handle, connection) => versions(handle, connection));
+    },
+
     async hasTenant(tenant: string): Promise<boolean> {
       try {
         return statMtime(datasetPath(options.dataDir, tenant)) !== undefined;
@@ -169,6 +173,7 @@ interface Handle {
   retired: boolean;
   stats?: Promise<PartitionStat[]>;
   statistics?: Promise<PartitionStatistics>;
+  versions?: Promise<ReadonlyMap<string, string>>;
 }
 
 const PARAM_TYPES: Record<QueryParam['type'], string> = {
@@ -187,6 +192,19 @@ function stats(handle: Handle, connection: DuckDBConnection): Promise<PartitionS
       table: String(table), day: day === null ? null : String(day), column: String(column), rows: Number(rows), logicalBytes: Number(logicalBytes),
     })));
   return handle.stats;
+}
+
+/**
+ * Per day: how many ingests wrote it and when the last one did (µs), from `_ingest_log`; read once
+ * per opened file (an ingest changes the file, which is then reopened). The count alone could
+ * repeat after a dataset is recreated; with the time it cannot.
+ */
+function versions(handle: Handle, connection: DuckDBConnection): Promise<ReadonlyMap<string, string>> {
+  handle.versions ??= connection
+    .runAndReadAll(`SELECT strftime(day, '%Y-%m-%d'), count(*), max(epoch_us(ingested_at))
+      FROM (SELECT unnest(days) AS day, ingested_at FROM _ingest_log) GROUP BY day`)
+    .then((reader) => new Map(reader.getRows().map(([day, writes, lastMicros]) => [String(day), `${String(writes)}@${String(lastMicros)}`])));
+  return handle.versions;
 }
 
 function statistics(handle: Handle, connection: DuckDBConnection): Promise<PartitionStatistics> {

@@ -1,0 +1,180 @@
+/**
+ * The aggregate cache: resolved aggregates (a tenant's topTimeWasters for a range, a user's
+ * productivity for a range, …) kept for CACHE_TTL_MS (24 h) across requests, and across replicas
+ * when the store is Redis (REDIS_URL; Keyv + @keyv/redis). Without REDIS_URL: an in-memory LRU.
+ *
+ * - Keys are built by cachedAggregates.ts and carry the tenant and everything that changes the
+ *   answer; this module only stores and fetches them.
+ * - Single flight: a key being computed in this process is not computed again; concurrent callers
+ *   missing it wait for the one computation.
+ * - Fails open: a store that errs or does not answer within `timeoutMs` counts as a miss (reads) or
+ *   is skipped (writes); the failure is counted, logged once per outage, and reported by `status()`.
+ *   No request fails because of the cache. The Redis client does not queue commands while
+ *   disconnected (they fail at once) and reconnects by itself.
+ */
+import KeyvRedis, { createClient } from '@keyv/redis';
+import Keyv from 'keyv';
+import { LRUCache } from 'lru-cache';
+
+export interface AggregateCache {
+  /**
+   * The values of `keys`, in order: from the store where present, else from one call of
+   * `computeMissing(missing)` (indexes into keys, ascending), which must return their values in the
+   * same order; those are then stored. `hits` counts the values this call did not compute (stored,
+   * or computed by a concurrent caller).
+   */
+  loadMany<T>(keys: readonly string[], computeMissing: (missing: readonly number[]) => Promise<T[]>): Promise<{ values: T[]; hits: number }>;
+  status(): CacheStatus;
+  close(): Promise<void>;
+}
+
+export interface CacheStatus {
+  readonly store: 'redis' | 'memory';
+  readonly state: 'ok' | 'unreachable';
+  readonly since?: string;
+  readonly hits: number;
+  readonly misses: number;
+  readonly errors: number;
+}
+
+export interface AggregateCacheOptions {
+  /** Redis URL; undefined: in memory, this process only. */
+  readonly redisUrl?: string;
+  readonly ttlMs: number;
+  /** Longest wait for the store before treating it as down; default 250 ms. */
+  readonly timeoutMs?: number;
+  /** In-memory store: most entries kept (least recently used dropped first); default 50,000. */
+  readonly maxEntries?: number;
+  readonly log?: (message: string) => void;
+}
+
+/** Redis keys: `bytegate:aggregate::<key>` (@keyv/redis puts `::` after its namespace). */
+export const CACHE_KEY_PREFIX = 'bytegate:aggregate';
+
+export async function openAggregateCache(options: AggregateCacheOptions): Promise<AggregateCache> {
+  const timeoutMs = options.timeoutMs ?? 250;
+  const log = options.log ?? ((message: string) => console.warn(message));
+  let keyv: Keyv<Stored>;
+  let closeStore: () => Promise<void>;
+  if (options.redisUrl) {
+    const client = createClient({
+      url: options.redisUrl,
+      disableOfflineQueue: true,
+      socket: { connectTimeout: 1000, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 500) },
+    });
+    client.on('error', () => undefined); // counted where a command fails; the client reconnects by itself
+    // Start-up waits for the first connection at most timeoutMs: a cache that is down is not a reason not to serve.
+    await Promise.race([client.connect().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+    // Keyv hands its namespace to the store, which prefixes the keys (Keyv's own prefix would come on top).
+    const store = new KeyvRedis<Stored>(client, { throwOnErrors: true, throwOnConnectError: true, connectionTimeout: timeoutMs });
+    keyv = new Keyv<Stored>({ store, namespace: CACHE_KEY_PREFIX, useKeyPrefix: false, throwOnErrors: true });
+    closeStore = async () => {
+      if (client.isOpen) client.destroy();
+    };
+  } else {
+    const lru = new LRUCache<string, Stored>({ max: options.maxEntries ?? 50_000 });
+    keyv = new Keyv<Stored>({ store: lru, useKeyPrefix: false, throwOnErrors: true });
+    closeStore = async () => lru.clear();
+  }
+  keyv.on('error', () => undefined); // errors also reject the call (throwOnErrors), handled there
+
+  const inFlight = new Map<string, Promise<unknown>>();
+  /** Writes not yet answered: close() lets them finish (a store call after close would reconnect). */
+  const writes = new Set<Promise<unknown>>();
+  const counts = { hits: 0, misses: 0, errors: 0 };
+  let unreachableSince: number | undefined;
+
+  /** The store's answer, or undefined when it failed or was too slow. */
+  async function guarded<T>(call: () => Promise<T>): Promise<T | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      });
+      const result = await Promise.race([call(), timeout]);
+      if (unreachableSince !== undefined) log(`aggregate cache reachable again after ${Math.round((Date.now() - unreachableSince) / 1000)} s`);
+      unreachableSince = undefined;
+      return result;
+    } catch (error) {
+      counts.errors++;
+      if (unreachableSince === undefined) {
+        unreachableSince = Date.now();
+        log(`aggregate cache unavailable (${(error as Error).message}); serving from the warehouse until it returns`);
+      }
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  return {
+    async loadMany<T>(keys: readonly string[], computeMissing: (missing: readonly number[]) => Promise<T[]>) {
+      const values = new Array<T>(keys.length);
+      const stored = (await guarded(() => keyv.getMany(keys as string[]))) ?? [];
+      const missing: number[] = [];
+      const shared: Promise<void>[] = [];
+      /** Shared computations that failed: computed again under this caller's own caps. */
+      const retry: number[] = [];
+      keys.forEach((key, i) => {
+        const entry = stored[i];
+        if (entry && typeof entry === 'object' && 'value' in entry) {
+          values[i] = entry.value as T;
+          return;
+        }
+        const computing = inFlight.get(key);
+        if (computing) shared.push(computing.then((value) => void (values[i] = value as T), () => void retry.push(i)));
+        else missing.push(i);
+      });
+      if (missing.length > 0) {
+        // Registered before anything is awaited, so a concurrent caller finds the computation.
+        const computed = computeMissing(missing);
+        const stored = computed.then(async (results) => {
+          const write = guarded(() => keyv.setMany(missing.map((i, j) => ({ key: keys[i], value: { value: results[j] }, ttl: options.ttlMs }))));
+          writes.add(write);
+          await write;
+          writes.delete(write);
+          return results;
+        });
+        missing.forEach((i, j) => {
+          const one = stored.then((results) => results[j]);
+          one.catch(() => undefined);
+          inFlight.set(keys[i], one);
+          void one.finally(() => inFlight.get(keys[i]) === one && inFlight.delete(keys[i])).catch(() => undefined);
+        });
+        const results = await computed;
+        missing.forEach((i, j) => (values[i] = results[j]));
+      }
+      await Promise.all(shared);
+      if (retry.length > 0) {
+        retry.sort((a, b) => a - b);
+        const results = await computeMissing(retry);
+        retry.forEach((i, j) => (values[i] = results[j]));
+      }
+      const hits = keys.length - missing.length - retry.length;
+      counts.hits += hits;
+      counts.misses += keys.length - hits;
+      return { values, hits };
+    },
+
+    status() {
+      return {
+        store: options.redisUrl ? 'redis' : 'memory',
+        state: unreachableSince === undefined ? 'ok' : 'unreachable',
+        ...(unreachableSince === undefined ? {} : { since: new Date(unreachableSince).toISOString() }),
+        ...counts,
+      };
+    },
+
+    async close() {
+      await Promise.all(writes);
+      await closeStore();
+    },
+  };
+}
+
+// Private:
+
+/** Wrapped, so a cached null (a user without activity) is told apart from a miss. */
+interface Stored {
+  value: unknown;
+}
