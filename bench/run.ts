@@ -2,10 +2,11 @@
  * npm run bench — every benchmark scenario, each against a baseline measured in the same run,
  * printed as one table with the machine it ran on. See bench/README.md for how to read it.
  * BENCH_SCALE=small runs reduced sizes (a smoke run); the default sizes are the ones quoted in README.md.
- * `npm run bench -- cost ledger` (scenarios: ingest, cost, ledger) runs only the named ones.
+ * `npm run bench -- cost ledger` (scenarios: ingest, cost, ledger, dashboard) runs only the named ones.
  */
 import os from 'node:os';
 import { benchCostControl } from './costControl';
+import { benchDashboard } from './dashboard';
 import { benchIngest } from './ingest';
 import { benchLedger } from './ledger';
 
@@ -67,11 +68,37 @@ async function main(): Promise<void> {
     ]);
   }
 
+  if (wanted('dashboard')) {
+    const d = await benchDashboard(small
+      ? { users: 100, days: 30, eventsPerUser: 50, rounds: 1, secondsPerRound: 3, loads: 20 }
+      : { users: 1000, days: 90, eventsPerUser: 200, rounds: 3, secondsPerRound: 8, loads: 100 });
+    const ms = (values: number[]) => `median ${medianOf(values).toFixed(0)} ms, max ${Math.max(...values).toFixed(0)} ms`;
+    const tenantSize = `${d.events.toLocaleString('en-US')} events`;
+    rows.push([`dashboard cold, 30 days, nothing cached (${tenantSize}, 5 ranges)`, ms(d.coldMs), '—', `target < 1000 ms: ${Math.max(...d.coldMs) < 1000 ? 'met' : 'NOT met'}`]);
+    rows.push(['filter change: new 7-day range, rollup panels (5 ranges)', ms(d.filterChangeMs), '—', `target < 300 ms: ${Math.max(...d.filterChangeMs) < 300 ? 'met' : 'NOT met'}`]);
+    rows.push([
+      `dashboard warm, aggregate cache in ${d.store} (10 connections, median of the rounds)`,
+      `${Math.round(d.warm.requestsPerSecond)} req/s, p99 ${d.warm.p99Ms.toFixed(0)} ms`,
+      `warehouse answering from memory: ${Math.round(d.constant.requestsPerSecond)} req/s, p99 ${d.constant.p99Ms.toFixed(0)} ms`,
+      `${(d.warm.requestsPerSecond / d.constant.requestsPerSecond).toFixed(2)}× (target ≥ 0.80)`,
+    ]);
+    rows.push([
+      `bytes billed, ${d.loads} dashboard loads`,
+      `with cache: ${(d.billedWithCache / 2 ** 30).toFixed(2)} GiB`,
+      `without: ${(d.billedWithoutCache / 2 ** 30).toFixed(2)} GiB (5 loads run, identical, × ${d.loads})`,
+      `${(100 * (1 - d.billedWithCache / d.billedWithoutCache)).toFixed(1)}% saved (target ≥ 95%)`,
+    ]);
+  }
+
   const widths = [0, 1, 2, 3].map((i) => Math.max(...[['scenario', 'result', 'baseline', 'ratio'], ...rows].map((r) => r[i].length)));
   const line = (r: string[]) => `| ${r.map((cell, i) => cell.padEnd(widths[i])).join(' | ')} |`;
   console.log(line(['scenario', 'result', 'baseline', 'ratio']));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const row of rows) console.log(line(row));
+}
+
+function medianOf(values: number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 }
 
 main().catch((error) => {

@@ -46,6 +46,8 @@ export interface AggregateCacheOptions {
   /** In-memory store: most entries kept (least recently used dropped first); default 50,000. */
   readonly maxEntries?: number;
   readonly log?: (message: string) => void;
+  /** Redis key prefix; default CACHE_KEY_PREFIX (benchmarks use one of their own to start cold). */
+  readonly namespace?: string;
 }
 
 /** Redis keys: `bytegate:aggregate::<key>` (@keyv/redis puts `::` after its namespace). */
@@ -67,7 +69,7 @@ export async function openAggregateCache(options: AggregateCacheOptions): Promis
     await Promise.race([client.connect().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
     // Keyv hands its namespace to the store, which prefixes the keys (Keyv's own prefix would come on top).
     const store = new KeyvRedis<Stored>(client, { throwOnErrors: true, throwOnConnectError: true, connectionTimeout: timeoutMs });
-    keyv = new Keyv<Stored>({ store, namespace: CACHE_KEY_PREFIX, useKeyPrefix: false, throwOnErrors: true });
+    keyv = new Keyv<Stored>({ store, namespace: options.namespace ?? CACHE_KEY_PREFIX, useKeyPrefix: false, throwOnErrors: true });
     closeStore = async () => {
       if (client.isOpen) client.destroy();
     };

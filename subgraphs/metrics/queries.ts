@@ -79,17 +79,24 @@ export function topTimeWasters(range: DateRange, scope: Scope, first: number): W
   };
 }
 
-/** Applications (AppInstance targets) by events of the scope's users over `range`, from raw events. */
+/**
+ * Applications (AppInstance targets) by events of the scope's users over `range`, from raw events:
+ * the events' targets flattened in a subquery that carries the partition filter.
+ */
 export function appUsage(range: DateRange, scope: Scope, first: number): WarehouseQuery {
   const inScope = scopeFilter(scope, 'e.actor.id');
   return {
     name: 'appUsage',
-    sql: (d) => `SELECT app.id AS app_id, max(app.displayName) AS app_name, count(*) AS events, count(DISTINCT e.actor.id) AS users
-      FROM ${d.table('sso_events')} AS e ${d.unnestJoin('e.target', 'app')}
-      ${where(eventDays(d), `app.type = 'AppInstance'`, inScope.predicate(d))}
+    sql: (d) => {
+      const targets = d.flatten('e.target', 'app');
+      return `SELECT app.id AS app_id, max(app.displayName) AS app_name, count(*) AS events, count(DISTINCT actor_id) AS users
+      FROM (SELECT e.actor.id AS actor_id, ${targets.select} FROM ${d.table('sso_events')} AS e ${targets.from}
+            ${where(eventDays(d), inScope.predicate(d))}) AS flattened
+      WHERE app.type = 'AppInstance'
       GROUP BY app.id
       ORDER BY events DESC, app_id
-      LIMIT ${d.param('first', 'INT64')}`,
+      LIMIT ${d.param('first', 'INT64')}`;
+    },
     params: { ...eventParams(range), ...inScope.params, first: { type: 'INT64', value: first } },
   };
 }

@@ -30,8 +30,12 @@ describe('scan analysis', () => {
       { f: date('2025-02-01'), t: date('2025-02-28') },
       [{ table: 'productivity_daily', columns: ['actor_id', 'day'], days: [{ from: '2025-02-01', to: '2025-02-28' }] }]],
     ['a whole struct counts all its leaves; UNNEST elements count only the fields used',
-      `SELECT e.outcome, app.id FROM sso_events e ${d.unnestJoin('e.target', 'app')} WHERE e.published = '2025-01-03 00:00:00'`, {},
+      `SELECT e.outcome, app.id FROM sso_events e CROSS JOIN UNNEST(e.target) AS _app(app) WHERE e.published = '2025-01-03 00:00:00'`, {},
       [{ table: 'sso_events', columns: ['outcome.reason', 'outcome.result', 'published', 'target.id'], days: [{ from: '2025-01-03', to: '2025-01-03' }] }]],
+    ['an array flattened in a subquery select list: only the element fields used outside, pruned by the inner WHERE',
+      `SELECT app.id, count(DISTINCT actor_id) FROM (SELECT e.actor.id AS actor_id, ${d.flatten('e.target', 'app').select} FROM sso_events e
+       WHERE e.published >= '2025-01-03 00:00:00' AND e.published < '2025-01-05 00:00:00') AS f WHERE app.type = 'AppInstance' GROUP BY 1`, {},
+      [{ table: 'sso_events', columns: ['actor.id', 'published', 'target.id', 'target.type'], days: [{ from: '2025-01-03', to: '2025-01-04' }] }]],
     ['OR defeats pruning: every partition',
       `SELECT e.uuid FROM sso_events e WHERE e.published >= '2025-01-01' OR e.eventType = 'x'`, {},
       [{ table: 'sso_events', columns: ['eventType', 'published', 'uuid'], days: [{}] }]],

@@ -54,8 +54,10 @@ export function describeWarehouseContract(adapter: string, load: LoadFixture): v
       const result = await warehouse.query<{ app_id: string; events: number }>('acme', {
         name: 'appEvents',
         params: dayParams(DAYS[0], DAYS[2]),
-        sql: (d) => `SELECT app.id AS app_id, count(*) AS events FROM ${d.table('sso_events')} AS e ${d.unnestJoin('e.target', 'app')}
-          WHERE e.published >= ${d.param('fromTs', 'TIMESTAMP')} AND e.published < ${d.param('toTs', 'TIMESTAMP')} AND app.type = 'AppInstance'
+        sql: (d) => `SELECT app.id AS app_id, count(*) AS events
+          FROM (SELECT ${d.flatten('e.target', 'app').select} FROM ${d.table('sso_events')} AS e ${d.flatten('e.target', 'app').from}
+                WHERE e.published >= ${d.param('fromTs', 'TIMESTAMP')} AND e.published < ${d.param('toTs', 'TIMESTAMP')}) AS f
+          WHERE app.type = 'AppInstance'
           GROUP BY app.id ORDER BY events DESC, app_id`,
       });
       const appEvents = new Map<string, number>();

@@ -29,7 +29,7 @@ export const duckDbDialect: SqlDialect = {
   table: (name) => `"${name}"`,
   param: (name, type) => `CAST($${name} AS ${PARAM_TYPES[type]})`,
   inArray: (expression, name) => `${expression} IN (SELECT unnest(CAST($${name} AS VARCHAR[])))`,
-  unnestJoin: (arrayExpression, alias) => `CROSS JOIN UNNEST(${arrayExpression}) AS _${alias}(${alias})`,
+  flatten: (arrayExpression, alias) => ({ select: `unnest(${arrayExpression}) AS ${alias}`, from: '' }),
 };
 
 export function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Warehouse {
@@ -144,8 +144,15 @@ export function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Warehous
       return withHandle(tenant, (handle, connection) => stats(handle, connection));
     },
 
-    dataVersions(tenant: string): Promise<ReadonlyMap<string, string>> {
-      return withHandle(tenant, (handle, connection) => versions(handle, connection));
+    async dataVersions(tenant: string): Promise<ReadonlyMap<string, string>> {
+      // Asked on every cached request: answered without a connection once read for this file.
+      const handle = await acquire(tenant);
+      try {
+        if (handle.versions) return await handle.versions;
+      } finally {
+        release(handle);
+      }
+      return withHandle(tenant, (current, connection) => versions(current, connection));
     },
 
     async hasTenant(tenant: string): Promise<boolean> {

@@ -103,7 +103,8 @@ function collectFrom(table: Node | null | undefined, select: Node, refs: TableRe
 
 /**
  * Names that stand for elements of an array column: `UNNEST(e.target) AS u(app)` binds `app`
- * (and `u`) to `target`; a lambda `list_transform(e.target, t -> t.id)` binds `t` likewise.
+ * (and `u`) to `target`, as does `unnest(e.target) AS app` in a select list (referenced as
+ * `app.field` outside its subquery); a lambda `list_transform(e.target, t -> t.id)` binds `t` likewise.
  * Returns the column references that are UNNEST sources: flattening an array reads only the
  * element fields used later (`app.id` bills `target.id`), not the whole array.
  */
@@ -117,6 +118,14 @@ function bindElementAliases(statements: Node[], bindings: Map<string, { ref: Tab
       if (!target) return;
       unnestSources.add(source);
       for (const name of [node.alias, ...(node.column_name_alias ?? [])]) if (name) bindings.set(name, target);
+    }
+    if (node.class === 'FUNCTION' && node.function_name === 'unnest' && node.alias) {
+      const source = node.children?.[0];
+      const target = source?.class === 'COLUMN_REF' ? resolve(source.column_names, bindings, refs)[0] : undefined;
+      if (!target) return;
+      unnestSources.add(source);
+      bindings.set(node.alias, target);
+      return;
     }
     if (node.class === 'FUNCTION' && Array.isArray(node.children)) {
       const source = node.children[0];

@@ -1,0 +1,256 @@
+/**
+ * The CEO dashboard against a 1,000-user × 90-day tenant (200 events per user and day ≈ 18M events):
+ * tenant topTimeWasters (the rollup) with each of the 10 users' productivity, and appUsage (raw
+ * events), over the last 30 days. Measured in one run:
+ * - cold: the dashboard over ranges nothing has cached yet (a fresh cache namespace per run);
+ * - filter change: a new 7-day range on the rollup panels, uncached;
+ * - warm: autocannon on the cached dashboard, against the same gateway and subgraphs whose warehouse
+ *   answers every query from memory, instantly (the "constant resolvers" baseline), in alternating
+ *   rounds;
+ * - bytes billed by 100 dashboard loads with the aggregate cache and without it (without: 5 loads
+ *   run, found to bill identically, × 100).
+ * The tenant is generated on first use into .bench-data/ (BENCH_DATA_DIR), in 10-day ingests with
+ * progress, and reused by later runs.
+ */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { createClient } from '@redis/client';
+import { createFileStore } from '../budgets/fileStore';
+import { createMemoryLedger } from '../budgets/memoryLedger';
+import { progress } from '../cli/progress';
+import { SUBGRAPH_NAMES, type SubgraphName, loadConfig } from '../common/config';
+import { addDays } from '../common/dates';
+import { signDevToken } from '../gateway/devToken';
+import { startGateway } from '../gateway';
+import { bytegateSubgraphs, composeSupergraph } from '../gateway/supergraph';
+import { type GeneratorOptions, generateDays, generateDirectory } from '../okta/generator';
+import { startSubgraph } from '../subgraphs';
+import { type AggregateCache, openAggregateCache } from '../subgraphs/common/aggregateCache';
+import { createDuckDbWarehouse } from '../warehouse/duckdb/duckDbWarehouse';
+import { createTenantDataset, ingestEvents, upsertUsers } from '../warehouse/duckdb/tenantDataset';
+import type { Warehouse, WarehouseResult } from '../warehouse/warehouse';
+
+export interface DashboardBenchOptions {
+  readonly users: number;
+  readonly days: number;
+  readonly eventsPerUser: number;
+  readonly rounds: number;
+  readonly secondsPerRound: number;
+  /** Dashboard loads for the bytes comparison. */
+  readonly loads: number;
+}
+
+export interface DashboardBenchResult {
+  readonly events: number;
+  readonly store: 'redis' | 'memory';
+  readonly coldMs: number[];
+  readonly filterChangeMs: number[];
+  readonly warm: Throughput;
+  readonly constant: Throughput;
+  readonly loads: number;
+  readonly billedWithCache: number;
+  readonly billedWithoutCache: number;
+}
+
+interface Throughput {
+  readonly requestsPerSecond: number;
+  readonly p99Ms: number;
+}
+
+const ROOT = path.resolve(__dirname, '..');
+/** Uncached dashboard loads actually run for the bytes comparison (each scans the raw events). */
+const UNCACHED_SAMPLES = 5;
+const START = '2025-01-01';
+const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: (m: string) => console.error(m) };
+
+export async function benchDashboard(options: DashboardBenchOptions): Promise<DashboardBenchResult> {
+  const tenant: GeneratorOptions = { tenant: 'dashboard', users: options.users, days: options.days, eventsPerUser: options.eventsPerUser, start: START, seed: 11 };
+  const { dataDir, events } = await preparedTenant(tenant);
+  const last = addDays(START, options.days - 1);
+  const dashboard = (to: string) => ({ query: DASHBOARD, variables: { from: addDays(to, -29), to } });
+  const rollupPanels = (from: string, to: string) => ({ query: ROLLUP_PANELS, variables: { from, to } });
+  const env = { DATA_DIR: dataDir, PORT: '0', MAX_QUERY_BYTES: String(2 ** 40), BUDGET_DEFAULTS: 'executive=512TiB,tenant=1024TiB' };
+  const redisUrl = process.env.REDIS_URL || ((await redisAnswers('redis://127.0.0.1:6379')) ? 'redis://127.0.0.1:6379' : undefined);
+  const namespace = `bytegate-bench:${randomUUID()}`;
+  const ceo = generateDirectory(tenant).find((u) => u.managerId === null)!;
+
+  const duckdb = createDuckDbWarehouse({ dataDir });
+  const cache = await openAggregateCache({ redisUrl, ttlMs: 86_400_000, namespace });
+  const cached = await startStack(env, duckdb, cache);
+  const uncached = await startStack(env, duckdb, undefined);
+  const constant = await startStack(env, constantWarehouse(duckdb), undefined);
+  try {
+    const token = await cached.token(tenant.tenant, ceo.id);
+    // Cold: each range new to the cache (the first also opens DuckDB and fetches statistics; discarded).
+    await cached.post(token, rollupPanels(addDays(last, -40), addDays(last, -34)));
+    const coldMs: number[] = [];
+    for (let i = 0; i < 5; i++) coldMs.push((await cached.post(token, dashboard(addDays(last, -i)))).ms);
+    const filterChangeMs: number[] = [];
+    for (let i = 0; i < 5; i++) filterChangeMs.push((await cached.post(token, rollupPanels(addDays(last, -6 - 7 * (i + 1)), addDays(last, -7 * (i + 1))))).ms);
+
+    // Warm vs constant: the same dashboard, cached vs answered from memory.
+    const warmRequest = dashboard(last);
+    await cached.post(token, warmRequest);
+    await constant.post(token, warmRequest);
+    const warm: Throughput[] = [];
+    const baseline: Throughput[] = [];
+    for (let round = 0; round < options.rounds; round++) {
+      // Alternate which goes first, so warming and drift favour neither.
+      const order = round % 2 === 0 ? [cached, constant] : [constant, cached];
+      for (const stack of order) (stack === cached ? warm : baseline).push(await load(stack.url, token, warmRequest, options.secondsPerRound));
+    }
+
+    // Bytes: the same dashboard loaded `loads` times with the cache, on a range it has not seen. Without
+    // the cache every load bills the same (checked over UNCACHED_SAMPLES loads), so the rest is multiplied.
+    const bytesRequest = dashboard(addDays(last, -10));
+    const shown = progress();
+    let billedWithCache = 0;
+    for (let i = 0; i < options.loads; i++) {
+      billedWithCache += (await cached.post(token, bytesRequest)).billedBytes;
+      shown.update(`dashboard bench: ${i + 1}/${options.loads} loads with the cache`);
+    }
+    const uncachedBills = new Set<number>();
+    for (let i = 0; i < Math.min(UNCACHED_SAMPLES, options.loads); i++) {
+      uncachedBills.add((await uncached.post(token, bytesRequest)).billedBytes);
+      shown.update(`dashboard bench: ${i + 1}/${UNCACHED_SAMPLES} loads without the cache`);
+    }
+    if (uncachedBills.size !== 1) throw new Error(`dashboard bench: uncached loads billed differently: ${[...uncachedBills].join(', ')}`);
+    const billedWithoutCache = [...uncachedBills][0] * options.loads;
+    shown.done(`dashboard bench: ${options.loads} loads with the cache, ${Math.min(UNCACHED_SAMPLES, options.loads)} without`);
+    return {
+      events, store: redisUrl ? 'redis' : 'memory', coldMs, filterChangeMs,
+      warm: median(warm), constant: median(baseline), loads: options.loads, billedWithCache, billedWithoutCache,
+    };
+  } finally {
+    await Promise.all([cached.close(), uncached.close(), constant.close()]);
+    await cache.close();
+    await duckdb.close();
+    if (redisUrl) await deleteNamespace(redisUrl, namespace);
+  }
+}
+
+// Private:
+
+/** topTimeWasters with each user's productivity (all from the rollup, all in the metrics subgraph) and appUsage (raw events). */
+const DASHBOARD = `query Dashboard($from: Date!, $to: Date!) { tenant {
+  topTimeWasters(from: $from, to: $to, first: 10) { totalWasteHours user { id productivity(from: $from, to: $to) { totalEvents uniqueApps totalWasteHours } } }
+  appUsage(from: $from, to: $to, first: 10) { app { id name } events users } } }`;
+
+/** The panels a range filter re-runs on the rollup. */
+const ROLLUP_PANELS = `query Filter($from: Date!, $to: Date!) { tenant {
+  topTimeWasters(from: $from, to: $to, first: 10) { totalWasteHours user { id productivity(from: $from, to: $to) { totalEvents totalWasteHours } } } } }`;
+
+interface Stack {
+  readonly url: string;
+  token(tenant: string, userId: string): Promise<string>;
+  post(token: string, request: { query: string; variables: Record<string, unknown> }): Promise<{ ms: number; billedBytes: number }>;
+  close(): Promise<void>;
+}
+
+async function startStack(env: NodeJS.ProcessEnv, warehouse: Warehouse, aggregates: AggregateCache | undefined): Promise<Stack> {
+  const config = loadConfig(env);
+  const subgraphs = await Promise.all(SUBGRAPH_NAMES.map((name) => startSubgraph(name, { warehouse, config, aggregates, port: 0 })));
+  const urls = Object.fromEntries(SUBGRAPH_NAMES.map((name, i) => [name, subgraphs[i].url])) as Record<SubgraphName, string>;
+  const budgetsDir = fs.mkdtempSync(path.join(config.dataDir, 'budgets-'));
+  const budgets = { store: await createFileStore({ dir: budgetsDir }), ledger: createMemoryLedger() };
+  const gateway = await startGateway(config, { supergraphSdl: composeSupergraph(bytegateSubgraphs(urls)), logger: quiet, budgets });
+  return {
+    url: gateway.url,
+    token: (tenant, userId) => signDevToken({ tenant, user: userId, roles: ['executive'], secret: (config.auth as { secret: string }).secret, ttlSeconds: 3600 }),
+    async post(token, request) {
+      const started = process.hrtime.bigint();
+      const response = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(request) });
+      const body = (await response.json()) as { errors?: unknown[]; extensions: { cost: { billedBytes: number } } };
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      if (response.status !== 200 || body.errors) throw new Error(`dashboard bench: HTTP ${response.status} ${JSON.stringify(body.errors).slice(0, 400)}`);
+      return { ms, billedBytes: body.extensions.cost.billedBytes };
+    },
+    async close() {
+      await gateway.close();
+      await Promise.all(subgraphs.map((s) => s.close()));
+      await Promise.all([budgets.store.close(), budgets.ledger.close()]);
+      fs.rmSync(budgetsDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function load(url: string, token: string, request: object, seconds: number): Promise<Throughput> {
+  const result = await autocannon({
+    url, connections: 10, duration: seconds,
+    requests: [{ method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(request) }],
+  });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx responses, ${result.errors} errors`);
+  return { requestsPerSecond: result.requests.average, p99Ms: result.latency.p99 };
+}
+
+/** Every query answered from memory after its first run: the warehouse cost of a constant resolver. */
+function constantWarehouse(inner: Warehouse): Warehouse {
+  const answers = new Map<string, Promise<WarehouseResult<object>>>();
+  return {
+    query<Row extends object>(tenant: string, query: Parameters<Warehouse['query']>[1]) {
+      const key = JSON.stringify([tenant, query.name, query.params]);
+      let answer = answers.get(key);
+      if (!answer) answers.set(key, (answer = inner.query<object>(tenant, { ...query, maxBytesBilled: undefined })));
+      return answer as Promise<WarehouseResult<Row>>;
+    },
+    partitionStats: (tenant) => inner.partitionStats(tenant),
+    dataVersions: (tenant) => inner.dataVersions(tenant),
+    hasTenant: (tenant) => inner.hasTenant(tenant),
+    close: async () => {},
+  };
+}
+
+/** The tenant's dataset under .bench-data/, generated once (10 days per ingest) and reused. */
+async function preparedTenant(tenant: GeneratorOptions): Promise<{ dataDir: string; events: number }> {
+  const dataDir = process.env.BENCH_DATA_DIR ?? path.join(ROOT, '.bench-data', `dashboard-${tenant.users}x${tenant.days}x${tenant.eventsPerUser}`);
+  const marker = path.join(dataDir, 'ready.json');
+  if (fs.existsSync(marker)) return { dataDir, events: (JSON.parse(fs.readFileSync(marker, 'utf8')) as { events: number }).events };
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  fs.mkdirSync(dataDir, { recursive: true });
+  const directory = generateDirectory(tenant);
+  await createTenantDataset(dataDir, { id: tenant.tenant, name: 'Dashboard Corp' });
+  await upsertUsers(dataDir, tenant.tenant, directory);
+  const shown = progress();
+  const started = Date.now();
+  let events = 0;
+  for (let day = 0; day < tenant.days; day += 10) {
+    const chunk = { ...tenant, start: addDays(tenant.start, day), days: Math.min(10, tenant.days - day) };
+    function* lines() {
+      for (const { events: batch } of generateDays(chunk, directory)) for (const event of batch) yield JSON.stringify(event);
+    }
+    events += (await ingestEvents(dataDir, tenant.tenant, lines())).accepted;
+    shown.update(`dashboard bench: generating ${tenant.tenant}: day ${day + chunk.days}/${tenant.days}, ${events.toLocaleString('en-US')} events, ${Math.round((Date.now() - started) / 1000)} s`);
+  }
+  shown.done(`dashboard bench: generated ${events.toLocaleString('en-US')} events in ${Math.round((Date.now() - started) / 1000)} s (kept in ${path.relative(ROOT, dataDir)})`);
+  fs.writeFileSync(marker, JSON.stringify({ events }));
+  return { dataDir, events };
+}
+
+function median(runs: Throughput[]): Throughput {
+  const mid = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  return { requestsPerSecond: mid(runs.map((r) => r.requestsPerSecond)), p99Ms: mid(runs.map((r) => r.p99Ms)) };
+}
+
+async function redisAnswers(url: string): Promise<boolean> {
+  const client = createClient({ url, socket: { connectTimeout: 500, reconnectStrategy: false } });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.ping();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    if (client.isOpen) client.destroy();
+  }
+}
+
+async function deleteNamespace(url: string, namespace: string): Promise<void> {
+  const client = createClient({ url });
+  client.on('error', () => undefined);
+  await client.connect();
+  for await (const keys of client.scanIterator({ MATCH: `${namespace}::*`, COUNT: 1000 })) if (keys.length > 0) await client.del(keys);
+  client.destroy();
+}
