@@ -6,7 +6,8 @@
  * - Keys are built by cachedAggregates.ts and carry the tenant and everything that changes the
  *   answer; this module only stores and fetches them.
  * - Single flight: a key being computed in this process is not computed again; concurrent callers
- *   missing it wait for the one computation.
+ *   missing it wait for the one computation (until its value is stored, so no caller falls between
+ *   the computation and the store).
  * - Fails open: a store that errs or does not answer within `timeoutMs` counts as a miss (reads) or
  *   is skipped (writes); the failure is counted, logged once per outage, and reported by `status()`.
  *   No request fails because of the cache. The Redis client does not queue commands while

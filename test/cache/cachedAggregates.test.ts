@@ -10,6 +10,7 @@ import { type GeneratorOptions, generateDays, generateDirectory } from '../../ok
 import { type AggregateCache, openAggregateCache } from '../../subgraphs/common/aggregateCache';
 import { ingestEvents } from '../../warehouse/duckdb/tenantDataset';
 import { type System, seedDataDir, startSystem } from '../cost/system';
+import { freePorts, startRedisServer } from '../e2e/processes';
 
 /** Tenant ids of this run only, so the shared Redis holds nothing of theirs yet. */
 const run = randomUUID().slice(0, 8);
@@ -147,6 +148,46 @@ test('an ingest makes the ranges it touched fresh at once; ranges it did not tou
   expect(earlyAfter.body.extensions.cost.cacheHits).toBe(1);
   expect(earlyAfter.queries).toEqual([]);
   expect(earlyAfter.body.data).toEqual(early.body.data);
+});
+
+test("each subgraph's /readyz reports the cache: store, state, hits, misses, errors", async () => {
+  const ready = await fetch(system.subgraphUrls.metrics.replace('/graphql', '/readyz'));
+  expect(ready.status).toBe(200);
+  const { checks } = (await ready.json()) as any;
+  expect(checks.aggregateCache).toMatchObject({ store: 'redis', state: 'ok', errors: 0 });
+  expect(checks.aggregateCache.hits).toBeGreaterThan(0);
+  expect(checks.aggregateCache.misses).toBeGreaterThan(0);
+});
+
+test('with its Redis killed, the cache fails open: every operation answered from the warehouse, the outage on /readyz', async () => {
+  const [port] = await freePorts(1);
+  const redis = await startRedisServer(port);
+  const logged: string[] = [];
+  const ownCache = await openAggregateCache({ redisUrl: redis.url, ttlMs: 600_000, log: (m) => logged.push(m) });
+  const own = await startSystem(dataDir, { aggregates: ownCache });
+  try {
+    const executive = as(first, ceo.id, 'executive');
+    const warm = await own.query(executive, DASHBOARD, EARLY);
+    expect((await own.query(executive, DASHBOARD, EARLY)).body.extensions.cost.cacheHits).toBe(2);
+    await redis.stop();
+    for (let i = 0; i < 3; i++) {
+      // Past the write timeout of the previous miss, which single flight would otherwise share.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const down = await own.query(executive, DASHBOARD, EARLY);
+      expect(down.status).toBe(200);
+      expect(down.body.errors).toBeUndefined();
+      expect(down.body.data).toEqual(warm.body.data);
+      expect(down.body.extensions.cost).toMatchObject({ cacheHits: 0, warehouseQueries: 2 });
+    }
+    const { checks } = (await (await fetch(own.subgraphUrls.metrics.replace('/graphql', '/readyz'))).json()) as any;
+    expect(checks.aggregateCache).toMatchObject({ store: 'redis', state: 'unreachable' });
+    expect(checks.aggregateCache.errors).toBeGreaterThan(0);
+    expect(logged.filter((m) => m.includes('unavailable'))).toHaveLength(1);
+  } finally {
+    await own.close();
+    await ownCache.close();
+    await redis.stop();
+  }
 });
 
 function reportsOf(managerId: string): string[] {
