@@ -43,6 +43,8 @@ beforeAll(async () => {
   env = {
     DATA_DIR: dataDir, USERS_PORT: String(users), TENANTS_PORT: String(tenants), METRICS_PORT: String(metrics),
     JWT_SECRET, SUBGRAPH_SECRET: 'e2e-subgraph-secret-0123456789abcdef01', REDIS_URL: SHARED_REDIS,
+    // No aggregate cache: every admitted operation runs its job and bills it, so usage is exact.
+    CACHE_TTL_MS: '0',
   };
   expect(await runCli('seed', ['--tenant', tenant.tenant, '--users', String(tenant.users), '--days', String(tenant.days),
     '--events-per-user', String(tenant.eventsPerUser), '--start', tenant.start, '--seed', String(tenant.seed)], env)).toMatchObject({ code: 0 });
