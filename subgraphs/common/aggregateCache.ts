@@ -5,6 +5,9 @@
  *
  * - Keys are built by cachedAggregates.ts and carry the tenant and everything that changes the
  *   answer; this module only stores and fetches them.
+ * - Two levels with Redis: hot entries are also kept in this process for LOCAL_TTL_MS (an LRU), so a
+ *   warm dashboard costs no round trip. Safe because keys carry the data version: an entry is never
+ *   stale for its key, it only outlives its Redis TTL by at most LOCAL_TTL_MS.
  * - Single flight: a key being computed in this process is not computed again; concurrent callers
  *   missing it wait for the one computation (until its value is stored, so no caller falls between
  *   the computation and the store).
@@ -49,15 +52,21 @@ export interface AggregateCacheOptions {
   readonly log?: (message: string) => void;
   /** Redis key prefix; default CACHE_KEY_PREFIX (benchmarks use one of their own to start cold). */
   readonly namespace?: string;
+  /** With Redis: how long this process keeps entries it read or wrote (0: no local level); default 60 s. */
+  readonly localTtlMs?: number;
 }
 
 /** Redis keys: `bytegate:aggregate::<key>` (@keyv/redis puts `::` after its namespace). */
 export const CACHE_KEY_PREFIX = 'bytegate:aggregate';
+const LOCAL_TTL_MS = 60_000;
+const LOCAL_ENTRIES = 10_000;
 
 export async function openAggregateCache(options: AggregateCacheOptions): Promise<AggregateCache> {
   const timeoutMs = options.timeoutMs ?? 250;
   const log = options.log ?? ((message: string) => console.warn(message));
   let keyv: Keyv<Stored>;
+  /** The local level in front of Redis (none for the in-memory store, which is local already). */
+  let local: LRUCache<string, Stored> | undefined;
   let closeStore: () => Promise<void>;
   if (options.redisUrl) {
     const client = createClient({
@@ -71,6 +80,8 @@ export async function openAggregateCache(options: AggregateCacheOptions): Promis
     // Keyv hands its namespace to the store, which prefixes the keys (Keyv's own prefix would come on top).
     const store = new KeyvRedis<Stored>(client, { throwOnErrors: true, throwOnConnectError: true, connectionTimeout: timeoutMs });
     keyv = new Keyv<Stored>({ store, namespace: options.namespace ?? CACHE_KEY_PREFIX, useKeyPrefix: false, throwOnErrors: true });
+    const localTtlMs = Math.min(options.localTtlMs ?? LOCAL_TTL_MS, options.ttlMs);
+    if (localTtlMs > 0) local = new LRUCache<string, Stored>({ max: LOCAL_ENTRIES, ttl: localTtlMs });
     closeStore = async () => {
       if (client.isOpen) client.destroy();
     };
@@ -113,15 +124,23 @@ export async function openAggregateCache(options: AggregateCacheOptions): Promis
   return {
     async loadMany<T>(keys: readonly string[], computeMissing: (missing: readonly number[]) => Promise<T[]>) {
       const values = new Array<T>(keys.length);
-      const stored = (await guarded(() => keyv.getMany(keys as string[]))) ?? [];
+      const remote: number[] = [];
+      keys.forEach((key, i) => {
+        const entry = local?.get(key);
+        if (entry) values[i] = entry.value as T;
+        else remote.push(i);
+      });
+      const stored = remote.length > 0 ? ((await guarded(() => keyv.getMany(remote.map((i) => keys[i])))) ?? []) : [];
       const missing: number[] = [];
       const shared: Promise<void>[] = [];
       /** Shared computations that failed: computed again under this caller's own caps. */
       const retry: number[] = [];
-      keys.forEach((key, i) => {
-        const entry = stored[i];
+      remote.forEach((i, j) => {
+        const key = keys[i];
+        const entry = stored[j];
         if (entry && typeof entry === 'object' && 'value' in entry) {
           values[i] = entry.value as T;
+          local?.set(key, entry);
           return;
         }
         const computing = inFlight.get(key);
@@ -132,6 +151,7 @@ export async function openAggregateCache(options: AggregateCacheOptions): Promis
         // Registered before anything is awaited, so a concurrent caller finds the computation.
         const computed = computeMissing(missing);
         const stored = computed.then(async (results) => {
+          missing.forEach((i, j) => local?.set(keys[i], { value: results[j] }));
           const write = guarded(() => keyv.setMany(missing.map((i, j) => ({ key: keys[i], value: { value: results[j] }, ttl: options.ttlMs }))));
           writes.add(write);
           await write;
@@ -170,6 +190,7 @@ export async function openAggregateCache(options: AggregateCacheOptions): Promis
 
     async close() {
       await Promise.all(writes);
+      local?.clear();
       await closeStore();
     },
   };

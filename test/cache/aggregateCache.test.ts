@@ -103,7 +103,8 @@ describe('fails open', () => {
   beforeAll(async () => {
     [port] = await freePorts(1);
     server = await startRedisServer(port);
-    cache = await openAggregateCache({ redisUrl: server.url, ttlMs: 60_000, timeoutMs: 200, log: (m) => logged.push(m) });
+    // No local level: every call goes to Redis, so the outage shows on each.
+    cache = await openAggregateCache({ redisUrl: server.url, ttlMs: 60_000, timeoutMs: 200, localTtlMs: 0, log: (m) => logged.push(m) });
   });
   afterAll(async () => {
     await cache.close();
@@ -146,6 +147,26 @@ describe('fails open', () => {
     expect(await cache.loadMany(['t:after'], async () => ['not used'])).toEqual({ values: ['stored'], hits: 1 });
     expect(cache.status().state).toBe('ok');
     expect(logged.some((m) => m.includes('reachable again'))).toBe(true);
+  });
+
+  test('another replica reads what one wrote; with its local level, a replica keeps serving hot entries while Redis is down', async () => {
+    const writer = await openAggregateCache({ redisUrl: server.url, ttlMs: 60_000, timeoutMs: 200, log: () => {} });
+    const reader = await openAggregateCache({ redisUrl: server.url, ttlMs: 60_000, timeoutMs: 200, log: () => {} });
+    try {
+      await writer.loadMany(['t:shared'], async () => ['from writer']);
+      await writer.close(); // waits for the write
+      expect(await reader.loadMany(['t:shared'], async () => ['recomputed'])).toEqual({ values: ['from writer'], hits: 1 });
+      server.child.kill('SIGSTOP');
+      try {
+        const started = Date.now();
+        expect(await reader.loadMany(['t:shared'], async () => ['recomputed'])).toEqual({ values: ['from writer'], hits: 1 });
+        expect(Date.now() - started).toBeLessThan(50); // no round trip at all
+      } finally {
+        server.child.kill('SIGCONT');
+      }
+    } finally {
+      await reader.close();
+    }
   });
 
   test('a frozen Redis (SIGSTOP) costs at most the timeout per call', async () => {
