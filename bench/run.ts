@@ -1,6 +1,6 @@
 /**
  * npm run bench — every benchmark scenario, each against a baseline measured in the same run,
- * printed as one table with the machine it ran on. See bench/README.md for how to read it.
+ * printed as one table with the machine it ran on. README.md (Benchmarks) says how to read it.
  * BENCH_SCALE=small runs reduced sizes (a smoke run); the default sizes are the ones quoted in README.md.
  * `npm run bench -- cost ledger` (scenarios: ingest, cost, ledger, dashboard) runs only the named ones.
  */
