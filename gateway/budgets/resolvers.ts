@@ -45,6 +45,8 @@ export function budgetsResolvers(config: Config, budgets: Budgets, onChange: (te
 
   return {
     Query: {
+      myBudget: (_root, _args, { principal }: Context) => userBudget(principal, principal.userId),
+
       budgetUsage: async (_root, args: { from: string; to: string; first: number }, { principal }: Context) => {
         requireQuotaAdmin(principal);
         const range = dateRange(args.from, args.to, config.limits.maxRangeDays);

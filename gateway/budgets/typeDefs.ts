@@ -19,6 +19,8 @@ export const typeDefs: DocumentNode = parse(/* GraphQL */ `
   scalar Bytes
 
   type Query {
+    "The caller's own budget today. Free (reads no warehouse data), so it answers even when the budget is spent."
+    myBudget: Budget! ${LEDGER}
     "The tenant's top spenders over from..to (budget days) and its recent refusals and budget changes. quota-admin only."
     budgetUsage(from: Date!, to: Date!, first: Int = 10): BudgetUsage! ${LEDGER}
   }

@@ -85,6 +85,12 @@ test('500 concurrent operations from one user whose budget admits 7: exactly 7 r
   expect(refusal.body.errors[0].extensions.cost.budget.user).toMatchObject({ limitBytes: 7 * JOB_BYTES, remainingBytes: 0 });
   const { body } = await system.query(admin, `{ user(id: "${user.id}") { budget { usedBytes remainingBytes dailyLimitBytes } } }`);
   expect(body.data.user.budget).toEqual({ usedBytes: 7 * JOB_BYTES, remainingBytes: 0, dailyLimitBytes: 7 * JOB_BYTES });
+
+  // The spent user can still see their budget: myBudget reads no warehouse data, so it costs nothing.
+  const mine = await system.query(as(user.id, 'executive'), '{ myBudget { usedBytes remainingBytes resetsAt } }');
+  expect(mine.status).toBe(200);
+  expect(mine.body.data.myBudget).toMatchObject({ usedBytes: 7 * JOB_BYTES, remainingBytes: 0 });
+  expect(mine.body.extensions.cost).toMatchObject({ estimatedBilledBytes: 0, billedBytes: 0 });
 });
 
 test("a tenant's budget binds all its users together", async () => {
