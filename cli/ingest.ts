@@ -13,7 +13,7 @@ import { type Config, loadConfig } from '../common/config';
 import { readLogFile } from '../okta/logFile';
 import { fileCheckpoint, pollOktaLogs } from '../okta/logsPoller';
 import { type IngestReport, ingestEvents } from '../warehouse/duckdb/tenantDataset';
-import { UsageError, parseFlags, positiveInt, required, runCli } from './args';
+import { UsageError, parseFlags, positiveInt, requireEmbeddedWarehouse, required, runCli } from './args';
 import { progress } from './progress';
 
 const USAGE = `npm run ingest -- --tenant T --file F
@@ -29,6 +29,7 @@ runCli(USAGE, async () => {
   if (!isTenantId(tenant)) throw new UsageError(`--tenant "${tenant}" must be lowercase letters, digits and underscores, starting with a letter.`);
   if ((values.file === undefined) === (values['okta-url'] === undefined)) throw new UsageError('give either --file or --okta-url.');
   const config = loadConfig(process.env);
+  requireEmbeddedWarehouse(config.warehouse, 'npm run ingest');
   if (values['okta-url'] !== undefined) return pollOkta(config, tenant, values);
   for (const flag of ['token-env', 'since', 'follow', 'poll-interval'] as const) {
     if (values[flag] !== undefined) throw new UsageError(`--${flag} applies to --okta-url only.`);

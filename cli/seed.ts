@@ -7,7 +7,7 @@ import { loadConfig } from '../common/config';
 import { addDays, parseDate } from '../common/dates';
 import { isTenantId } from '../common/principal';
 import { DEFAULT_EVENTS_PER_USER } from '../okta/generator';
-import { UsageError, parseFlags, positiveInt, required, runCli } from './args';
+import { UsageError, parseFlags, positiveInt, requireEmbeddedWarehouse, required, runCli } from './args';
 import { progress } from './progress';
 import { seedTenant } from './seedTenant';
 
@@ -30,7 +30,8 @@ runCli(USAGE, async () => {
     users: positiveInt(values.users, 'users'),
     eventsPerUser: positiveInt(values['events-per-user'], 'events-per-user', DEFAULT_EVENTS_PER_USER),
   };
-  const { dataDir } = loadConfig(process.env);
+  const { dataDir, warehouse } = loadConfig(process.env);
+  requireEmbeddedWarehouse(warehouse, 'npm run seed');
   console.error(`seeding ${tenant}: ${options.users} users × ${days} days from ${start}, ~${options.eventsPerUser} events/user/day, seed ${seed}`);
   const shown = progress();
   const report = await seedTenant(dataDir, options, (p) => {

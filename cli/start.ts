@@ -25,7 +25,8 @@ const RESTART_DELAY_MS = 1000;
 runCli('npm start', async () => {
   const config = loadConfig(process.env);
   for (const warning of config.warnings) console.warn(`warning: ${warning}`);
-  await seedDemoTenantsIfEmpty(config.dataDir);
+  // The demo tenants are embedded datasets; on BigQuery the tenants' datasets are already there.
+  if (config.warehouse === 'duckdb') await seedDemoTenantsIfEmpty(config.dataDir);
 
   const processes = [
     ...SUBGRAPH_NAMES.map((name) => ({ name, args: [path.join(ROOT, 'subgraphs/main.ts'), name], port: config.subgraphPorts[name] })),
@@ -59,7 +60,7 @@ runCli('npm start', async () => {
     launch(proc);
     await waitForHealth(`http://127.0.0.1:${proc.port}/healthz`, 60_000);
   }
-  const ceo = await acmeExecutiveId(config.dataDir);
+  const ceo = config.warehouse === 'duckdb' ? await acmeExecutiveId(config.dataDir) : undefined;
   console.log(`
 bytegate is up: http://127.0.0.1:${config.port}/graphql   (subgraphs on ${SUBGRAPH_NAMES.map((n) => config.subgraphPorts[n]).join(', ')})
 

@@ -16,8 +16,10 @@ export interface Config {
   readonly subgraphUrls: Readonly<Record<SubgraphName, string>>;
   /** Embedded warehouse files (DATA_DIR, default ./.data). */
   readonly dataDir: string;
-  /** WAREHOUSE: `duckdb` (default). */
-  readonly warehouse: 'duckdb';
+  /** WAREHOUSE: `duckdb` (default, embedded) or `bigquery`. */
+  readonly warehouse: 'duckdb' | 'bigquery';
+  /** Set when WAREHOUSE=bigquery. */
+  readonly bigquery: BigQueryConfig | undefined;
   /** REDIS_URL; unset means in-memory stores. */
   readonly redisUrl: string | undefined;
   readonly auth: AuthConfig;
@@ -39,6 +41,17 @@ export interface Config {
   readonly cacheTtlMs: number;
   /** Dev defaults in use, to be printed as warnings at start-up. */
   readonly warnings: readonly string[];
+}
+
+export interface BigQueryConfig {
+  /** BIGQUERY_PROJECT: the project that runs (and is billed for) the jobs. Required with WAREHOUSE=bigquery. */
+  readonly projectId: string;
+  /** BIGQUERY_LOCATION, default US. */
+  readonly location: string;
+  /** BIGQUERY_API_ENDPOINT: an emulator or contract fake; when set, no Google credentials are needed. */
+  readonly apiEndpoint: string | undefined;
+  /** BIGQUERY_DATASET_PREFIX, default `bytegate`: tenant T's dataset is `<prefix>_T`. */
+  readonly datasetPrefix: string;
 }
 
 export interface BudgetConfig {
@@ -97,8 +110,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     tenants: env.TENANTS_URL ?? `http://127.0.0.1:${subgraphPorts.tenants}/graphql`,
     metrics: env.METRICS_URL ?? `http://127.0.0.1:${subgraphPorts.metrics}/graphql`,
   };
-  const warehouse = env.WAREHOUSE ?? 'duckdb';
-  if (warehouse !== 'duckdb') throw new ConfigError(`WAREHOUSE=${warehouse} is not supported by this build; use duckdb.`);
+  const warehouse = env.WAREHOUSE || 'duckdb';
+  if (warehouse !== 'duckdb' && warehouse !== 'bigquery') throw new ConfigError(`WAREHOUSE=${warehouse} is not supported; use duckdb or bigquery.`);
 
   let auth: AuthConfig;
   if (env.AUTH_JWKS_URL) {
@@ -119,6 +132,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     subgraphUrls: Object.freeze(subgraphUrls),
     dataDir: path.resolve(cwd, env.DATA_DIR ?? './.data'),
     warehouse,
+    bigquery: warehouse === 'bigquery' ? Object.freeze(bigQueryConfig(env)) : undefined,
     redisUrl: env.REDIS_URL || undefined,
     auth: Object.freeze(auth),
     subgraphSecret: secretVar(env, 'SUBGRAPH_SECRET', DEV_SUBGRAPH_SECRET),
@@ -172,6 +186,19 @@ function budgetConfig(env: NodeJS.ProcessEnv): BudgetConfig {
     onLedgerError,
     failOpenMaxBytes: intVar(env, 'LEDGER_FAILOPEN_MAX_BYTES', 100 * 2 ** 20, 0, Number.MAX_SAFE_INTEGER),
     reservationTtlMs: intVar(env, 'RESERVATION_TTL_MS', 300_000, 1000, 86_400_000),
+  };
+}
+
+function bigQueryConfig(env: NodeJS.ProcessEnv): BigQueryConfig {
+  const projectId = env.BIGQUERY_PROJECT;
+  if (!projectId) throw new ConfigError('WAREHOUSE=bigquery needs BIGQUERY_PROJECT.');
+  const datasetPrefix = env.BIGQUERY_DATASET_PREFIX || 'bytegate';
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,500}$/.test(datasetPrefix)) throw new ConfigError(`BIGQUERY_DATASET_PREFIX must be letters, digits and underscores, not "${datasetPrefix}".`);
+  return {
+    projectId,
+    location: env.BIGQUERY_LOCATION || 'US',
+    apiEndpoint: env.BIGQUERY_API_ENDPOINT ? urlVar(env, 'BIGQUERY_API_ENDPOINT') : undefined,
+    datasetPrefix,
   };
 }
 

@@ -1,13 +1,16 @@
 /**
  * `tsx subgraphs/main.ts <users|tenants|metrics>` — one subgraph as its own process (npm start
- * runs one per subgraph). Reads the environment (common/config.ts), opens the DuckDB warehouse and
+ * runs one per subgraph). Reads the environment (common/config.ts), opens the warehouse (DuckDB or BigQuery) and
  * the aggregate cache, listens on config.subgraphPorts[name], and closes cleanly on SIGINT/SIGTERM.
  */
 import { SUBGRAPH_NAMES, type SubgraphName, loadConfig } from '../common/config';
-import { createDuckDbWarehouse } from '../warehouse/duckdb/duckDbWarehouse';
+import { openWarehouse } from '../warehouse/openWarehouse';
 import { UsageError, runCli } from '../cli/args';
 import { openAggregateCache } from './common/aggregateCache';
 import { startSubgraph } from '.';
+
+/** The bytegate_version label of warehouse jobs. */
+const VERSION = (require('../package.json') as { version: string }).version;
 
 runCli(`tsx subgraphs/main.ts <${SUBGRAPH_NAMES.join('|')}>`, async () => {
   const name = process.argv[2];
@@ -15,7 +18,7 @@ runCli(`tsx subgraphs/main.ts <${SUBGRAPH_NAMES.join('|')}>`, async () => {
   const config = loadConfig(process.env);
   for (const warning of config.warnings) console.warn(`warning: ${warning}`);
 
-  const warehouse = createDuckDbWarehouse({ dataDir: config.dataDir });
+  const warehouse = openWarehouse(config, VERSION);
   const aggregates = config.cacheTtlMs > 0 ? await openAggregateCache({ redisUrl: config.redisUrl, ttlMs: config.cacheTtlMs }) : undefined;
   const subgraph = await startSubgraph(name as SubgraphName, { warehouse, config, aggregates, port: config.subgraphPorts[name as SubgraphName] });
   console.log(`${name} subgraph on ${subgraph.url} (aggregate cache: ${aggregates ? aggregates.status().store : 'off'})`);

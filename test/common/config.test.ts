@@ -27,6 +27,12 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({ dataDir: '/data', costMode: 'measure', warnings: [] });
   });
 
+  test('WAREHOUSE=bigquery: project required, location and dataset prefix defaulted', () => {
+    expect(loadConfig({ WAREHOUSE: 'bigquery', BIGQUERY_PROJECT: 'acme-analytics' }).bigquery)
+      .toEqual({ projectId: 'acme-analytics', location: 'US', apiEndpoint: undefined, datasetPrefix: 'bytegate' });
+    expect(loadConfig({}).bigquery).toBeUndefined();
+  });
+
   test('production IdP: JWKS needs issuer and audience', () => {
     expect(loadConfig({ AUTH_JWKS_URL: 'https://acme.okta.com/oauth2/default/v1/keys', AUTH_ISSUER: 'https://acme.okta.com/oauth2/default', AUTH_AUDIENCE: 'api://bytegate' }).auth)
       .toEqual({ kind: 'jwks', jwksUrl: 'https://acme.okta.com/oauth2/default/v1/keys', issuer: 'https://acme.okta.com/oauth2/default', audience: 'api://bytegate' });
@@ -39,6 +45,9 @@ describe('loadConfig', () => {
     [{ MAX_RANGE_DAYS: '0' }, /MAX_RANGE_DAYS/],
     [{ COST_MODE: 'yolo' }, /COST_MODE/],
     [{ WAREHOUSE: 'oracle' }, /WAREHOUSE=oracle/],
+    [{ WAREHOUSE: 'bigquery' }, /needs BIGQUERY_PROJECT/],
+    [{ WAREHOUSE: 'bigquery', BIGQUERY_PROJECT: 'p', BIGQUERY_DATASET_PREFIX: 'a-b' }, /BIGQUERY_DATASET_PREFIX/],
+    [{ WAREHOUSE: 'bigquery', BIGQUERY_PROJECT: 'p', BIGQUERY_API_ENDPOINT: 'nope' }, /BIGQUERY_API_ENDPOINT must be a URL/],
     [{ JWT_SECRET: 'short' }, /at least 32/],
     [{ PRICE_PER_TIB_USD: '-1' }, /PRICE_PER_TIB_USD/],
     [{ AUTH_JWKS_URL: 'not a url', AUTH_ISSUER: 'i', AUTH_AUDIENCE: 'a' }, /AUTH_JWKS_URL must be a URL/],

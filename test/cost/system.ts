@@ -47,6 +47,8 @@ export interface SystemOptions {
   gateway?: Pick<GatewayDeps, 'fetchStatistics' | 'budgets'>;
   /** The subgraphs' aggregate cache; default none (every aggregate computed). */
   aggregates?: AggregateCache;
+  /** The subgraphs' warehouse; default DuckDB over the data dir. */
+  warehouse?: Warehouse;
 }
 
 /** Seeds `tenants` into a fresh DATA_DIR. */
@@ -59,7 +61,7 @@ export async function seedDataDir(tenants: GeneratorOptions[]): Promise<{ dataDi
 export async function startSystem(dataDir: string, options: SystemOptions = {}): Promise<System> {
   const config = loadConfig({ ...options.env, DATA_DIR: dataDir, PORT: '0' });
   const warehouseQueries: string[] = [];
-  const warehouse: Warehouse = countingWarehouse(createDuckDbWarehouse({ dataDir }), warehouseQueries);
+  const warehouse: Warehouse = countingWarehouse(options.warehouse ?? createDuckDbWarehouse({ dataDir }), warehouseQueries);
   const subgraphOperations: System['subgraphOperations'] = [];
   const subgraphs = await Promise.all(SUBGRAPH_NAMES.map((name) => startSubgraph(name, { warehouse, config, aggregates: options.aggregates, port: 0 })));
   const relays = await Promise.all(SUBGRAPH_NAMES.map((name, i) => startRelay(subgraphs[i].url, (query) => {

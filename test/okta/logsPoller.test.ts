@@ -175,6 +175,16 @@ describe('npm run ingest -- --okta-url', () => {
   });
 });
 
+test('with WAREHOUSE=bigquery, loading is refused with a reason (BigQuery load jobs are not built yet)', async () => {
+  const env = { DATA_DIR: dataDir, OKTA_TOKEN: TOKEN, WAREHOUSE: 'bigquery', BIGQUERY_PROJECT: 'p' };
+  const ingest = await runCli('ingest', ['--tenant', 'okta', '--okta-url', fake.url, '--token-env', 'OKTA_TOKEN'], env);
+  expect(ingest.code).toBe(2);
+  expect(ingest.stderr).toMatch(/WAREHOUSE=bigquery .*BigQuery load jobs/);
+  expect(fake.requests).toHaveLength(0);
+  const seed = await runCli('seed', ['--tenant', 'okta', '--users', '2', '--days', '1'], env);
+  expect(seed.code).toBe(2);
+});
+
 function memoryCheckpoint(): Checkpoint {
   let saved: string | undefined;
   return { read: async () => saved, write: async (next) => void (saved = next) };

@@ -1,0 +1,66 @@
+/**
+ * The whole system on WAREHOUSE=bigquery: the configured warehouse (warehouse/openWarehouse.ts, as
+ * subgraphs/main.ts opens it) against the BigQuery REST fake, under the real gateway and subgraphs.
+ * A dashboard gives the same data and the same bytes as on DuckDB, priced before it ran from the
+ * statistics the adapter read, and every job carried the cap the gateway signed.
+ */
+import { addDays } from '../../common/dates';
+import { loadConfig } from '../../common/config';
+import type { Principal } from '../../common/principal';
+import { generateDirectory } from '../../okta/generator';
+import { openWarehouse } from '../../warehouse/openWarehouse';
+import { type System, seedDataDir, startSystem } from '../cost/system';
+import { type BigQueryFake, startBigQueryFake } from './bigQueryFake';
+
+process.env.METADATA_SERVER_DETECTION = 'none';
+
+const tenant = { tenant: 'acme', users: 25, days: 6, eventsPerUser: 15, start: '2025-07-07', seed: 21 };
+const LAST = addDays(tenant.start, tenant.days - 1);
+const ceo = generateDirectory(tenant).find((u) => u.managerId === null)!;
+const executive: Principal = { tenant: 'acme', userId: ceo.id, roles: ['executive'] };
+const DASHBOARD = `{ tenant {
+  topTimeWasters(from: "${tenant.start}", to: "${LAST}", first: 5) { totalWasteHours user { displayName productivity(from: "${tenant.start}", to: "${LAST}") { totalEvents } } }
+  appUsage(from: "${tenant.start}", to: "${LAST}", first: 5) { app { name } events users }
+  eventCounts(from: "${tenant.start}", to: "${LAST}", eventType: "user.session.start") { date count } }
+  users(first: 10) { totalCount edges { node { id department manager { displayName } } } } }`;
+
+let fake: BigQueryFake;
+let onBigQuery: System;
+let onDuckDb: System;
+let remove: () => void;
+
+beforeAll(async () => {
+  const seeded = await seedDataDir([tenant]);
+  remove = seeded.remove;
+  fake = await startBigQueryFake({ dataDir: seeded.dataDir, projectId: 'acme-analytics', datasetPrefix: 'bytegate' });
+  const config = loadConfig({ WAREHOUSE: 'bigquery', BIGQUERY_PROJECT: 'acme-analytics', BIGQUERY_API_ENDPOINT: fake.url, DATA_DIR: seeded.dataDir });
+  onBigQuery = await startSystem(seeded.dataDir, { warehouse: openWarehouse(config, '0.1.0') });
+  onDuckDb = await startSystem(seeded.dataDir);
+}, 120_000);
+
+afterAll(async () => {
+  await onBigQuery?.close();
+  await onDuckDb?.close();
+  await fake?.close();
+  remove?.();
+});
+
+test('a dashboard on BigQuery: the same data and bytes as on DuckDB, estimated exactly, every job capped', async () => {
+  const bigquery = await onBigQuery.query(executive, DASHBOARD);
+  const duckdb = await onDuckDb.query(executive, DASHBOARD);
+  expect(bigquery.body.errors).toBeUndefined();
+  expect(bigquery.body.data).toEqual(duckdb.body.data);
+  const cost = bigquery.body.extensions.cost;
+  expect(cost.actualBytes).toBe(duckdb.body.extensions.cost.actualBytes);
+  expect(cost.billedBytes).toBe(duckdb.body.extensions.cost.billedBytes);
+  expect(cost.estimatedBytes).toBe(cost.actualBytes);
+
+  const jobs = fake.jobInserts().map((r) => r.body.configuration).filter((c) => !/INFORMATION_SCHEMA|_partition_stats/.test(c.query.query));
+  expect(jobs.length).toBe(cost.warehouseQueries);
+  expect(jobs.length).toBeGreaterThanOrEqual(5);
+  for (const job of jobs) {
+    expect(Number(job.query.maximumBytesBilled)).toBeGreaterThan(0);
+    expect(Number(job.query.maximumBytesBilled)).toBeLessThanOrEqual(cost.estimatedBilledBytes);
+    expect(job.labels).toMatchObject({ tenant: 'acme', bytegate_version: '0_1_0' });
+  }
+});

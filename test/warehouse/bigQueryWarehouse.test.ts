@@ -1,0 +1,273 @@
+/**
+ * The BigQuery adapter with the real @google-cloud/bigquery client against a local server speaking
+ * BigQuery's REST shapes (bigQueryFake.ts, which runs the translated SQL on DuckDB): the Warehouse
+ * contract suite, what each job asks BigQuery for, error mapping and retries, and the subgraphs'
+ * own queries giving the same rows and bytes as on DuckDB. (Jest runs with --experimental-vm-modules
+ * because the client's HTTP layer dynamic-imports node-fetch.)
+ */
+import { OAuth2Client } from 'google-auth-library';
+import { ErrorCode } from '../../common/errors';
+import { MiB } from '../../warehouse/billing';
+import { appUsage, dailyByUser, eventCounts, productivityByUser, topTimeWasters } from '../../subgraphs/metrics/queries';
+import { countUsers, managementChain, usersById, usersPage } from '../../subgraphs/users/queries';
+import { createDuckDbWarehouse, duckDbDialect } from '../../warehouse/duckdb/duckDbWarehouse';
+import { createTenantDataset, ingestEvents, upsertUsers } from '../../warehouse/duckdb/tenantDataset';
+import { createBigQueryWarehouse } from '../../warehouse/bigquery/bigQueryWarehouse';
+import type { Warehouse, WarehouseQuery } from '../../warehouse/warehouse';
+import { type BigQueryFake, startBigQueryFake } from './bigQueryFake';
+import { DAYS, fixture, ndjson, tempDataDir } from './fixture';
+import { describeWarehouseContract } from './warehouseContract';
+
+process.env.METADATA_SERVER_DETECTION = 'none';
+
+const PROJECT = 'test-project';
+const PREFIX = 'bytegate';
+
+function authClient(): OAuth2Client {
+  const client = new OAuth2Client();
+  client.setCredentials({ access_token: 'test' });
+  return client;
+}
+
+/** The fixture ingested into a DuckDB dataDir exactly as the DuckDB adapter's test does, served by the fake. */
+async function startOverFixture(data = fixture()): Promise<{ fake: BigQueryFake; dataDir: string; remove(): void }> {
+  const { dataDir, remove } = tempDataDir();
+  await createTenantDataset(dataDir, data.tenant);
+  await upsertUsers(dataDir, data.tenant.id, data.users);
+  const report = await ingestEvents(dataDir, data.tenant.id, ndjson(data.events));
+  expect(report.rejected).toEqual([]);
+  const fake = await startBigQueryFake({ dataDir, projectId: PROJECT, datasetPrefix: PREFIX });
+  return { fake, dataDir, remove };
+}
+
+describeWarehouseContract('BigQuery (REST fake)', async (data) => {
+  const { fake, remove } = await startOverFixture(data);
+  const warehouse = createBigQueryWarehouse({ projectId: PROJECT, datasetPrefix: PREFIX, apiEndpoint: fake.url, authClient: authClient(), version: '0.1.0' });
+  return { warehouse, cleanup: async () => { await warehouse.close(); await fake.close(); remove(); } };
+});
+
+const byType = (eventType: string, maxBytesBilled?: number): WarehouseQuery => ({
+  name: 'eventsByTypeForSomeone',
+  maxBytesBilled,
+  params: {
+    fromTs: { type: 'TIMESTAMP', value: `${DAYS[0]}T00:00:00Z` },
+    toTs: { type: 'TIMESTAMP', value: `${DAYS[2]}T00:00:00Z` },
+    eventType: { type: 'STRING', value: eventType },
+    userIds: { type: 'STRING_ARRAY', value: ['00uic1', "00u' OR 1=1 --"] },
+    unused: { type: 'INT64', value: 7 },
+  },
+  sql: (d) => `SELECT count(*) AS n FROM ${d.table('sso_events')} AS e
+    WHERE e.published >= ${d.param('fromTs', 'TIMESTAMP')} AND e.published < ${d.param('toTs', 'TIMESTAMP')}
+      AND e.eventType = ${d.param('eventType', 'STRING')} AND ${d.inArray('e.actor.id', 'userIds')}`,
+});
+
+describe('BigQuery adapter: what it asks BigQuery for', () => {
+  let fake: BigQueryFake;
+  let remove: () => void;
+  let sleeps: number[];
+  let warehouse: Warehouse;
+
+  beforeAll(async () => {
+    ({ fake, remove } = await startOverFixture());
+  });
+  afterAll(async () => {
+    await fake.close();
+    remove();
+  });
+  beforeEach(() => {
+    sleeps = [];
+    warehouse = createBigQueryWarehouse({
+      projectId: PROJECT, datasetPrefix: PREFIX, apiEndpoint: fake.url, authClient: authClient(), version: '0.1.0-RC.2',
+      jobTimeoutMs: 12_345, maxRetries: 3, location: 'EU', sleep: async (ms) => { sleeps.push(ms); },
+    });
+  });
+
+  const lastInsert = () => fake.jobInserts().at(-1)!;
+
+  test('one job per query: named parameters, input only as parameter values, the dataset of the tenant', async () => {
+    const hostile = "user.authentication.sso' OR '1'='1";
+    const result = await warehouse.query<{ n: number }>('acme', byType(hostile));
+    expect(result.rows).toEqual([{ n: 0 }]);
+    const { body, headers } = lastInsert();
+    expect(headers.authorization).toBe('Bearer test');
+    const query = body.configuration.query;
+    expect(query.useLegacySql).toBe(false);
+    expect(String(query.parameterMode).toUpperCase()).toBe('NAMED');
+    expect(query.query).toContain(`\`${PROJECT}.${PREFIX}_acme.sso_events\``);
+    expect(query.query).not.toContain(hostile);
+    expect(query.query).not.toContain('00uic1');
+    expect(query.query).toMatch(/e\.eventType = @eventType\b/);
+    expect(query.query).toMatch(/e\.actor\.id IN UNNEST\(@userIds\)/);
+    const params = Object.fromEntries(query.queryParameters.map((p: { name: string }) => [p.name, p]));
+    expect(Object.keys(params).sort()).toEqual(['eventType', 'fromTs', 'toTs', 'userIds']); // `unused` is not referenced
+    expect(params.eventType).toEqual({ name: 'eventType', parameterType: { type: 'STRING' }, parameterValue: { value: hostile } });
+    expect(params.userIds).toEqual({
+      name: 'userIds', parameterType: { type: 'ARRAY', arrayType: { type: 'STRING' } },
+      parameterValue: { arrayValues: [{ value: '00uic1' }, { value: "00u' OR 1=1 --" }] },
+    });
+    expect(params.fromTs.parameterType).toEqual({ type: 'TIMESTAMP' });
+    expect(Date.parse(params.fromTs.parameterValue.value)).toBe(Date.parse(`${DAYS[0]}T00:00:00Z`));
+  });
+
+  test('the same query with a matching value finds its rows (parameters are bound, not ignored)', async () => {
+    const result = await warehouse.query<{ n: number }>('acme', byType('user.authentication.sso'));
+    // 00uic1's SSO events on the first two days.
+    expect(result.rows).toEqual([{ n: 2 }]);
+  });
+
+  test('maximumBytesBilled is the cap, as a string; labels, job timeout and location are set', async () => {
+    await warehouse.query('acme', byType('x', 42 * MiB));
+    const { body } = lastInsert();
+    expect(body.configuration.query.maximumBytesBilled).toBe(String(42 * MiB));
+    expect(body.configuration.labels).toEqual({ tenant: 'acme', query: 'eventsbytypeforsomeone', bytegate_version: '0_1_0-rc_2' });
+    expect(body.configuration.jobTimeoutMs).toBe('12345');
+    expect(body.jobReference.location).toBe('EU');
+    await warehouse.query('acme', byType('x'));
+    expect(lastInsert().body.configuration.query).not.toHaveProperty('maximumBytesBilled');
+  });
+
+  test('a label longer than 63 characters is cut', async () => {
+    await warehouse.query('acme', { ...byType('x'), name: `Q${'x'.repeat(100)}` });
+    expect(lastInsert().body.configuration.labels.query).toBe(`q${'x'.repeat(62)}`);
+  });
+
+  test('processed and billed bytes come from the job statistics', async () => {
+    const result = await warehouse.query('acme', byType('x'));
+    const job = fake.requests.filter((r) => r.method === 'GET' && r.path.includes('/jobs/')).at(-1)!;
+    expect(job.path).toBe(`/bigquery/v2/projects/${PROJECT}/jobs/${lastInsert().body.jobReference.jobId}`);
+    expect(result.billedBytes).toBe(10 * MiB);
+    expect(result.processedBytes).toBeGreaterThan(0);
+  });
+
+  test('DATE and TIMESTAMP columns come back as strings, integers as numbers; INT64 parameters bind', async () => {
+    const result = await warehouse.query<{ day: string; last: string; n: number }>('acme', {
+      name: 'days',
+      params: {
+        fromTs: { type: 'TIMESTAMP', value: `${DAYS[0]}T00:00:00Z` }, toTs: { type: 'TIMESTAMP', value: `${DAYS[2]}T00:00:00Z` }, first: { type: 'INT64', value: 1 },
+      },
+      sql: (d) => `SELECT CAST(e.published AS DATE) AS day, max(e.published) AS last, count(*) AS n FROM ${d.table('sso_events')} AS e
+        WHERE e.published >= ${d.param('fromTs', 'TIMESTAMP')} AND e.published < ${d.param('toTs', 'TIMESTAMP')} GROUP BY day ORDER BY day
+        LIMIT ${d.param('first', 'INT64')}`,
+    });
+    expect(result.rows).toEqual([{ day: DAYS[0], last: `${DAYS[0]}T23:59:59.999Z`, n: 7 }]);
+    const first = lastInsert().body.configuration.query.queryParameters.find((p: { name: string }) => p.name === 'first');
+    expect(first).toEqual({ name: 'first', parameterType: { type: 'INT64' }, parameterValue: { value: '1' } });
+  });
+
+  test('a cap overrun is QUERY_TOO_EXPENSIVE with the cap, and is not retried', async () => {
+    const before = fake.jobInserts().length;
+    await expect(warehouse.query('acme', byType('x', MiB))).rejects.toMatchObject({
+      extensions: { code: ErrorCode.QUERY_TOO_EXPENSIVE, limitBytes: MiB, billedBytes: 10 * MiB },
+    });
+    expect(fake.jobInserts().length).toBe(before + 1);
+    expect(sleeps).toEqual([]);
+  });
+
+  test('a cap overrun reported in the failed job\'s status is QUERY_TOO_EXPENSIVE too', async () => {
+    fake.fail(1, { status: 200, reason: 'bytesBilledLimitExceeded', message: 'Query exceeded limit for bytes billed: 1000. 20971520 or higher required.', inJobStatus: true });
+    await expect(warehouse.query('acme', byType('x', 1000))).rejects.toMatchObject({
+      extensions: { code: ErrorCode.QUERY_TOO_EXPENSIVE, limitBytes: 1000, billedBytes: 20 * MiB },
+    });
+  });
+
+  test('rate limits are retried with exponential backoff, then the query succeeds', async () => {
+    fake.fail(1, { status: 403, reason: 'rateLimitExceeded' });
+    fake.fail(2, { status: 403, reason: 'rateLimitExceeded' });
+    const before = fake.jobInserts().length;
+    const result = await warehouse.query<{ n: number }>('acme', byType('user.authentication.sso'));
+    expect(result.rows).toEqual([{ n: 2 }]);
+    expect(fake.jobInserts().length).toBe(before + 3);
+    expect(sleeps).toEqual([250, 500]);
+  });
+
+  test('5xx beyond maxRetries is WAREHOUSE_UNAVAILABLE, retryable', async () => {
+    for (let n = 1; n <= 4; n++) fake.fail(n, { status: 503, reason: 'backendError' });
+    const before = fake.jobInserts().length;
+    await expect(warehouse.query('acme', byType('x'))).rejects.toMatchObject({
+      extensions: { code: ErrorCode.WAREHOUSE_UNAVAILABLE, reason: 'backendError', retryable: true },
+    });
+    expect(fake.jobInserts().length).toBe(before + 4); // 1 + maxRetries, no more: the client's own retries are off
+    expect(sleeps).toEqual([250, 500, 1000]);
+  });
+
+  test('an unknown tenant is BAD_USER_INPUT; a malformed one never reaches BigQuery', async () => {
+    await expect(warehouse.query('globex', byType('x'))).rejects.toMatchObject({ extensions: { code: ErrorCode.BAD_USER_INPUT } });
+    expect(lastInsert().body.configuration.query.query).toContain(`\`${PROJECT}.${PREFIX}_globex.sso_events\``);
+    const before = fake.requests.length;
+    for (const tenant of ['Acme', 'acme.sso_events', '1acme', 'acme`; --']) {
+      await expect(warehouse.query(tenant, byType('x'))).rejects.toMatchObject({ extensions: { code: ErrorCode.BAD_USER_INPUT } });
+      expect(await warehouse.hasTenant(tenant)).toBe(false);
+    }
+    expect(fake.requests.length).toBe(before);
+    expect(sleeps).toEqual([]);
+  });
+
+  test('hasTenant asks datasets.get once per existing tenant, every time for a missing one', async () => {
+    const datasetGets = () => fake.requests.filter((r) => r.method === 'GET' && r.path.includes('/datasets/')).map((r) => r.path);
+    const before = datasetGets().length;
+    expect(await warehouse.hasTenant('acme')).toBe(true);
+    expect(await warehouse.hasTenant('acme')).toBe(true);
+    expect(await warehouse.hasTenant('globex')).toBe(false);
+    expect(await warehouse.hasTenant('globex')).toBe(false);
+    expect(datasetGets().slice(before)).toEqual([
+      `/bigquery/v2/projects/${PROJECT}/datasets/${PREFIX}_acme`,
+      `/bigquery/v2/projects/${PROJECT}/datasets/${PREFIX}_globex`,
+      `/bigquery/v2/projects/${PROJECT}/datasets/${PREFIX}_globex`,
+    ]);
+  });
+
+  test('dataVersions reads INFORMATION_SCHEMA.PARTITIONS of sso_events, without __NULL__', async () => {
+    const versions = await warehouse.dataVersions('acme');
+    expect([...versions.keys()]).toEqual([...DAYS]);
+    const query = lastInsert().body.configuration.query;
+    expect(query.query).toContain(`\`${PROJECT}.${PREFIX}_acme.INFORMATION_SCHEMA.PARTITIONS\``);
+    expect(query.queryParameters).toEqual([{ name: 'table', parameterType: { type: 'STRING' }, parameterValue: { value: 'sso_events' } }]);
+  });
+  test('dataVersions is reused for dataVersionsTtlMs: cached requests do not each run an INFORMATION_SCHEMA job', async () => {
+    let clock = 1_000_000;
+    const timed = createBigQueryWarehouse({ projectId: PROJECT, datasetPrefix: PREFIX, apiEndpoint: fake.url, authClient: authClient(), dataVersionsTtlMs: 5000, now: () => clock });
+    const before = fake.jobInserts().length;
+    const first = await timed.dataVersions('acme');
+    expect(await timed.dataVersions('acme')).toBe(first);
+    expect(fake.jobInserts().length - before).toBe(1);
+    clock += 5000;
+    expect(await timed.dataVersions('acme')).toEqual(first);
+    expect(fake.jobInserts().length - before).toBe(2);
+  });
+});
+
+describe('BigQuery adapter: the subgraphs\' queries', () => {
+  test('give the same rows and bytes through BigQuery\'s dialect as through DuckDB\'s', async () => {
+    const { fake, dataDir, remove } = await startOverFixture();
+    const bigQuery = createBigQueryWarehouse({ projectId: PROJECT, datasetPrefix: PREFIX, apiEndpoint: fake.url, authClient: authClient() });
+    const duckDb = createDuckDbWarehouse({ dataDir });
+    try {
+      const range = { from: DAYS[0], to: DAYS[2] };
+      const team = { kind: 'users', userIds: new Set(['00umgr', '00uic1']) } as const;
+      const queries: WarehouseQuery[] = [
+        productivityByUser(range, ['00uceo', '00uic1']), dailyByUser(range, ['00uic2']), topTimeWasters(range, { kind: 'tenant' }, 3),
+        topTimeWasters(range, team, 3), appUsage(range, { kind: 'tenant' }, 2), appUsage(range, team, 10), eventCounts(range, team, null),
+        eventCounts(range, { kind: 'tenant' }, 'user.authentication.sso'), usersById(['00uic1', '00uceo']), usersPage({ kind: 'tenant' }, '00uceo', 2),
+        countUsers(team), managementChain('00uic1'),
+      ];
+      // Rows of a query without ORDER BY come in any order.
+      const inOrder = (query: WarehouseQuery, rows: object[]) => (/ORDER BY/.test(query.sql(duckDbDialect)) ? rows : rows.map((r) => JSON.stringify(r)).sort());
+      for (const query of queries) {
+        const expected = await duckDb.query('acme', query);
+        const actual = await bigQuery.query('acme', query);
+        expect(expected.rows.length).toBeGreaterThan(0);
+        expect({ ...actual, rows: inOrder(query, actual.rows) }).toEqual({ ...expected, rows: inOrder(query, expected.rows) });
+        expect(lastSql(fake)).toContain(`\`${PROJECT}.${PREFIX}_acme.`);
+      }
+    } finally {
+      await duckDb.close();
+      await bigQuery.close();
+      await fake.close();
+      remove();
+    }
+  });
+});
+
+function lastSql(fake: BigQueryFake): string {
+  return fake.jobInserts().at(-1)!.body.configuration.query.query;
+}
