@@ -3,19 +3,30 @@
  * Default Credentials — or, with BIGQUERY_API_ENDPOINT (an emulator or contract fake), a static test
  * token, so no Google credentials are needed.
  */
+import { BigQuery } from '@google-cloud/bigquery';
 import { OAuth2Client } from 'google-auth-library';
-import type { Config } from '../common/config';
+import type { BigQueryConfig, Config } from '../common/config';
 import { createBigQueryWarehouse } from './bigquery/bigQueryWarehouse';
 import { createDuckDbWarehouse } from './duckdb/duckDbWarehouse';
 import type { Warehouse } from './warehouse';
 
 export function openWarehouse(config: Config, version: string): Warehouse {
   if (config.warehouse === 'duckdb' || !config.bigquery) return createDuckDbWarehouse({ dataDir: config.dataDir });
-  const { projectId, location, apiEndpoint, datasetPrefix } = config.bigquery;
+  return createBigQueryWarehouse({ ...connection(config.bigquery), datasetPrefix: config.bigquery.datasetPrefix, version });
+}
+
+/** A plain client for what is not a query of the Warehouse port (provisioning DDL). */
+export function openBigQueryClient(config: BigQueryConfig): BigQuery {
+  return new BigQuery(connection(config));
+}
+
+// Private:
+
+function connection({ projectId, location, apiEndpoint }: BigQueryConfig) {
   let authClient: OAuth2Client | undefined;
   if (apiEndpoint) {
     authClient = new OAuth2Client();
     authClient.setCredentials({ access_token: 'emulator' });
   }
-  return createBigQueryWarehouse({ projectId, location, datasetPrefix, apiEndpoint, authClient, version });
+  return { projectId, location, apiEndpoint, authClient };
 }

@@ -7,7 +7,11 @@
 export type ScalarType = 'STRING' | 'INT64' | 'FLOAT64' | 'BOOL' | 'TIMESTAMP' | 'DATE' | 'NUMERIC' | 'BIGNUMERIC' | 'BYTES';
 
 export type FieldSchema =
-  | { readonly name: string; readonly type: ScalarType; readonly mode?: 'NULLABLE' | 'REQUIRED' | 'REPEATED' }
+  | {
+      readonly name: string; readonly type: ScalarType; readonly mode?: 'NULLABLE' | 'REQUIRED' | 'REPEATED';
+      /** A copy of another column (dotted path), filled by the loader: not in the source data. */
+      readonly derivedFrom?: string;
+    }
   | { readonly name: string; readonly type: 'STRUCT'; readonly mode?: 'NULLABLE' | 'REPEATED'; readonly fields: readonly FieldSchema[] };
 
 export interface TableSchema {
@@ -15,6 +19,7 @@ export interface TableSchema {
   readonly fields: readonly FieldSchema[];
   /** Day partitioning. `column` is a TIMESTAMP (partitioned by DATE(column)) or a DATE column. */
   readonly partitionBy?: { readonly column: string };
+  /** Clustering columns: top-level, as BigQuery requires. */
   readonly clusterBy?: readonly string[];
 }
 
@@ -25,11 +30,13 @@ const struct = (name: string, fields: FieldSchema[], mode?: 'REPEATED'): FieldSc
 export const ssoEvents: TableSchema = {
   name: 'sso_events',
   partitionBy: { column: 'published' },
-  clusterBy: ['actor.id'],
+  clusterBy: ['actor_id'],
   fields: [
     { name: 'uuid', type: 'STRING', mode: 'REQUIRED' },
     { name: 'published', type: 'TIMESTAMP', mode: 'REQUIRED' },
     { name: 'eventType', type: 'STRING', mode: 'REQUIRED' },
+    /** actor.id at the top level: BigQuery clusters only on top-level columns. */
+    { name: 'actor_id', type: 'STRING', derivedFrom: 'actor.id' },
     s('version'),
     s('severity'),
     s('displayMessage'),

@@ -129,6 +129,12 @@ export async function startBigQueryFake(options: { dataDir: string; projectId: s
     }
     const id = body.jobReference?.jobId ?? `job_${inserts}`;
     const query = body.configuration.query;
+    if (/^\s*CREATE\s/i.test(query.query)) {
+      // DDL (npm run bq:provision --apply): recorded, not executed; the job completes without rows.
+      const job: FakeJob = { id, configuration: body.configuration, fields: [], rows: [], processedBytes: 0, billedBytes: 0 };
+      jobs.set(id, job);
+      return { status: 200, body: jobResource(job) };
+    }
     const params = fromQueryParameters(query.queryParameters ?? []);
     const references = [...query.query.matchAll(/`([^`.]+)\.([^`.]+)\.([^`]+)`/g)];
     const datasets = new Set(references.map((m) => m[2]));

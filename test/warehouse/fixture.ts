@@ -94,7 +94,10 @@ export function expectedBytes(events: readonly LogEvent[], column: string, table
     if (value === null || value === undefined) return 0;
     return valueBytes((value as Record<string, unknown>)[segments[0]], segments.slice(1));
   };
-  return events.reduce((sum, e) => sum + valueBytes(e, column.split('.')), 0);
+  // A derived column holds a copy of its source's values.
+  const field = table.fields.find((f) => f.name === column);
+  const source = field && 'derivedFrom' in field && field.derivedFrom ? field.derivedFrom : column;
+  return events.reduce((sum, e) => sum + valueBytes(e, source.split('.')), 0);
 }
 
 export function eventsOn(events: readonly LogEvent[], ...days: string[]): LogEvent[] {

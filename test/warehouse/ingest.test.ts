@@ -143,4 +143,20 @@ describe('ingest', () => {
       await warehouse.close();
     }
   });
+
+  test('a dataset written before a column was declared gets it on the next ingest, derived columns filled', async () => {
+    const events = fixtureEvents();
+    await ingestEvents(dataDir, 'acme', ndjson(eventsOn(events, DAYS[0])));
+    // As an earlier version wrote it: no actor_id.
+    await withDatasetWriter(dataDir, 'acme', async (instance) => {
+      const connection = await instance.connect();
+      await connection.run('ALTER TABLE sso_events DROP COLUMN actor_id');
+      connection.closeSync();
+    });
+    const report = await ingestEvents(dataDir, 'acme', ndjson(eventsOn(events, DAYS[1])));
+    expect(report.accepted).toBe(eventsOn(events, DAYS[1]).length);
+    const mismatched = await rows<{ n: number }>(`SELECT count(*)::INT AS n FROM sso_events WHERE actor_id IS DISTINCT FROM actor.id`);
+    expect(mismatched).toEqual([{ n: 0 }]);
+    expect(await rows<{ n: number }>(`SELECT count(*)::INT AS n FROM sso_events`)).toEqual([{ n: eventsOn(events, DAYS[0], DAYS[1]).length }]);
+  });
 });

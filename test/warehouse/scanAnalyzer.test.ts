@@ -36,6 +36,12 @@ describe('scan analysis', () => {
       `SELECT app.id, count(DISTINCT actor_id) FROM (SELECT e.actor.id AS actor_id, ${d.flatten('e.target', 'app').select} FROM sso_events e
        WHERE e.published >= '2025-01-03 00:00:00' AND e.published < '2025-01-05 00:00:00') AS f WHERE app.type = 'AppInstance' GROUP BY 1`, {},
       [{ table: 'sso_events', columns: ['actor.id', 'published', 'target.id', 'target.type'], days: [{ from: '2025-01-03', to: '2025-01-04' }] }]],
+    ['a select-list alias named like a column is the alias where it is used bare (GROUP BY, ORDER BY, outer queries)',
+      `SELECT e.actor.id AS actor_id, count(*) FROM sso_events e WHERE e.published >= '2025-01-03' GROUP BY actor_id ORDER BY actor_id`, {},
+      [{ table: 'sso_events', columns: ['actor.id', 'published'], days: [{ from: '2025-01-03' }] }]],
+    ['the derived top-level actor_id, read qualified, is its own column',
+      `SELECT e.actor_id FROM sso_events e WHERE e.published >= '2025-01-03'`, {},
+      [{ table: 'sso_events', columns: ['actor_id', 'published'], days: [{ from: '2025-01-03' }] }]],
     ['OR defeats pruning: every partition',
       `SELECT e.uuid FROM sso_events e WHERE e.published >= '2025-01-01' OR e.eventType = 'x'`, {},
       [{ table: 'sso_events', columns: ['eventType', 'published', 'uuid'], days: [{}] }]],

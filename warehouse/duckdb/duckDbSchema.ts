@@ -22,6 +22,13 @@ export function duckDbType(field: FieldSchema): string {
   return field.mode === 'REPEATED' ? `${base}[]` : base;
 }
 
+/** Each derived column of `table` (quoted) and the expression of its source in `rowAlias`'s row. */
+export function derivedColumns(table: TableSchema, rowAlias: string): { column: string; source: string }[] {
+  return table.fields.flatMap((f) => ('derivedFrom' in f && f.derivedFrom
+    ? [{ column: quoteIdent(f.name), source: `${rowAlias}.${f.derivedFrom.split('.').map(quoteIdent).join('.')}` }]
+    : []));
+}
+
 export function createTableSql(table: TableSchema): string {
   const columns = table.fields.map((f) => `${quoteIdent(f.name)} ${duckDbType(f)}${f.mode === 'REQUIRED' ? ' NOT NULL' : ''}`);
   return `CREATE TABLE IF NOT EXISTS ${quoteIdent(table.name)} (${columns.join(', ')})`;
@@ -29,12 +36,13 @@ export function createTableSql(table: TableSchema): string {
 
 /**
  * The structure argument of DuckDB's `from_json` for a table: the same types as the table, except
- * that `jsonTextFields` (dotted paths) are read as JSON text (Okta's free-form debugData map).
+ * that `jsonTextFields` (dotted paths) are read as JSON text (Okta's free-form debugData map) and
+ * derived columns (`derivedFrom`), which the source does not have, are left out.
  * https://duckdb.org/docs/stable/data/json/json_functions#transforming-json-to-nested-types
  */
 export function jsonStructure(table: TableSchema, jsonTextFields: readonly string[] = []): string {
   const render = (fields: readonly FieldSchema[], prefix: string): Record<string, unknown> =>
-    Object.fromEntries(fields.map((f) => {
+    Object.fromEntries(fields.filter((f) => !('derivedFrom' in f && f.derivedFrom)).map((f) => {
       const path = prefix ? `${prefix}.${f.name}` : f.name;
       const type = jsonTextFields.includes(path)
         ? 'JSON'

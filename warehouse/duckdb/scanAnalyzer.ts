@@ -31,8 +31,11 @@ export function analyzeScans(parseTree: Node, params: Readonly<Record<string, Qu
   }
   const columnsByRef = new Map<TableRef, Set<string>>(refs.map((ref) => [ref, new Set<string>()]));
   const unnestSources = bindElementAliases(statements, bindings);
+  const selectAliases = selectListAliases(selects);
 
   forEachNode(statements, (node) => {
+    // A bare name that some select list defines (`ORDER BY actor_id`, a subquery's output) is that alias, not a column.
+    if (node.class === 'COLUMN_REF' && node.column_names.length === 1 && selectAliases.has(node.column_names[0]) && !bindings.has(node.column_names[0])) return;
     if (node.class === 'COLUMN_REF' && !unnestSources.has(node)) {
       for (const { ref, path } of resolve(node.column_names, bindings, refs)) addLeaves(ref, path, columnsByRef);
     } else if (node.class === 'STAR') {
@@ -137,6 +140,18 @@ function bindElementAliases(statements: Node[], bindings: Map<string, { ref: Tab
     }
   });
   return unnestSources;
+}
+
+/** Names the select lists give their expressions (`expr AS name`), other than plain column references to the same name. */
+function selectListAliases(selects: Node[]): Set<string> {
+  const aliases = new Set<string>();
+  for (const select of selects) {
+    for (const item of select.select_list ?? []) {
+      const own = item.class === 'COLUMN_REF' && item.column_names?.at(-1) === item.alias;
+      if (item.alias && !own) aliases.add(item.alias);
+    }
+  }
+  return aliases;
 }
 
 function resolve(names: string[], bindings: Map<string, { ref: TableRef; path: string[] }>, refs: TableRef[]): { ref: TableRef; path: string[] }[] {

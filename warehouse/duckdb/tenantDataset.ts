@@ -8,7 +8,7 @@ import type { DirectoryUser } from '../../okta/logEvent';
 import { refreshProductivityDailySql } from '../rollup';
 import { TABLES, type TableSchema, productivityDaily, ssoEvents, tenantInfo, users } from '../tables';
 import { type WriterOptions, withDatasetWriter } from './datasetFiles';
-import { createTableSql, jsonStructure, leafByteExpressions, quoteIdent } from './duckDbSchema';
+import { createTableSql, derivedColumns, duckDbType, jsonStructure, leafByteExpressions, quoteIdent } from './duckDbSchema';
 
 export interface TenantInfo {
   id: string;
@@ -105,11 +105,29 @@ export async function ingestEvents(
 const STATS_TABLE = '_partition_stats';
 
 async function ensureSchema(connection: DuckDBConnection): Promise<void> {
-  for (const table of Object.values(TABLES)) await connection.run(createTableSql(table));
+  for (const table of Object.values(TABLES)) {
+    await connection.run(createTableSql(table));
+    await addMissingColumns(connection, table);
+  }
   await connection.run(`CREATE TABLE IF NOT EXISTS ${STATS_TABLE} (
     table_name VARCHAR NOT NULL, day DATE, column_path VARCHAR NOT NULL, rows BIGINT NOT NULL, logical_bytes BIGINT NOT NULL)`);
   await connection.run(`CREATE TABLE IF NOT EXISTS _ingest_log (
     ingested_at TIMESTAMP NOT NULL, accepted BIGINT NOT NULL, duplicates BIGINT NOT NULL, rejected BIGINT NOT NULL, days DATE[] NOT NULL)`);
+}
+
+/**
+ * A dataset written by an earlier version lacks the columns declared since: they are added (NULL
+ * for existing rows), and derived ones filled from their source, so loads by name keep working.
+ */
+async function addMissingColumns(connection: DuckDBConnection, table: TableSchema): Promise<void> {
+  const existing = await connection.runAndReadAll(`SELECT column_name FROM duckdb_columns() WHERE table_name = '${table.name}'`);
+  const present = new Set(existing.getRows().map(([name]) => String(name)));
+  for (const field of table.fields.filter((f) => !present.has(f.name))) {
+    await connection.run(`ALTER TABLE ${quoteIdent(table.name)} ADD COLUMN ${quoteIdent(field.name)} ${duckDbType(field)}`);
+    for (const { column, source } of derivedColumns({ ...table, fields: [field] }, quoteIdent(table.name))) {
+      await connection.run(`UPDATE ${quoteIdent(table.name)} SET ${column} = ${source}`);
+    }
+  }
 }
 
 async function stageLines(connection: DuckDBConnection, lines: Iterable<string> | AsyncIterable<string>, options: IngestOptions): Promise<void> {
@@ -164,7 +182,7 @@ async function loadStagedLines(connection: DuckDBConnection): Promise<IngestRepo
   const [freshCount, validCount] = counts.getRows()[0].map(Number);
 
   // Stored in day order: DuckDB's per-row-group min/max then prunes by day, like BigQuery's partitions.
-  await connection.run(`INSERT INTO sso_events BY NAME SELECT unnest(ev) FROM fresh ORDER BY CAST(ev.published AS DATE)`);
+  await connection.run(`INSERT INTO sso_events BY NAME SELECT ${['unnest(ev)', ...derivedColumns(ssoEvents, 'ev').map((d) => `${d.source} AS ${d.column}`)].join(', ')} FROM fresh ORDER BY CAST(ev.published AS DATE)`);
   await connection.run(`CREATE OR REPLACE TEMP TABLE touched_days AS
     SELECT DISTINCT CAST(ev.published AS DATE) AS day FROM fresh ORDER BY day`);
   const dayRows = await connection.runAndReadAll(`SELECT strftime(day, '%Y-%m-%d') FROM touched_days ORDER BY day`);

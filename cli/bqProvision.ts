@@ -1,0 +1,37 @@
+/**
+ * npm run bq:provision -- --tenant T [--kms-key projects/P/locations/L/keyRings/R/cryptoKeys/K] [--apply]
+ * Prints the BigQuery DDL of tenant T's dataset (warehouse/bigquery/provision.ts): the dataset
+ * `<BIGQUERY_DATASET_PREFIX>_T` in BIGQUERY_PROJECT / BIGQUERY_LOCATION and its tables. With --apply
+ * it also runs each statement as a query job (idempotent: IF NOT EXISTS), reporting each as it goes.
+ */
+import { loadConfig } from '../common/config';
+import { isTenantId } from '../common/principal';
+import { openBigQueryClient } from '../warehouse/openWarehouse';
+import { provisionDdl } from '../warehouse/bigquery/provision';
+import { UsageError, parseFlags, required, runCli } from './args';
+
+const USAGE = 'npm run bq:provision -- --tenant T [--kms-key projects/P/locations/L/keyRings/R/cryptoKeys/K] [--apply]   (BIGQUERY_PROJECT required)';
+
+runCli(USAGE, async () => {
+  const { values } = parseFlags(process.argv.slice(2), { tenant: { type: 'string' }, 'kms-key': { type: 'string' }, apply: { type: 'boolean' } });
+  const tenant = required(values.tenant, 'tenant');
+  if (!isTenantId(tenant)) throw new UsageError(`--tenant "${tenant}" must be lowercase letters, digits and underscores, starting with a letter.`);
+  if (!process.env.BIGQUERY_PROJECT) throw new UsageError('BIGQUERY_PROJECT is not set: the project the dataset belongs to.');
+  const bigquery = loadConfig({ ...process.env, WAREHOUSE: 'bigquery' }).bigquery!;
+  let statements: string[];
+  try {
+    statements = provisionDdl({ projectId: bigquery.projectId, datasetPrefix: bigquery.datasetPrefix, tenant, location: bigquery.location, kmsKeyName: values['kms-key'] });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  for (const statement of statements) process.stdout.write(`${statement};\n\n`);
+  if (!values.apply) return 0;
+
+  const client = openBigQueryClient(bigquery);
+  for (const [i, statement] of statements.entries()) {
+    const [job] = await client.createQueryJob({ query: statement, location: bigquery.location });
+    await job.getQueryResults();
+    process.stderr.write(`applied ${i + 1}/${statements.length}: ${statement.split('\n')[0]}\n`);
+  }
+  return 0;
+});
