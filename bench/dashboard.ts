@@ -195,6 +195,7 @@ function constantWarehouse(inner: Warehouse): Warehouse {
       if (!answer) answers.set(key, (answer = inner.query<object>(tenant, { ...query, maxBytesBilled: undefined })));
       return answer as Promise<WarehouseResult<Row>>;
     },
+    dryRun: (tenant, query) => inner.dryRun(tenant, query),
     partitionStats: (tenant) => inner.partitionStats(tenant),
     dataVersions: (tenant) => inner.dataVersions(tenant),
     hasTenant: (tenant) => inner.hasTenant(tenant),

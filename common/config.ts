@@ -37,6 +37,8 @@ export interface Config {
   /** COST_STATS_TTL_MS, default 5000: how stale the gateway's cached partition statistics may get before a background refresh. */
   readonly costStatisticsTtlMs: number;
   readonly budgets: BudgetConfig;
+  /** DRY_RUN_ABOVE_BYTES, default 1 GiB: subgraphs dry-run the jobs of operations estimated above it and cap each job at the lower of the two. */
+  readonly dryRunAboveBytes: number;
   /** CACHE_TTL_MS, default 86400000 (24 h): how long resolved aggregates are cached; 0 turns the aggregate cache off. */
   readonly cacheTtlMs: number;
   /** Dev defaults in use, to be printed as warnings at start-up. */
@@ -150,6 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     costMode,
     costStatisticsTtlMs: intVar(env, 'COST_STATS_TTL_MS', 5000, 0, 86_400_000),
     budgets: Object.freeze(budgetConfig(env)),
+    dryRunAboveBytes: intVar(env, 'DRY_RUN_ABOVE_BYTES', GiB, 0, Number.MAX_SAFE_INTEGER),
     cacheTtlMs: intVar(env, 'CACHE_TTL_MS', 86_400_000, 0, 30 * 86_400_000),
     warnings: Object.freeze(warnings),
   });

@@ -61,6 +61,11 @@ export interface PartitionStat {
 
 export interface Warehouse {
   query<Row extends object>(tenant: string, query: WarehouseQuery): Promise<WarehouseResult<Row>>;
+  /**
+   * What `query` would process and bill, without running it (BigQuery's free dry run); its cap is
+   * not applied. `billedBytes` is an upper bound where the warehouse reports processed bytes only.
+   */
+  dryRun(tenant: string, query: WarehouseQuery): Promise<{ processedBytes: number; billedBytes: number }>;
   /** Every recorded (table, day, column) statistic of the tenant's dataset. */
   partitionStats(tenant: string): Promise<PartitionStat[]>;
   /**

@@ -49,7 +49,7 @@ export interface OperationCost {
   /** Set in enforce mode once the estimate passed: signed into every subgraph request. */
   caps?: WarehouseCaps;
   /** Summed from the subgraphs' `extensions.warehouse` as their responses arrive. */
-  readonly actual: { processedBytes: number; billedBytes: number; queries: number; cacheHits: number };
+  readonly actual: { processedBytes: number; billedBytes: number; queries: number; cacheHits: number; dryRuns: unknown[] };
   /** The reservation against the caller's daily budgets, settled when the response is sent. */
   admission?: Admission;
   /** The caller's budgets, as last known (after settlement on a successful response). */
@@ -179,6 +179,7 @@ export function createCostControl(config: Config, options: CostControlOptions = 
       cost.actual.billedBytes += Number(usage?.billedBytes ?? 0);
       cost.actual.queries += Number(usage?.queries ?? 0);
       cost.actual.cacheHits += Number(usage?.cacheHits ?? 0);
+      if (Array.isArray(usage?.dryRuns)) cost.actual.dryRuns.push(...usage.dryRuns);
       // A job over its cap means the estimate was low: most likely statistics older than an ingest.
       if (errorCodes.includes(ErrorCode.QUERY_TOO_EXPENSIVE)) statistics.invalidate(principal.tenant);
     },
@@ -214,7 +215,7 @@ class PlanCache {
 }
 
 function newCost(mode: CostMode): OperationCost {
-  return { mode, actual: { processedBytes: 0, billedBytes: 0, queries: 0, cacheHits: 0 } };
+  return { mode, actual: { processedBytes: 0, billedBytes: 0, queries: 0, cacheHits: 0, dryRuns: [] } };
 }
 
 /** `extensions.cost` (public contract; README.md documents every field). */
@@ -234,6 +235,8 @@ function costReport(cost: OperationCost, config: Config) {
     billedUsd: bytesToUsd(cost.actual.billedBytes, config.pricePerTibUsd),
     warehouseQueries: cost.actual.queries,
     cacheHits: cost.actual.cacheHits,
+    // Jobs dry-run first (operations estimated above DRY_RUN_ABOVE_BYTES): the signed cap and the dry run's bill.
+    ...(cost.actual.dryRuns.length > 0 ? { dryRuns: cost.actual.dryRuns } : {}),
     ...(cost.budget ? { budget: cost.budget } : {}),
     ...(cost.mode === 'estimate' && estimate
       ? { jobs: estimate.jobs.map(({ subgraph, query, path, tables, times, processedBytes, billedBytes }) => ({ subgraph, query, path, tables, times, processedBytes, billedBytes })) }

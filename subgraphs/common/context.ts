@@ -50,18 +50,23 @@ export function subgraphContext(deps: SubgraphDeps): (request: IncomingMessage, 
       deps.config.subgraphSecret,
       now(),
     );
-    return createContext(principal, deps.warehouse, caps, deps.aggregates);
+    return createContext(principal, deps.warehouse, { caps, aggregates: deps.aggregates, dryRunAboveBytes: deps.config.dryRunAboveBytes });
   };
 }
 
 /** A context for an already verified principal (also for in-process `executeOperation`). */
-export function createContext(principal: Principal, warehouse: Warehouse, caps?: WarehouseCaps, aggregates?: AggregateCache): SubgraphContext {
+export function createContext(
+  principal: Principal,
+  warehouse: Warehouse,
+  options: { caps?: WarehouseCaps; aggregates?: AggregateCache; dryRunAboveBytes?: number } = {},
+): SubgraphContext {
+  const { caps, aggregates } = options;
   const state = new Map<string, unknown>();
   const perRequest = <T>(key: string, create: () => T): T => {
     if (!state.has(key)) state.set(key, create());
     return state.get(key) as T;
   };
-  const bound = tenantWarehouse(warehouse, principal.tenant, caps);
+  const bound = tenantWarehouse(warehouse, principal.tenant, caps, options.dryRunAboveBytes);
   return {
     principal,
     warehouse: bound,

@@ -16,6 +16,14 @@ export interface WarehouseUsage {
   queries: number;
   /** Aggregates served by the aggregate cache instead (no job, 0 bytes). */
   cacheHits: number;
+  /** Jobs dry-run first: the cap the gateway signed for each, and what the dry run said it would bill. */
+  dryRuns: DryRunReport[];
+}
+
+export interface DryRunReport {
+  readonly query: string;
+  readonly capBytes: number;
+  readonly dryRunBilledBytes: number;
 }
 
 export interface TenantWarehouse {
@@ -32,8 +40,12 @@ export interface TenantWarehouse {
   checkTenant(): Promise<void>;
 }
 
-export function tenantWarehouse(warehouse: Warehouse, tenant: string, caps?: WarehouseCaps): TenantWarehouse {
-  const usage: WarehouseUsage = { processedBytes: 0, billedBytes: 0, queries: 0, cacheHits: 0 };
+/**
+ * `dryRunAboveBytes`: when the operation's whole estimate (caps.maxTotalBilledBytes) is at least this,
+ * each job is dry-run first (free) and capped at the lower of the signed cap and the dry run's bill.
+ */
+export function tenantWarehouse(warehouse: Warehouse, tenant: string, caps?: WarehouseCaps, dryRunAboveBytes?: number): TenantWarehouse {
+  const usage: WarehouseUsage = { processedBytes: 0, billedBytes: 0, queries: 0, cacheHits: 0, dryRuns: [] };
   let exists: Promise<void> | undefined;
   let versions: Promise<ReadonlyMap<string, string>> | undefined;
   const checkTenant = () =>
@@ -46,7 +58,12 @@ export function tenantWarehouse(warehouse: Warehouse, tenant: string, caps?: War
     checkTenant,
     async query<Row extends object>(query: WarehouseQuery): Promise<Row[]> {
       await checkTenant();
-      const maxBytesBilled = caps && Math.max(0, Math.min(caps.maxJobBilledBytes, caps.maxTotalBilledBytes - usage.billedBytes));
+      let maxBytesBilled = caps && Math.max(0, Math.min(caps.maxJobBilledBytes, caps.maxTotalBilledBytes - usage.billedBytes));
+      if (caps && maxBytesBilled !== undefined && dryRunAboveBytes !== undefined && caps.maxTotalBilledBytes >= dryRunAboveBytes) {
+        const { billedBytes } = await warehouse.dryRun(tenant, query);
+        usage.dryRuns.push({ query: query.name, capBytes: maxBytesBilled, dryRunBilledBytes: billedBytes });
+        maxBytesBilled = Math.min(maxBytesBilled, billedBytes);
+      }
       const result = await warehouse.query<Row>(tenant, maxBytesBilled === undefined ? query : { ...query, maxBytesBilled });
       usage.processedBytes += result.processedBytes;
       usage.billedBytes += result.billedBytes;

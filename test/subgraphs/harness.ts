@@ -99,6 +99,10 @@ export function countingWarehouse(inner: Warehouse, names: string[]): Warehouse 
       names.push(query.name);
       return inner.query(tenant, query);
     },
+    dryRun: (tenant, query) => {
+      names.push(`dryRun:${query.name}`);
+      return inner.dryRun(tenant, query);
+    },
     partitionStats: (tenant) => inner.partitionStats(tenant),
     dataVersions: (tenant) => inner.dataVersions(tenant),
     hasTenant: (tenant) => inner.hasTenant(tenant),

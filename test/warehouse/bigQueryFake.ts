@@ -144,6 +144,18 @@ export async function startBigQueryFake(options: { dataDir: string; projectId: s
     const dataset = [...datasets][0];
     const tenant = tenantOf(dataset);
     if (tenant === undefined) return notFound(`Dataset ${projectId}:${dataset}`);
+    if (body.configuration.dryRun) {
+      // A dry run: statistics only (processed bytes and the tables read), nothing executed or billed.
+      const { processedBytes } = await duck.dryRun(tenant, { name: 'fake', sql: () => toDuckDbSql(query.query, params), params });
+      const referencedTables = [...new Set(references.map((m) => m[3]))].map((tableId) => ({ projectId, datasetId: dataset, tableId }));
+      return {
+        status: 200,
+        body: {
+          kind: 'bigquery#job', jobReference: { projectId, location: 'US' }, configuration: body.configuration, status: { state: 'DONE' },
+          statistics: { totalBytesProcessed: String(processedBytes), query: { totalBytesProcessed: String(processedBytes), referencedTables } },
+        },
+      };
+    }
     try {
       let result: { fields: SchemaField[]; rows: Record<string, unknown>[]; processedBytes: number; billedBytes: number };
       if (/\.INFORMATION_SCHEMA\.PARTITIONS`/.test(query.query)) {
@@ -223,7 +235,7 @@ export async function startBigQueryFake(options: { dataDir: string; projectId: s
 
 interface JobInsertBody {
   jobReference?: { jobId?: string };
-  configuration: { query: { query: string; maximumBytesBilled?: string; queryParameters?: BigQueryParameter[] } };
+  configuration: { dryRun?: boolean; query: { query: string; maximumBytesBilled?: string; queryParameters?: BigQueryParameter[] } };
 }
 
 interface BigQueryParameter {

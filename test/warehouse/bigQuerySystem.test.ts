@@ -25,6 +25,7 @@ const DASHBOARD = `{ tenant {
   users(first: 10) { totalCount edges { node { id department manager { displayName } } } } }`;
 
 let fake: BigQueryFake;
+let dataDir: string;
 let onBigQuery: System;
 let onDuckDb: System;
 let remove: () => void;
@@ -32,6 +33,7 @@ let remove: () => void;
 beforeAll(async () => {
   const seeded = await seedDataDir([tenant]);
   remove = seeded.remove;
+  dataDir = seeded.dataDir;
   fake = await startBigQueryFake({ dataDir: seeded.dataDir, projectId: 'acme-analytics', datasetPrefix: 'bytegate' });
   const config = loadConfig({ WAREHOUSE: 'bigquery', BIGQUERY_PROJECT: 'acme-analytics', BIGQUERY_API_ENDPOINT: fake.url, DATA_DIR: seeded.dataDir });
   onBigQuery = await startSystem(seeded.dataDir, { warehouse: openWarehouse(config, '0.1.0') });
@@ -62,5 +64,34 @@ test('a dashboard on BigQuery: the same data and bytes as on DuckDB, estimated e
     expect(Number(job.query.maximumBytesBilled)).toBeGreaterThan(0);
     expect(Number(job.query.maximumBytesBilled)).toBeLessThanOrEqual(cost.estimatedBilledBytes);
     expect(job.labels).toMatchObject({ tenant: 'acme', bytegate_version: '0_1_0' });
+  }
+});
+
+test('above DRY_RUN_ABOVE_BYTES every job is dry-run first and capped at the lower of the signed cap and the dry run', async () => {
+  const dryRunning = await startSystem(dataDir, {
+    env: { DRY_RUN_ABOVE_BYTES: '1' },
+    warehouse: openWarehouse(loadConfig({ WAREHOUSE: 'bigquery', BIGQUERY_PROJECT: 'acme-analytics', BIGQUERY_API_ENDPOINT: fake.url, DATA_DIR: dataDir }), '0.1.0'),
+  });
+  try {
+    const before = fake.jobInserts().length;
+    const { body } = await dryRunning.query(executive, DASHBOARD);
+    expect(body.errors).toBeUndefined();
+    expect(body.data).toEqual((await onDuckDb.query(executive, DASHBOARD)).body.data);
+    const { dryRuns, warehouseQueries } = body.extensions.cost;
+    expect(dryRuns).toHaveLength(warehouseQueries);
+    const inserts = fake.jobInserts().slice(before).map((r) => r.body.configuration).filter((c) => !/INFORMATION_SCHEMA|_partition_stats/.test(c.query.query));
+    const dry = inserts.filter((c) => c.dryRun);
+    const real = inserts.filter((c) => !c.dryRun);
+    expect(dry).toHaveLength(warehouseQueries);
+    expect(real).toHaveLength(warehouseQueries);
+    for (const report of dryRuns) expect(report.capBytes).toBeGreaterThan(0);
+    // count(*) reads no column: BigQuery bills it nothing, and the dry run says so.
+    expect(dryRuns.find((r: { query: string }) => r.query === 'countUsers').dryRunBilledBytes).toBe(0);
+    expect(dryRuns.find((r: { query: string }) => r.query === 'appUsage').dryRunBilledBytes).toBeGreaterThan(0);
+    // Each real job ran under the lower of the two.
+    const caps = real.map((c) => Number(c.query.maximumBytesBilled)).sort((a, b) => a - b);
+    expect(caps).toEqual(dryRuns.map((r: { capBytes: number; dryRunBilledBytes: number }) => Math.min(r.capBytes, r.dryRunBilledBytes)).sort((a: number, b: number) => a - b));
+  } finally {
+    await dryRunning.close();
   }
 });

@@ -104,6 +104,15 @@ export function describeWarehouseContract(adapter: string, load: LoadFixture): v
       await expect(warehouse.query('acme', { ...eventsPerActor(DAYS[0], DAYS[2]), maxBytesBilled: 10 * MiB })).resolves.toMatchObject({ billedBytes: 10 * MiB });
     });
 
+    test('a dry run gives the processed bytes of running it and a billed upper bound, whatever the cap', async () => {
+      const query = eventsPerActor(DAYS[0], DAYS[2]);
+      const ran = await warehouse.query('acme', query);
+      const dry = await warehouse.dryRun('acme', { ...query, maxBytesBilled: 1 });
+      expect(dry.processedBytes).toBe(ran.processedBytes);
+      expect(dry.billedBytes).toBeGreaterThanOrEqual(ran.billedBytes);
+      expect(dry.billedBytes).toBeLessThanOrEqual(ran.billedBytes + 10 * MiB);
+    });
+
     test('parameters are data, never SQL: hostile strings match nothing and change nothing', async () => {
       const byType = (eventType: string): WarehouseQuery => ({
         name: 'byType',

@@ -14,6 +14,7 @@
  */
 import { BigQuery, BigQueryDate, type BigQueryOptions, BigQueryTimestamp, type Job } from '@google-cloud/bigquery';
 import { ErrorCode, badUserInput, bytegateError } from '../../common/errors';
+import { MIN_BILLED_BYTES_PER_TABLE, MiB, billedBytes } from '../billing';
 import type { PartitionStat, QueryParam, Warehouse, WarehouseQuery, WarehouseResult } from '../warehouse';
 import { bigQueryDialect, toBigQueryParams } from './bigQueryDialect';
 
@@ -151,6 +152,23 @@ export function createBigQueryWarehouse(options: BigQueryWarehouseOptions): Ware
       const result = await runJob<Row>(tenant, query);
       knownTenants.add(tenant);
       return result;
+    },
+
+    async dryRun(tenant: string, query: WarehouseQuery) {
+      const dataset = datasetOf(tenant);
+      const sql = query.sql(bigQueryDialect(projectId, dataset));
+      const { params, types } = toBigQueryParams(sql, query.params);
+      return withRetries(tenant, { name: query.name }, async () => {
+        const [job] = await client.createQueryJob({ query: sql, useLegacySql: false, params, types, location, dryRun: true });
+        const statistics = job.metadata?.statistics;
+        const processedBytes = Number(statistics?.totalBytesProcessed ?? 0);
+        // A dry run reports processed bytes only: exact for one table; over several, each table's
+        // 10 MiB minimum is added on top (an upper bound).
+        const tables = Math.max(1, statistics?.query?.referencedTables?.length ?? 1);
+        const billed = tables === 1 ? billedBytes([processedBytes])
+          : processedBytes === 0 ? 0 : Math.ceil((processedBytes + tables * MIN_BILLED_BYTES_PER_TABLE) / MiB) * MiB;
+        return { processedBytes, billedBytes: billed };
+      });
     },
 
     async partitionStats(tenant: string): Promise<PartitionStat[]> {

@@ -116,12 +116,16 @@ export function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Warehous
     return tree;
   }
 
+  /** Processed bytes per table the statement reads, from its parse tree and the recorded statistics. */
+  async function measure(handle: Handle, connection: DuckDBConnection, sql: string, query: WarehouseQuery): Promise<number[]> {
+    return scanBytes(analyzeScans(await parseTree(connection, sql), query.params), await statistics(handle, connection));
+  }
+
   return {
     async query<Row extends object>(tenant: string, query: WarehouseQuery): Promise<WarehouseResult<Row>> {
       const sql = query.sql(duckDbDialect);
       return withHandle(tenant, async (handle, connection) => {
-        const scans = analyzeScans(await parseTree(connection, sql), query.params);
-        const perTable = scanBytes(scans, await statistics(handle, connection));
+        const perTable = await measure(handle, connection, sql, query);
         const billed = billedBytes(perTable);
         if (query.maxBytesBilled !== undefined && billed > query.maxBytesBilled) {
           // BigQuery refuses such a job without charge (bytesBilledLimitExceeded); so do we.
@@ -137,6 +141,14 @@ export function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Warehous
           billedBytes: billed,
           cacheHit: false,
         };
+      });
+    },
+
+    dryRun(tenant: string, query: WarehouseQuery) {
+      const sql = query.sql(duckDbDialect);
+      return withHandle(tenant, async (handle, connection) => {
+        const perTable = await measure(handle, connection, sql, query);
+        return { processedBytes: perTable.reduce((sum, bytes) => sum + bytes, 0), billedBytes: billedBytes(perTable) };
       });
     },
 
