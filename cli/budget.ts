@@ -5,7 +5,8 @@
  * npm run budget -- usage --tenant T [--user ID] [--role R[,R2]]
  *
  * Quota administration from a shell, on the configured budget store (DATABASE_URL, else
- * DATA_DIR/budgets) — the one the gateway reads, which applies a change within seconds. Amounts are
+ * DATA_DIR/budgets) — the one the gateway reads; with REDIS_URL the change is announced to the
+ * running gateways, which apply it at once (otherwise within their 5 s limits cache). Amounts are
  * binary units or bytes (5GiB, 500MiB, 1048576); `none` clears a setting, so the default applies
  * again. Changes are audited as `cli:<os user>`. `usage` reads today's counters from the Redis
  * ledger (REDIS_URL); without Redis they live in the gateway's memory, out of this process's reach.
@@ -13,6 +14,7 @@
 import os from 'node:os';
 import { type Config, loadConfig } from '../common/config';
 import { ROLES, type Role, isRole, isTenantId } from '../common/principal';
+import { openBudgetChangeFeed } from '../budgets/changeFeed';
 import type { UsageSnapshot } from '../budgets/ledger';
 import { openBudgetStore } from '../budgets/openStore';
 import { type EffectiveBudget, effectiveLimits, validateBudgetChange } from '../budgets/policy';
@@ -59,7 +61,9 @@ runCli(USAGE, async () => {
 
   if (command === 'set') {
     const change = changeOf(values, userId);
-    return withStore(config, (store) => set(store, tenant, userId, change, values.reason ?? null));
+    await withStore(config, (store) => set(store, tenant, userId, change, values.reason ?? null));
+    await announce(config, tenant);
+    return 0;
   }
   if (command === 'audit') {
     const limit = positiveInt(values.limit, 'limit', 20);
@@ -131,6 +135,15 @@ async function set(store: BudgetStore, tenant: string, userId: string | undefine
     : await store.setUserBudget(tenant, userId, { dailyLimitBytes: change.dailyLimitBytes, maxQueryBytes: change.maxQueryBytes }, by);
   console.log(`${subjectOf(tenant, userId)}: changed by ${shown(by.actor)}${reason === null ? '' : `, reason ${shown(reason, true)}`}`);
   for (const line of changeLines(old, next)) console.log(`  ${line}`);
+}
+
+/** With REDIS_URL, running gateways drop their cached limits at once (else within 5 s). */
+async function announce(config: Config, tenant: string): Promise<void> {
+  if (!config.redisUrl) return;
+  const feed = await openBudgetChangeFeed(config.redisUrl);
+  feed.publish(tenant);
+  await new Promise((resolve) => setTimeout(resolve, 50)); // let the message leave before the connection closes
+  await feed.close();
 }
 
 async function get(config: Config, store: BudgetStore, tenant: string, userId: string | undefined, roles: Role[]): Promise<void> {

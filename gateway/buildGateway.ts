@@ -59,6 +59,8 @@ export function buildGateway(config: Config, deps: GatewayDeps): Gateway {
   const subgraphUrls = new Map<string, string>();
   let schemaLoaded = false;
   const guard = deps.budgets && createBudgetGuard(config, deps.budgets, deps.logger ?? console, now);
+  // A change made through any replica drops the limits every replica cached for that tenant.
+  deps.budgets?.changes?.subscribe((tenant) => guard?.forget(tenant));
   const costControl = createCostControl(config, { fetchStatistics: deps.fetchStatistics, guard, now });
   costControl.load(deps.supergraphSdl); // an unpriced warehouse field stops the gateway here
 
@@ -68,7 +70,11 @@ export function buildGateway(config: Config, deps: GatewayDeps): Gateway {
     buildService: ({ name, url }) => {
       if (name === BUDGETS_SUBGRAPH) {
         if (!deps.budgets) throw new Error('The supergraph has the budgets subgraph, which needs a budget store and ledger (GatewayDeps.budgets).');
-        return budgetsDataSource(config, deps.budgets, (tenant) => guard?.forget(tenant));
+        const budgets = deps.budgets;
+        return budgetsDataSource(config, budgets, (tenant) => {
+          guard?.forget(tenant);
+          budgets.changes?.publish(tenant);
+        });
       }
       if (!url) throw new Error(`The supergraph declares no URL for subgraph ${name}.`);
       subgraphUrls.set(name, url);

@@ -4,6 +4,7 @@
  * URLs, opens the budget store and ledger, listens on PORT, and closes cleanly on SIGINT/SIGTERM.
  */
 import { runCli } from '../cli/args';
+import { openBudgetChangeFeed } from '../budgets/changeFeed';
 import { openLedger } from '../budgets/openLedger';
 import { openBudgetStore } from '../budgets/openStore';
 import { loadConfig } from '../common/config';
@@ -15,7 +16,11 @@ runCli('tsx gateway/main.ts', async () => {
   for (const warning of config.warnings) console.warn(`warning: ${warning}`);
 
   const supergraphSdl = composeSupergraph(bytegateSubgraphs(config.subgraphUrls));
-  const budgets = { store: await openBudgetStore(config), ledger: await openLedger(config) };
+  const budgets = {
+    store: await openBudgetStore(config),
+    ledger: await openLedger(config),
+    changes: config.redisUrl ? await openBudgetChangeFeed(config.redisUrl) : undefined,
+  };
   const gateway = await startGateway(config, { supergraphSdl, budgets });
   console.log(`gateway on ${gateway.url}`);
 
@@ -25,5 +30,5 @@ runCli('tsx gateway/main.ts', async () => {
   });
   console.log(`gateway: ${signal}, closing`);
   await gateway.close();
-  await Promise.all([budgets.store.close(), budgets.ledger.close()]);
+  await Promise.all([budgets.store.close(), budgets.ledger.close(), budgets.changes?.close()]);
 });

@@ -15,12 +15,15 @@ import { ErrorCode, bytegateError } from '../../common/errors';
 import type { Principal } from '../../common/principal';
 import { type BudgetLedger, LedgerUnavailableError, type Reservation, type UsageSnapshot } from '../../budgets/ledger';
 import { type EffectiveBudget, resolveLimits } from '../../budgets/policy';
+import type { BudgetChangeFeed } from '../../budgets/changeFeed';
 import type { BudgetStore } from '../../budgets/store';
 import type { Logger } from '../buildGateway';
 
 export interface Budgets {
   readonly store: BudgetStore;
   readonly ledger: BudgetLedger;
+  /** Tells the other gateway replicas of an admin's change (Redis pub/sub); without it they notice within the limits cache's 5 s. */
+  readonly changes?: BudgetChangeFeed;
 }
 
 /** What the caller had left, as `extensions.cost.budget` reports it. */

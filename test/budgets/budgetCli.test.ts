@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createClient } from '@redis/client';
+import { BUDGET_CHANGES_CHANNEL } from '../../budgets/changeFeed';
 import { createFileStore } from '../../budgets/fileStore';
 import { createRedisLedger } from '../../budgets/redisLedger';
 import { GiB, MiB } from '../../warehouse/billing';
@@ -25,6 +26,22 @@ afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 function budget(args: string[], env: NodeJS.ProcessEnv = {}) {
   return runCli('budget', args, { DATA_DIR: dataDir, ...env });
 }
+
+test('with REDIS_URL, a change is announced to the running gateways on the budget-changes channel', async () => {
+  const subscriber = createClient({ url: redisUrl });
+  await subscriber.connect();
+  const announced: string[] = [];
+  await subscriber.subscribe(BUDGET_CHANGES_CHANNEL, (tenant) => announced.push(tenant));
+  try {
+    const tenant = `t${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+    const { code } = await budget(['set', '--tenant', tenant, '--daily', '1GiB'], { REDIS_URL: redisUrl });
+    expect(code).toBe(0);
+    for (let i = 0; i < 40 && !announced.includes(tenant); i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(announced).toContain(tenant);
+  } finally {
+    subscriber.destroy();
+  }
+});
 
 test("set a user's budget: prints old → new in units and bytes, stores it audited as the OS user", async () => {
   const { code, stdout, stderr } = await budget(['set', '--tenant', 'acme', '--user', '00u1', '--daily', '5GiB', '--max-query', '1GiB', '--reason', 'Q3 "launch"']);

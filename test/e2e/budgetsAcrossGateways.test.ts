@@ -101,6 +101,28 @@ test('500 concurrent operations split over two gateways on one Redis: exactly th
   }
 }, 60_000);
 
+test("an admin's change through one gateway applies at once on the other (Redis pub/sub), not after its limits cache", async () => {
+  const user = staff[3];
+  const token = await tokenFor(user.id, 'executive');
+  const admin = await tokenFor(staff[2].id, 'executive', 'quota-admin');
+  const set = (gateway: string, daily: number) => query(gateway, admin, `mutation { setUserBudget(userId: "${user.id}", dailyLimitBytes: ${daily}) { dailyLimitBytes } }`);
+  expect((await set(gateways[0], 0)).body.errors).toBeUndefined();
+  // Gateway B now caches the user's limits (for 5 s): refused.
+  const primed = Date.now();
+  expect((await query(gateways[1], token, ONE_JOB)).status).toBe(429);
+  expect((await set(gateways[0], 100 * JOB_BYTES)).body.errors).toBeUndefined();
+  let admitted;
+  for (;;) {
+    admitted = await query(gateways[1], token, ONE_JOB);
+    if (admitted.status === 200 || Date.now() - primed > 4000) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  expect(admitted.status).toBe(200);
+  expect(admitted.body.extensions.cost.budget.user.limitBytes).toBe(100 * JOB_BYTES);
+  // Well inside the 5 s the old limits would otherwise have been reused.
+  expect(Date.now() - primed).toBeLessThan(2000);
+}, 30_000);
+
 test('Redis killed under a gateway: it keeps serving per the failure policy, /readyz says so, and it recovers when Redis returns', async () => {
   const gateway = gateways[2];
   const outageGateway = processes[5];
