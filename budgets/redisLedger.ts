@@ -40,6 +40,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type CommandParser, createClient, defineScript } from '@redis/client';
+import { connectWithin, resilientClientOptions, withDeadline } from '../common/redis';
 import { budgetDay, resetsAt } from './budgetDay';
 import {
   type BudgetLedger, DEFAULT_RESERVATION_TTL_MS, type LedgerLimits, LedgerUnavailableError, MAX_REJECTIONS,
@@ -73,42 +74,21 @@ export async function createRedisLedger(options: RedisLedgerOptions): Promise<Bu
   if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) throw new RangeError(`timeoutMs must be a whole number of ms > 0, not ${timeoutMs}.`);
   const settledForMs = settledMemoryMs(reservationTtlMs);
 
-  const client = createClient({
-    url: options.url,
-    disableOfflineQueue: true,
-    socket: { connectTimeout: timeoutMs, reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 500) + Math.floor(Math.random() * 50) },
-    scripts: SCRIPTS,
-  });
+  const client = createClient({ url: options.url, ...resilientClientOptions(timeoutMs), scripts: SCRIPTS });
   let lastError: Error | undefined;
   client.on('error', (error: Error) => { lastError = error; });
   client.on('ready', () => { lastError = undefined; });
-  await new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      client.off('error', done);
-      resolve();
-    };
-    const timer = setTimeout(done, timeoutMs);
-    client.once('error', done);
-    client.connect().then(done, done);
-  });
+  await connectWithin(client, timeoutMs);
 
   const inFlight = new Set<Promise<unknown>>();
   /** Runs one Redis round trip under the deadline; any failure becomes LedgerUnavailableError. */
   const call = <T>(command: () => Promise<T>): Promise<T> => {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no reply within ${timeoutMs} ms`)), timeoutMs);
-    });
-    const result = Promise.race([Promise.resolve().then(command), deadline])
+    const result = withDeadline(command, timeoutMs)
       .catch((error: Error) => {
         const cause = lastError && lastError !== error ? ` (last connection error: ${lastError.message})` : '';
         throw new LedgerUnavailableError(`Redis: ${error.message}${cause}`, { cause: error });
       })
-      .finally(() => {
-        clearTimeout(timer);
-        inFlight.delete(result);
-      });
+      .finally(() => inFlight.delete(result));
     inFlight.add(result);
     return result;
   };

@@ -141,8 +141,7 @@ async function set(store: BudgetStore, tenant: string, userId: string | undefine
 async function announce(config: Config, tenant: string): Promise<void> {
   if (!config.redisUrl) return;
   const feed = await openBudgetChangeFeed(config.redisUrl);
-  feed.publish(tenant);
-  await new Promise((resolve) => setTimeout(resolve, 50)); // let the message leave before the connection closes
+  await feed.publish(tenant);
   await feed.close();
 }
 

@@ -73,7 +73,7 @@ export function buildGateway(config: Config, deps: GatewayDeps): Gateway {
         const budgets = deps.budgets;
         return budgetsDataSource(config, budgets, (tenant) => {
           guard?.forget(tenant);
-          budgets.changes?.publish(tenant);
+          void budgets.changes?.publish(tenant);
         });
       }
       if (!url) throw new Error(`The supergraph declares no URL for subgraph ${name}.`);

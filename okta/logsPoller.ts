@@ -164,13 +164,22 @@ export function nextLink(header: string | null): string | undefined {
 export function fileCheckpoint(file: string): Checkpoint {
   return {
     async read() {
+      let text: string;
       try {
-        const { nextUrl } = JSON.parse(await fs.promises.readFile(file, 'utf8')) as { nextUrl?: unknown };
-        return typeof nextUrl === 'string' ? nextUrl : undefined;
+        text = await fs.promises.readFile(file, 'utf8');
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-        throw new Error(`Cannot read the Okta checkpoint ${file}: ${(error as Error).message}`);
+        throw error;
       }
+      // A damaged checkpoint stops the poller: starting over from `since` could skip what came after it.
+      let nextUrl: unknown;
+      try {
+        ({ nextUrl } = JSON.parse(text) as { nextUrl?: unknown });
+      } catch (error) {
+        throw new Error(`The Okta checkpoint ${file} is not valid JSON (${(error as Error).message}); fix or delete it (deleting restarts from --since).`);
+      }
+      if (typeof nextUrl !== 'string') throw new Error(`The Okta checkpoint ${file} has no "nextUrl"; fix or delete it (deleting restarts from --since).`);
+      return nextUrl;
     },
     async write(nextUrl) {
       await fs.promises.mkdir(path.dirname(file), { recursive: true });

@@ -19,6 +19,7 @@
 import KeyvRedis, { createClient } from '@keyv/redis';
 import Keyv from 'keyv';
 import { LRUCache } from 'lru-cache';
+import { connectWithin, resilientClientOptions, withDeadline } from '../../common/redis';
 
 export interface AggregateCache {
   /**
@@ -69,14 +70,9 @@ export async function openAggregateCache(options: AggregateCacheOptions): Promis
   let local: LRUCache<string, Stored> | undefined;
   let closeStore: () => Promise<void>;
   if (options.redisUrl) {
-    const client = createClient({
-      url: options.redisUrl,
-      disableOfflineQueue: true,
-      socket: { connectTimeout: 1000, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 500) },
-    });
+    const client = createClient({ url: options.redisUrl, ...resilientClientOptions(1000) });
     client.on('error', () => undefined); // counted where a command fails; the client reconnects by itself
-    // Start-up waits for the first connection at most timeoutMs: a cache that is down is not a reason not to serve.
-    await Promise.race([client.connect().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+    await connectWithin(client, timeoutMs);
     // Keyv hands its namespace to the store, which prefixes the keys (Keyv's own prefix would come on top).
     const store = new KeyvRedis<Stored>(client, { throwOnErrors: true, throwOnConnectError: true, connectionTimeout: timeoutMs });
     keyv = new Keyv<Stored>({ store, namespace: options.namespace ?? CACHE_KEY_PREFIX, useKeyPrefix: false, throwOnErrors: true });
@@ -100,12 +96,8 @@ export async function openAggregateCache(options: AggregateCacheOptions): Promis
 
   /** The store's answer, or undefined when it failed or was too slow. */
   async function guarded<T>(call: () => Promise<T>): Promise<T | undefined> {
-    let timer: NodeJS.Timeout | undefined;
     try {
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      });
-      const result = await Promise.race([call(), timeout]);
+      const result = await withDeadline(call, timeoutMs);
       if (unreachableSince !== undefined) log(`aggregate cache reachable again after ${Math.round((Date.now() - unreachableSince) / 1000)} s`);
       unreachableSince = undefined;
       return result;
@@ -116,8 +108,6 @@ export async function openAggregateCache(options: AggregateCacheOptions): Promis
         log(`aggregate cache unavailable (${(error as Error).message}); serving from the warehouse until it returns`);
       }
       return undefined;
-    } finally {
-      clearTimeout(timer);
     }
   }
 

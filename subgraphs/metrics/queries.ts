@@ -89,9 +89,8 @@ export function appUsage(range: DateRange, scope: Scope, first: number): Warehou
     name: 'appUsage',
     sql: (d) => {
       const targets = d.flatten('e.target', 'app');
-      // The actor's alias names no table column: the scan analyzer would take an unqualified column name for one.
-      return `SELECT app.id AS app_id, max(app.displayName) AS app_name, count(*) AS events, count(DISTINCT event_actor) AS users
-      FROM (SELECT e.actor.id AS event_actor, ${targets.select} FROM ${d.table('sso_events')} AS e ${targets.from}
+      return `SELECT app.id AS app_id, max(app.displayName) AS app_name, count(*) AS events, count(DISTINCT actor_id) AS users
+      FROM (SELECT e.actor.id AS actor_id, ${targets.select} FROM ${d.table('sso_events')} AS e ${targets.from}
             ${where(eventDays(d), inScope.predicate(d))}) AS flattened
       WHERE app.type = 'AppInstance'
       GROUP BY app.id

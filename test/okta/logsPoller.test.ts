@@ -140,6 +140,15 @@ test('a refused token is a clear error; a next link to another origin is refused
   }
 });
 
+test('a damaged checkpoint stops the poller with a clear error instead of starting over', async () => {
+  fs.mkdirSync(path.dirname(checkpointFile()), { recursive: true });
+  fs.writeFileSync(checkpointFile(), '{"nextUrl": ');
+  await expect(poll()).rejects.toThrow(/not valid JSON.*fix or delete it/);
+  fs.writeFileSync(checkpointFile(), '{"savedAt": "2025-01-01"}');
+  await expect(poll()).rejects.toThrow(/has no "nextUrl"/);
+  expect(fake.requests).toHaveLength(0);
+});
+
 test('Link header parsing: rel="next" among others, quoted or not', () => {
   expect(nextLink('<https://o.okta.com/a>; rel="self", <https://o.okta.com/b?after=1>; rel="next"')).toBe('https://o.okta.com/b?after=1');
   expect(nextLink('<https://o.okta.com/b>; rel=next')).toBe('https://o.okta.com/b');
