@@ -11,6 +11,7 @@
  * tries the ledger again — the gateway recovers by itself when Redis returns.
  */
 import type { Config } from '../../common/config';
+import { trackOutage } from '../../common/outage';
 import { ErrorCode, bytegateError } from '../../common/errors';
 import type { Principal } from '../../common/principal';
 import { type BudgetLedger, LedgerUnavailableError, type Reservation, type UsageSnapshot } from '../../budgets/ledger';
@@ -80,20 +81,18 @@ const LIMITS_TTL_MS = 5000;
 
 export function createBudgetGuard(config: Config, budgets: Budgets, logger: Logger, now: () => number = Date.now): BudgetGuard {
   const cache = new Map<string, { limits: Promise<EffectiveBudget>; at: number }>();
-  let unreachableSince: number | undefined;
+  const outage = trackOutage({
+    down: (error) => logger.error(`budget ledger unreachable (${error.message}); policy ${config.budgets.onLedgerError}`),
+    up: (seconds) => logger.info(`budget ledger reachable again after ${seconds} s`),
+  }, now);
 
   const ledgerCall = async <T>(call: () => Promise<T>): Promise<T> => {
     try {
       const result = await call();
-      if (unreachableSince !== undefined) logger.info(`budget ledger reachable again after ${Math.round((now() - unreachableSince) / 1000)} s`);
-      unreachableSince = undefined;
+      outage.ok();
       return result;
     } catch (error) {
-      if (!(error instanceof LedgerUnavailableError)) throw error;
-      if (unreachableSince === undefined) {
-        unreachableSince = now();
-        logger.error(`budget ledger unreachable (${error.message}); policy ${config.budgets.onLedgerError}`);
-      }
+      if (error instanceof LedgerUnavailableError) outage.failed(error);
       throw error;
     }
   };
@@ -166,9 +165,10 @@ export function createBudgetGuard(config: Config, budgets: Budgets, logger: Logg
     },
 
     status() {
+      const since = outage.since();
       return {
-        ledger: unreachableSince === undefined ? 'ok' : 'unreachable',
-        ...(unreachableSince === undefined ? {} : { since: new Date(unreachableSince).toISOString() }),
+        ledger: since === undefined ? 'ok' : 'unreachable',
+        ...(since === undefined ? {} : { since: new Date(since).toISOString() }),
         onLedgerError: config.budgets.onLedgerError,
       };
     },

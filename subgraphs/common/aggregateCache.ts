@@ -19,6 +19,7 @@
 import KeyvRedis, { createClient } from '@keyv/redis';
 import Keyv from 'keyv';
 import { LRUCache } from 'lru-cache';
+import { trackOutage } from '../../common/outage';
 import { connectWithin, resilientClientOptions, withDeadline } from '../../common/redis';
 
 export interface AggregateCache {
@@ -92,21 +93,20 @@ export async function openAggregateCache(options: AggregateCacheOptions): Promis
   /** Writes not yet answered: close() lets them finish (a store call after close would reconnect). */
   const writes = new Set<Promise<unknown>>();
   const counts = { hits: 0, misses: 0, errors: 0 };
-  let unreachableSince: number | undefined;
+  const outage = trackOutage({
+    down: (error) => log(`aggregate cache unavailable (${error.message}); serving from the warehouse until it returns`),
+    up: (seconds) => log(`aggregate cache reachable again after ${seconds} s`),
+  });
 
   /** The store's answer, or undefined when it failed or was too slow. */
   async function guarded<T>(call: () => Promise<T>): Promise<T | undefined> {
     try {
       const result = await withDeadline(call, timeoutMs);
-      if (unreachableSince !== undefined) log(`aggregate cache reachable again after ${Math.round((Date.now() - unreachableSince) / 1000)} s`);
-      unreachableSince = undefined;
+      outage.ok();
       return result;
     } catch (error) {
       counts.errors++;
-      if (unreachableSince === undefined) {
-        unreachableSince = Date.now();
-        log(`aggregate cache unavailable (${(error as Error).message}); serving from the warehouse until it returns`);
-      }
+      outage.failed(error as Error);
       return undefined;
     }
   }
@@ -170,10 +170,11 @@ export async function openAggregateCache(options: AggregateCacheOptions): Promis
     },
 
     status() {
+      const since = outage.since();
       return {
         store: options.redisUrl ? 'redis' : 'memory',
-        state: unreachableSince === undefined ? 'ok' : 'unreachable',
-        ...(unreachableSince === undefined ? {} : { since: new Date(unreachableSince).toISOString() }),
+        state: since === undefined ? 'ok' : 'unreachable',
+        ...(since === undefined ? {} : { since: new Date(since).toISOString() }),
         ...counts,
       };
     },
