@@ -16,6 +16,7 @@ import { addDays } from '../common/dates';
 import { createFileStore } from '../budgets/fileStore';
 import { createMemoryLedger } from '../budgets/memoryLedger';
 import { seedTenant } from '../cli/seedTenant';
+import { duckDbDatasetWriter } from '../warehouse/duckdb/tenantDataset';
 import { signDevToken } from '../gateway/devToken';
 import { startGateway } from '../gateway';
 import { indexCostDeclarations } from '../gateway/cost/costIndex';
@@ -42,7 +43,7 @@ export async function benchCostControl(options: { users: number; days: number; r
   const tenant = { tenant: 'bench', users: options.users, days: options.days, eventsPerUser: 50, start: '2025-01-01', seed: 3 };
   const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: (m: string) => console.error(m) };
   try {
-    await seedTenant(dataDir, tenant);
+    await seedTenant(duckDbDatasetWriter(dataDir), tenant);
     const config = loadConfig({ DATA_DIR: dataDir, PORT: '0' });
     const warehouse = createDuckDbWarehouse({ dataDir });
     const subgraphs = await Promise.all(SUBGRAPH_NAMES.map((name) => startSubgraph(name, { warehouse, config, port: 0 })));

@@ -2,18 +2,24 @@
  * npm run bench — every benchmark scenario, each against a baseline measured in the same run,
  * printed as one table with the machine it ran on. README.md (Benchmarks) says how to read it.
  * BENCH_SCALE=small runs reduced sizes (a smoke run); the default sizes are the ones quoted in README.md.
- * `npm run bench -- cost ledger` (scenarios: ingest, cost, ledger, dashboard) runs only the named ones.
+ * `npm run bench -- cost ledger` (scenarios: ingest, cost, ledger, dashboard, stats) runs only the named ones.
+ * stats: how accurate BigQuery's per-column statistics are (PARTITIONS totals split by the bytes
+ * recorded at ingest) against the exact ones, on a freshly seeded tenant; its worst columns are
+ * printed after the table.
  */
 import os from 'node:os';
 import { benchCostControl } from './costControl';
 import { benchDashboard } from './dashboard';
 import { benchIngest } from './ingest';
 import { benchLedger } from './ledger';
+import { QUERY_COLUMN_SETS, benchStatsAccuracy } from './statsAccuracy';
 
 async function main(): Promise<void> {
   const small = process.env.BENCH_SCALE === 'small';
   console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown cpu'} × ${os.cpus().length}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, load avg ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const rows: [string, string, string, string][] = [];
+  /** Detail printed after the table. */
+  const notes: string[] = [];
   const only = process.argv.slice(2);
   const wanted = (name: string) => only.length === 0 || only.includes(name);
 
@@ -90,11 +96,54 @@ async function main(): Promise<void> {
     ]);
   }
 
+  if (wanted('stats')) {
+    const started = process.hrtime.bigint();
+    const s = await benchStatsAccuracy(small ? { users: 100, days: 14, eventsPerUser: 200 } : { users: 1000, days: 30, eventsPerUser: 100 });
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const pct = (fraction: number) => `${(100 * fraction).toFixed(fraction < 0.001 ? 3 : 1)}%`;
+    const summary = (e: { median: number; p95: number; max: number }) => `median ${pct(e.median)}, p95 ${pct(e.p95)}, max ${pct(e.max)}`;
+    const loo = s.leaveOneOut;
+    const tenantSize = `${s.events.toLocaleString('en-US')} events, ${s.users} users × ${s.days} days`;
+    rows.push([
+      `column split for days loaded by bytegate (${s.days} days × ${s.columns} columns)`,
+      `max error ${s.recordedMaxAbsErrorBytes} bytes`,
+      'exact per-day stats',
+      s.recordedMaxAbsErrorBytes === 0 ? 'exact' : 'NOT exact',
+    ]);
+    const worstSet = [...loo.columnSets].filter((set) => set.name !== 'all').sort((a, b) => b.max - a.max)[0];
+    rows.push([
+      `column split for a day not loaded by bytegate (leave-one-out, ${s.days} days, ${tenantSize})`,
+      `${summary(loo.overall)} per column`,
+      'exact per-day stats',
+      `worst query column set: max ${pct(worstSet.max)} (${worstSet.name})`,
+    ]);
+    rows.push([
+      `  same, summed over a query's columns (${QUERY_COLUMN_SETS.map((set) => set.name).join(' / ')})`,
+      `max ${loo.columnSets.map((set) => pct(set.max)).join(' / ')}; under by at most ${loo.columnSets.map((set) => pct(set.maxUnder)).join(' / ')}`,
+      'exact per-day stats',
+      `all columns: ${pct(loo.columnSets.find((set) => set.name === 'all')!.max)} (PARTITIONS totals are exact)`,
+    ]);
+    rows.push([
+      `partition shrunk outside bytegate (${Math.round(100 * (1 - s.shrunk.factor))}% of rows deleted uniformly)`,
+      `max error ${s.shrunk.maxAbsErrorBytes.toFixed(1)} bytes per column and day (rounding), ${pct(s.shrunk.maxRelativeError)}`,
+      `exact stats × ${s.shrunk.factor}`,
+      'exact only if the deleted rows have the average mix',
+    ]);
+    notes.push(`stats (${seconds.toFixed(0)} s): leave-one-out error of the worst 5 of ${s.columns} columns:`);
+    for (const c of loo.perColumn.slice(0, 5)) {
+      const zero = c.zeroDaysEstimatedNonZero > 0 ? `; ${c.zeroDaysEstimatedNonZero} empty day(s) estimated non-zero` : '';
+      notes.push(`  ${c.column}: ${summary(c)} (${pct(c.byteShare)} of the table's bytes${zero})`);
+    }
+    notes.push('  and summed over the columns of a query:');
+    for (const set of loo.columnSets) notes.push(`  ${set.name} {${set.name === 'all' ? '*' : set.columns.join(', ')}}: ${summary(set)}, largest under-estimate ${pct(set.maxUnder)}`);
+  }
+
   const widths = [0, 1, 2, 3].map((i) => Math.max(...[['scenario', 'result', 'baseline', 'ratio'], ...rows].map((r) => r[i].length)));
   const line = (r: string[]) => `| ${r.map((cell, i) => cell.padEnd(widths[i])).join(' | ')} |`;
   console.log(line(['scenario', 'result', 'baseline', 'ratio']));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const row of rows) console.log(line(row));
+  for (const note of notes) console.log(note);
 }
 
 function medianOf(values: number[]): number {

@@ -26,13 +26,6 @@ export function positiveInt(value: string | undefined, flag: string, fallback?: 
   return n;
 }
 
-/** Loading data writes the embedded DuckDB datasets; BigQuery load jobs are not built yet. */
-export function requireEmbeddedWarehouse(warehouse: 'duckdb' | 'bigquery', command: string): void {
-  if (warehouse !== 'duckdb') {
-    throw new UsageError(`${command} loads the embedded DuckDB datasets; with WAREHOUSE=${warehouse} data is loaded into BigQuery, which this build does not do yet (BigQuery load jobs).`);
-  }
-}
-
 /** Runs a CLI's main: usage errors print the usage and exit 2, other failures exit 1. */
 export function runCli(usage: string, main: () => Promise<number | void>): void {
   main().then(

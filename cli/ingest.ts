@@ -1,6 +1,7 @@
 /**
  * npm run ingest -- --tenant T --file F
- *   Loads an Okta System Log export (NDJSON or JSON array) into the tenant's embedded dataset.
+ *   Loads an Okta System Log export (NDJSON or JSON array) into the tenant's dataset (the embedded
+ *   files, or with WAREHOUSE=bigquery BigQuery load jobs: warehouse/bigquery/bigQueryLoader.ts).
  *   Exits 1 when any line was rejected (the valid ones are loaded), 2 on bad arguments.
  * npm run ingest -- --tenant T --okta-url https://ORG.okta.com --token-env OKTA_TOKEN [--since ISO] [--follow [--poll-interval S]]
  *   Polls the org's System Log API (okta/logsPoller.ts) from where the last run stopped
@@ -12,8 +13,10 @@ import { isTenantId } from '../common/principal';
 import { type Config, loadConfig } from '../common/config';
 import { readLogFile } from '../okta/logFile';
 import { fileCheckpoint, pollOktaLogs } from '../okta/logsPoller';
-import { type IngestReport, ingestEvents } from '../warehouse/duckdb/tenantDataset';
-import { UsageError, parseFlags, positiveInt, requireEmbeddedWarehouse, required, runCli } from './args';
+import { VERSION } from '../common/version';
+import type { DatasetWriter, IngestReport } from '../warehouse/datasetWriter';
+import { openDatasetWriter } from '../warehouse/openWarehouse';
+import { UsageError, parseFlags, positiveInt, required, runCli } from './args';
 import { progress } from './progress';
 
 const USAGE = `npm run ingest -- --tenant T --file F
@@ -29,8 +32,8 @@ runCli(USAGE, async () => {
   if (!isTenantId(tenant)) throw new UsageError(`--tenant "${tenant}" must be lowercase letters, digits and underscores, starting with a letter.`);
   if ((values.file === undefined) === (values['okta-url'] === undefined)) throw new UsageError('give either --file or --okta-url.');
   const config = loadConfig(process.env);
-  requireEmbeddedWarehouse(config.warehouse, 'npm run ingest');
-  if (values['okta-url'] !== undefined) return pollOkta(config, tenant, values);
+  const writer = openDatasetWriter(config, VERSION);
+  if (values['okta-url'] !== undefined) return pollOkta(config, writer, tenant, values);
   for (const flag of ['token-env', 'since', 'follow', 'poll-interval'] as const) {
     if (values[flag] !== undefined) throw new UsageError(`--${flag} applies to --okta-url only.`);
   }
@@ -38,7 +41,7 @@ runCli(USAGE, async () => {
 
   const started = Date.now();
   const shown = progress();
-  const report = await ingestEvents(config.dataDir, tenant, readLogFile(file), {
+  const report = await writer.ingestEvents(tenant, readLogFile(file), {
     onProgress: (lines) => shown.update(`${lines.toLocaleString('en-US')} lines read…`),
     onWait: (reason) => shown.update(`waiting for ${reason}…`),
   });
@@ -49,7 +52,7 @@ runCli(USAGE, async () => {
   return report.rejected.length > 0 ? 1 : 0;
 });
 
-async function pollOkta(config: Config, tenant: string, values: { 'okta-url'?: string; 'token-env'?: string; since?: string; follow?: boolean; 'poll-interval'?: string }): Promise<number> {
+async function pollOkta(config: Config, writer: DatasetWriter, tenant: string, values: { 'okta-url'?: string; 'token-env'?: string; since?: string; follow?: boolean; 'poll-interval'?: string }): Promise<number> {
   let orgUrl: URL;
   try {
     orgUrl = new URL(required(values['okta-url'], 'okta-url'));
@@ -81,7 +84,7 @@ async function pollOkta(config: Config, tenant: string, values: { 'okta-url'?: s
     checkpoint: fileCheckpoint(checkpointFile),
     async load(events) {
       const loadStarted = Date.now();
-      const report = await ingestEvents(config.dataDir, tenant, events, { onWait: (reason) => shown.update(`waiting for ${reason}…`) });
+      const report = await writer.ingestEvents(tenant, events, { onWait: (reason) => shown.update(`waiting for ${reason}…`) });
       rejected += report.rejected.length;
       for (const { line, reason } of report.rejected.slice(0, SHOWN_REJECTIONS)) console.error(`okta event ${line} of a batch: ${reason}`);
       shown.done(summary(tenant, report, loadStarted));

@@ -1,13 +1,16 @@
 /**
  * npm run seed -- --tenant T --users N --days D [--events-per-user E] [--start YYYY-MM-DD] [--seed S] [--name "Acme Corp"]
- * Generates deterministic synthetic Okta System Log events and loads them into the tenant's dataset.
+ * Generates deterministic synthetic Okta System Log events and loads them into the tenant's dataset
+ * (WAREHOUSE=bigquery: BigQuery load jobs, the dataset provisioned on first use).
  * Without --start the data ends yesterday (UTC), so "the last 30 days" has data.
  */
 import { loadConfig } from '../common/config';
 import { addDays, parseDate } from '../common/dates';
 import { isTenantId } from '../common/principal';
 import { DEFAULT_EVENTS_PER_USER } from '../okta/generator';
-import { UsageError, parseFlags, positiveInt, requireEmbeddedWarehouse, required, runCli } from './args';
+import { VERSION } from '../common/version';
+import { openDatasetWriter } from '../warehouse/openWarehouse';
+import { UsageError, parseFlags, positiveInt, required, runCli } from './args';
 import { progress } from './progress';
 import { seedTenant } from './seedTenant';
 
@@ -30,14 +33,14 @@ runCli(USAGE, async () => {
     users: positiveInt(values.users, 'users'),
     eventsPerUser: positiveInt(values['events-per-user'], 'events-per-user', DEFAULT_EVENTS_PER_USER),
   };
-  const { dataDir, warehouse } = loadConfig(process.env);
-  requireEmbeddedWarehouse(warehouse, 'npm run seed');
+  const config = loadConfig(process.env);
+  const where = config.bigquery ? `BigQuery dataset ${config.bigquery.projectId}.${config.bigquery.datasetPrefix}_${tenant}` : config.dataDir;
   console.error(`seeding ${tenant}: ${options.users} users × ${days} days from ${start}, ~${options.eventsPerUser} events/user/day, seed ${seed}`);
   const shown = progress();
-  const report = await seedTenant(dataDir, options, (p) => {
+  const report = await seedTenant(openDatasetWriter(config, VERSION), options, (p) => {
     const rate = Math.round(p.events / Math.max(p.elapsedMs / 1000, 0.001));
     shown.update(`  day ${p.daysDone}/${p.days} (${p.day}) · ${p.events.toLocaleString('en-US')} events generated · ${rate.toLocaleString('en-US')} events/s`);
   });
   shown.done('  done');
-  console.log(`${tenant}: ${report.accepted} events stored (${report.duplicates} already present) in ${dataDir}`);
+  console.log(`${tenant}: ${report.accepted} events stored (${report.duplicates} already present) in ${where}`);
 });

@@ -1,6 +1,6 @@
-/** Generates a synthetic tenant (okta/generator.ts) and loads it into the embedded dataset. */
+/** Generates a synthetic tenant (okta/generator.ts) and loads it through a DatasetWriter (DuckDB or BigQuery). */
 import { type GeneratorOptions, generateDays, generateDirectory } from '../okta/generator';
-import { type IngestReport, createTenantDataset, ingestEvents, upsertUsers } from '../warehouse/duckdb/tenantDataset';
+import type { DatasetWriter, IngestReport } from '../warehouse/datasetWriter';
 
 export interface SeedProgress {
   day: string;
@@ -11,14 +11,14 @@ export interface SeedProgress {
 }
 
 export async function seedTenant(
-  dataDir: string,
+  writer: DatasetWriter,
   options: GeneratorOptions & { name?: string },
   onProgress: (progress: SeedProgress) => void = () => {},
 ): Promise<IngestReport> {
   const started = Date.now();
   const directory = generateDirectory(options);
-  await createTenantDataset(dataDir, { id: options.tenant, name: options.name ?? displayName(options.tenant) });
-  await upsertUsers(dataDir, options.tenant, directory);
+  await writer.createTenant({ id: options.tenant, name: options.name ?? displayName(options.tenant) });
+  await writer.upsertUsers(options.tenant, directory);
   let events = 0;
   let daysDone = 0;
   function* lines(): Generator<string> {
@@ -29,7 +29,7 @@ export async function seedTenant(
       onProgress({ day, daysDone, days: options.days, events, elapsedMs: Date.now() - started });
     }
   }
-  return ingestEvents(dataDir, options.tenant, lines());
+  return writer.ingestEvents(options.tenant, lines());
 }
 
 function displayName(tenant: string): string {

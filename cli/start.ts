@@ -13,6 +13,7 @@ import { tenantsDir } from '../warehouse/duckdb/datasetFiles';
 import { runCli } from './args';
 import { progress } from './progress';
 import { seedTenant } from './seedTenant';
+import { duckDbDatasetWriter } from '../warehouse/duckdb/tenantDataset';
 
 const ROOT = path.resolve(__dirname, '..');
 /** Demo tenants: acme ~300 users × 30 days (≈1.8M events), globex smaller. */
@@ -80,7 +81,7 @@ async function seedDemoTenantsIfEmpty(dataDir: string): Promise<void> {
   for (const demo of DEMO_TENANTS) {
     const started = Date.now();
     const shown = progress();
-    const report = await seedTenant(dataDir, { ...demo, start }, (p) => {
+    const report = await seedTenant(duckDbDatasetWriter(dataDir), { ...demo, start }, (p) => {
       shown.update(`[start] seeding ${demo.tenant}: day ${p.daysDone}/${p.days}, ${p.events.toLocaleString('en-US')} events`);
     });
     shown.done(`[start] seeded ${demo.tenant}: ${report.accepted.toLocaleString('en-US')} events in ${((Date.now() - started) / 1000).toFixed(1)} s`);

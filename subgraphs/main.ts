@@ -4,13 +4,13 @@
  * the aggregate cache, listens on config.subgraphPorts[name], and closes cleanly on SIGINT/SIGTERM.
  */
 import { SUBGRAPH_NAMES, type SubgraphName, loadConfig } from '../common/config';
+import { VERSION } from '../common/version';
 import { openWarehouse } from '../warehouse/openWarehouse';
 import { UsageError, runCli } from '../cli/args';
 import { openAggregateCache } from './common/aggregateCache';
 import { startSubgraph } from '.';
 
 /** The bytegate_version label of warehouse jobs. */
-const VERSION = (require('../package.json') as { version: string }).version;
 
 runCli(`tsx subgraphs/main.ts <${SUBGRAPH_NAMES.join('|')}>`, async () => {
   const name = process.argv[2];

@@ -14,38 +14,63 @@
  *                                 anyway, the clamp guards Okta data reporting steps < 1)
  * - context_switch_waste_hours = unique_apps × 5 / 60  (five minutes per app switched to)
  */
+import { addDays } from '../common/dates';
+import type { QueryParam, SqlDialect } from './warehouse';
+
 export const MFA_EVENT_TYPES = ['user.authentication.auth_via_mfa', 'user.authentication.verify'] as const;
 export const AUTH_STEP_MINUTES = 0.5;
 export const CONTEXT_SWITCH_MINUTES = 5;
 
 /**
- * DuckDB SQL that recomputes productivity_daily for the days listed in the temp table `touched_days(day)`.
- * Runs inside the ingest's write transaction; the days outside `touched_days` are left alone.
+ * The statements that recompute productivity_daily for the days in the temp table
+ * `touched_days(day)` — and, with `actorsTable`, only for the actors in that temp table's
+ * `actor_id` column (BigQuery: clustering by actor_id then prunes the scan to their blocks).
+ * Rows outside that scope are left alone. One definition for both warehouses (the dialect spells
+ * the differences); parameters `firstDay`/`lastDay` (DATE) and `fromTs`/`toTs` (TIMESTAMP, toTs
+ * exclusive) bound the touched days with constants, which BigQuery needs to prune partitions:
+ * see `rollupParams`.
  */
-export function refreshProductivityDailySql(): string[] {
+export function refreshProductivityDailySql(d: SqlDialect, actorsTable?: string): string[] {
   const mfaTypes = MFA_EVENT_TYPES.map((t) => `'${t}'`).join(', ');
+  const actors = (column: string) => (actorsTable ? ` AND ${column} IN (SELECT actor_id FROM ${actorsTable})` : '');
+  const events = `${d.table('sso_events')} AS e`;
+  const scope = `e.published >= ${d.param('fromTs', 'TIMESTAMP')} AND e.published < ${d.param('toTs', 'TIMESTAMP')}
+         AND CAST(e.published AS DATE) IN (SELECT day FROM touched_days)${actors('e.actor_id')}`;
+  const app = d.flatten('e.target', 'app');
   return [
-    `DELETE FROM productivity_daily WHERE day IN (SELECT day FROM touched_days)`,
-    `INSERT INTO productivity_daily
-     SELECT actor_id, day,
-            count(*) AS total_events,
-            avg(step) AS avg_auth_step,
-            len(list_distinct(flatten(list(apps)))) AS unique_apps,
-            greatest(avg(step) - 1, 0) * ${AUTH_STEP_MINUTES} * count(*) / 60 AS auth_waste_hours,
-            len(list_distinct(flatten(list(apps)))) * ${CONTEXT_SWITCH_MINUTES} / 60 AS context_switch_waste_hours
+    `DELETE FROM ${d.table('productivity_daily')}
+     WHERE day BETWEEN ${d.param('firstDay', 'DATE')} AND ${d.param('lastDay', 'DATE')}
+       AND day IN (SELECT day FROM touched_days)${actors('actor_id')}`,
+    `INSERT INTO ${d.table('productivity_daily')} (actor_id, day, total_events, avg_auth_step, unique_apps, auth_waste_hours, context_switch_waste_hours)
+     SELECT s.actor_id, s.day, s.total_events, s.avg_auth_step,
+            coalesce(a.unique_apps, 0) AS unique_apps,
+            greatest(s.avg_auth_step - 1, 0) * ${AUTH_STEP_MINUTES} * s.total_events / 60 AS auth_waste_hours,
+            coalesce(a.unique_apps, 0) * ${CONTEXT_SWITCH_MINUTES} / 60 AS context_switch_waste_hours
      FROM (
-       SELECT e.actor.id AS actor_id,
-              CAST(e.published AS DATE) AS day,
-              CASE WHEN coalesce(e.authenticationContext.authenticationStep, 0) > 0 THEN e.authenticationContext.authenticationStep
-                   WHEN e.eventType IN (${mfaTypes}) THEN 2
-                   ELSE 1 END AS step,
-              list_transform(list_filter(e.target, t -> t.type = 'AppInstance'), t -> t.id) AS apps
-       FROM sso_events e
-       WHERE e.published >= (SELECT min(day) FROM touched_days)
-         AND e.published < (SELECT max(day) + 1 FROM touched_days)
-         AND CAST(e.published AS DATE) IN (SELECT day FROM touched_days)
-     ) events
-     GROUP BY actor_id, day
-     ORDER BY day, actor_id`,
+       SELECT e.actor_id, CAST(e.published AS DATE) AS day, count(*) AS total_events,
+              avg(CASE WHEN coalesce(e.authenticationContext.authenticationStep, 0) > 0 THEN e.authenticationContext.authenticationStep
+                       WHEN e.eventType IN (${mfaTypes}) THEN 2
+                       ELSE 1 END) AS avg_auth_step
+       FROM ${events}
+       WHERE ${scope}
+       GROUP BY e.actor_id, CAST(e.published AS DATE)
+     ) AS s
+     LEFT JOIN (
+       SELECT x.actor_id, x.day, count(DISTINCT x.app.id) AS unique_apps
+       FROM (SELECT e.actor_id, CAST(e.published AS DATE) AS day, ${app.select} FROM ${events}${app.from} WHERE ${scope}) AS x
+       WHERE x.app.type = 'AppInstance'
+       GROUP BY x.actor_id, x.day
+     ) AS a ON a.actor_id = s.actor_id AND a.day = s.day
+     ORDER BY s.day, s.actor_id`,
   ];
+}
+
+/** The parameters of `refreshProductivityDailySql` for touched days between `firstDay` and `lastDay`. */
+export function rollupParams(firstDay: string, lastDay: string): Record<string, QueryParam> {
+  return {
+    firstDay: { type: 'DATE', value: firstDay },
+    lastDay: { type: 'DATE', value: lastDay },
+    fromTs: { type: 'TIMESTAMP', value: `${firstDay}T00:00:00Z` },
+    toTs: { type: 'TIMESTAMP', value: `${addDays(lastDay, 1)}T00:00:00Z` },
+  };
 }

@@ -28,6 +28,12 @@ export interface SqlDialect {
    * its lateral UNNEST join; BigQuery flattens with a join.)
    */
   flatten(arrayExpression: string, alias: string): { select: string; from: string };
+  /** A quoted identifier (a column named like a keyword, e.g. `rows`). */
+  ident(name: string): string;
+  /** Length in bytes of a STRING (UTF-8) or BYTES value; NULL for NULL. */
+  byteLength(expression: string, type: 'STRING' | 'BYTES'): string;
+  /** SUM of `expression` over the elements of an ARRAY, each bound to `element`; NULL for an empty or NULL array. */
+  sumOver(arrayExpression: string, element: string, expression: string): string;
 }
 
 export interface WarehouseQuery {

@@ -11,6 +11,7 @@ import { type Config, SUBGRAPH_NAMES, type SubgraphName, loadConfig } from '../.
 import { close, listen } from '../../common/http/graphqlHttpServer';
 import type { Principal } from '../../common/principal';
 import { seedTenant } from '../../cli/seedTenant';
+import { duckDbDatasetWriter } from '../../warehouse/duckdb/tenantDataset';
 import { signDevToken } from '../../gateway/devToken';
 import { type GatewayDeps, startGateway } from '../../gateway';
 import type { Logger } from '../../gateway/buildGateway';
@@ -54,7 +55,7 @@ export interface SystemOptions {
 /** Seeds `tenants` into a fresh DATA_DIR. */
 export async function seedDataDir(tenants: GeneratorOptions[]): Promise<{ dataDir: string; remove(): void }> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bytegate-cost-'));
-  for (const tenant of tenants) await seedTenant(dataDir, tenant);
+  for (const tenant of tenants) await seedTenant(duckDbDatasetWriter(dataDir), tenant);
   return { dataDir, remove: () => fs.rmSync(dataDir, { recursive: true, force: true }) };
 }
 

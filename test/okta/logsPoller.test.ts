@@ -3,7 +3,8 @@
  * into real DuckDB datasets: it follows only the Link rel="next" URLs, waits out 429s until
  * X-Rate-Limit-Reset, retries 5xx a bounded number of times, resumes after a crash from its
  * checkpoint without loss or duplication, keeps polling an empty page in follow mode, and never
- * sends the token to another origin. Then the `npm run ingest -- --okta-url` CLI end to end.
+ * sends the token to another origin. Then the `npm run ingest -- --okta-url` CLI end to end, into
+ * DuckDB and (WAREHOUSE=bigquery) into BigQuery through its REST fake.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,6 +15,7 @@ import { type Checkpoint, OktaApiError, fileCheckpoint, nextLink, pollOktaLogs }
 import { createDuckDbWarehouse } from '../../warehouse/duckdb/duckDbWarehouse';
 import { ingestEvents } from '../../warehouse/duckdb/tenantDataset';
 import { runCli } from '../e2e/processes';
+import { startBigQueryFake } from '../warehouse/bigQueryFake';
 import { type OktaFake, startOktaFake } from './oktaFake';
 
 const TOKEN = 'okta-test-token-0123456789';
@@ -43,8 +45,8 @@ const checkpointFile = () => path.join(dataDir, 'okta', 'checkpoint.json');
 const poll = (overrides: Partial<Parameters<typeof pollOktaLogs>[0]> = {}) =>
   pollOktaLogs({ orgUrl: fake.url, token: TOKEN, since: SINCE, pageSize: 7, batchEvents: 10, checkpoint: fileCheckpoint(checkpointFile()), load, sleep, ...overrides });
 
-async function stored(): Promise<{ total: number; distinct: number; uuids: string[] }> {
-  const warehouse = createDuckDbWarehouse({ dataDir });
+async function stored(inDataDir = dataDir): Promise<{ total: number; distinct: number; uuids: string[] }> {
+  const warehouse = createDuckDbWarehouse({ dataDir: inDataDir });
   try {
     const { rows } = await warehouse.query<{ uuid: string }>('okta', { name: 'uuids', params: {}, sql: (d) => `SELECT e.uuid FROM ${d.table('sso_events')} AS e WHERE e.published >= '2000-01-01' ORDER BY e.uuid` });
     const uuids = rows.map((r) => r.uuid);
@@ -184,14 +186,30 @@ describe('npm run ingest -- --okta-url', () => {
   });
 });
 
-test('with WAREHOUSE=bigquery, loading is refused with a reason (BigQuery load jobs are not built yet)', async () => {
-  const env = { DATA_DIR: dataDir, OKTA_TOKEN: TOKEN, WAREHOUSE: 'bigquery', BIGQUERY_PROJECT: 'p' };
-  const ingest = await runCli('ingest', ['--tenant', 'okta', '--okta-url', fake.url, '--token-env', 'OKTA_TOKEN'], env);
-  expect(ingest.code).toBe(2);
-  expect(ingest.stderr).toMatch(/WAREHOUSE=bigquery .*BigQuery load jobs/);
-  expect(fake.requests).toHaveLength(0);
-  const seed = await runCli('seed', ['--tenant', 'okta', '--users', '2', '--days', '1'], env);
-  expect(seed.code).toBe(2);
+test('with WAREHOUSE=bigquery, ingest and seed load through BigQuery load jobs (REST fake), resuming like the embedded path', async () => {
+  const bigQueryDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bytegate-okta-bq-'));
+  const bigQuery = await startBigQueryFake({ dataDir: bigQueryDir, projectId: 'acme-analytics', datasetPrefix: 'bytegate' });
+  try {
+    const env = { DATA_DIR: dataDir, OKTA_TOKEN: TOKEN, WAREHOUSE: 'bigquery', BIGQUERY_PROJECT: 'acme-analytics', BIGQUERY_API_ENDPOINT: bigQuery.url };
+    const args = ['--tenant', 'okta', '--okta-url', fake.url, '--token-env', 'OKTA_TOKEN', '--since', SINCE];
+    const first = await runCli('ingest', args, env);
+    expect(first.stderr).toContain(`okta: ${events.length} new events`);
+    expect(first.code).toBe(0);
+    expect(bigQuery.loads().length).toBeGreaterThan(0);
+    fake.append(later);
+    const second = await runCli('ingest', args, env);
+    expect(second.stderr).toContain(`okta: ${later.length} new events`);
+    const inBigQuery = await stored(bigQueryDir);
+    expect(inBigQuery.total).toBe(events.length + later.length);
+    expect(inBigQuery.distinct).toBe(inBigQuery.total);
+
+    const seed = await runCli('seed', ['--tenant', 'seeded', '--users', '3', '--days', '2', '--start', '2025-01-06'], env);
+    expect(seed.code).toBe(0);
+    expect(seed.stdout).toMatch(/seeded: \d+ events stored \(0 already present\) in BigQuery dataset acme-analytics\.bytegate_seeded/);
+  } finally {
+    await bigQuery.close();
+    fs.rmSync(bigQueryDir, { recursive: true, force: true });
+  }
 });
 
 function memoryCheckpoint(): Checkpoint {

@@ -1,20 +1,34 @@
 /**
  * A contract fake of BigQuery's REST API at the HTTP edge, for the BigQuery adapter's tests: exactly
  * the calls @google-cloud/bigquery 8.3 makes for it (seen by logging them) —
- *   POST /bigquery/v2/projects/P/jobs             jobs.insert (runs the query at once, job DONE)
- *   GET  /bigquery/v2/projects/P/queries/JOBID    jobs.getQueryResults
- *   GET  /bigquery/v2/projects/P/jobs/JOBID       jobs.get (statistics)
- *   GET  /bigquery/v2/projects/P/datasets/DS      datasets.get
- * A query is executed by translating the GoogleSQL the BigQuery dialect emits back into the DuckDB
- * dialect's SQL and running it on the DuckDB warehouse over the same data, so rows and
- * processed/billed bytes are the same measurement as the DuckDB adapter's (and its maxBytesBilled
- * check stands in for BigQuery's). Every request is recorded; `fail` scripts faults.
+ *   POST   /bigquery/v2/projects/P/jobs                     jobs.insert (runs the query at once, job DONE)
+ *   POST   /upload/bigquery/v2/projects/P/jobs              jobs.insert of a load job, data attached (multipart)
+ *   GET    /bigquery/v2/projects/P/queries/JOBID            jobs.getQueryResults
+ *   GET    /bigquery/v2/projects/P/jobs/JOBID               jobs.get (statistics)
+ *   GET    /bigquery/v2/projects/P/datasets/DS              datasets.get
+ *   POST   /bigquery/v2/projects/P/datasets/DS/tables       tables.insert (the loader's staging tables)
+ *   DELETE /bigquery/v2/projects/P/datasets/DS/tables/T     tables.delete
+ * Each dataset is a DuckDB database in `dataDir`, laid out as the DuckDB warehouse's. A SELECT is
+ * translated from the GoogleSQL the BigQuery dialect emits back into the DuckDB dialect's SQL and run
+ * on the DuckDB warehouse, so rows and processed/billed bytes are the same measurement as the DuckDB
+ * adapter's (and its maxBytesBilled check stands in for BigQuery's). DML and scripts (the loader's
+ * transactions) are translated the same way and run statement by statement on one read-write
+ * connection; `CREATE SCHEMA` makes a database with every declared table. INFORMATION_SCHEMA.PARTITIONS
+ * is answered from the recorded statistics (rows, logical bytes per partition; last_modified_time
+ * stands for a fingerprint of both). Every request is recorded; `fail` scripts faults.
  */
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type DuckDBConnection, DuckDBTypeId } from '@duckdb/node-api';
 import { GraphQLError } from 'graphql';
 import { ErrorCode } from '../../common/errors';
-import { createDuckDbWarehouse } from '../../warehouse/duckdb/duckDbWarehouse';
+import { STATISTICS_TABLE } from '../../warehouse/bigquery/provision';
+import { withDatasetWriter } from '../../warehouse/duckdb/datasetFiles';
+import { createTableSql, quoteIdent } from '../../warehouse/duckdb/duckDbSchema';
+import { createDuckDbWarehouse, toDuckDbValues } from '../../warehouse/duckdb/duckDbWarehouse';
+import { createEmptyDataset } from '../../warehouse/duckdb/tenantDataset';
+import { TABLES, type FieldSchema } from '../../warehouse/tables';
 import type { QueryParam } from '../../warehouse/warehouse';
 
 export interface RecordedRequest {
@@ -22,7 +36,9 @@ export interface RecordedRequest {
   path: string;
   query: Record<string, string>;
   headers: http.IncomingHttpHeaders;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON as the client sent it
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON as the client sent it (a multipart upload: its JSON part)
+  /** A multipart upload's data part. */
+  upload?: string;
 }
 
 export interface Fault {
@@ -36,9 +52,13 @@ export interface Fault {
 export interface BigQueryFake {
   /** e.g. http://127.0.0.1:PORT — the client's `apiEndpoint`. */
   readonly url: string;
+  /** Where its datasets live (DuckDB databases, as the DuckDB warehouse lays them out). */
+  readonly dataDir: string;
   readonly requests: RecordedRequest[];
-  /** Bodies of every jobs.insert so far. */
+  /** Every jobs.insert of a query job so far. */
   jobInserts(): RecordedRequest[];
+  /** Every load job so far (their JSON configuration and data). */
+  loads(): RecordedRequest[];
   /** Answers the n-th jobs.insert from now (1 = the next one) with this error instead of running it. */
   fail(n: number, fault: Fault): void;
   close(): Promise<void>;
@@ -56,6 +76,8 @@ interface FakeJob {
   rows: { f: { v: string | null }[] }[];
   processedBytes: number;
   billedBytes: number;
+  /** A load job's rows loaded. */
+  outputRows?: number;
 }
 
 export async function startBigQueryFake(options: { dataDir: string; projectId: string; datasetPrefix: string }): Promise<BigQueryFake> {
@@ -73,19 +95,31 @@ export async function startBigQueryFake(options: { dataDir: string; projectId: s
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://fake');
       const text = Buffer.concat(chunks).toString('utf8');
+      const { json, upload } = parseBody(String(req.headers['content-type'] ?? ''), text);
       const recorded: RecordedRequest = {
-        method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers, body: text ? JSON.parse(text) : undefined,
+        method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers, body: json, upload,
       };
       requests.push(recorded);
       route(recorded).then(
         ({ status, body }) => reply(res, status, body),
-        (error: unknown) => reply(res, 500, errorBody(500, 'internalError', String(error))),
+        (error: unknown) => { if (process.env.FAKE_DEBUG) console.error(error); reply(res, 500, errorBody(500, 'internalError', String(error))); },
       );
     });
   });
 
   async function route(r: RecordedRequest): Promise<{ status: number; body: unknown }> {
     if (r.method === 'POST' && r.path === `${base}/jobs`) return insertJob(r.body);
+    if (r.method === 'POST' && r.path === `/upload${base}/jobs`) return loadJob(r.body, r.upload ?? '');
+    let table = new RegExp(`^${base}/datasets/([^/]+)/tables(?:/([^/]+))?$`).exec(r.path);
+    if (table) {
+      const tenant = tenantOf(table[1]);
+      if (tenant === undefined || !(await duck.hasTenant(tenant))) return notFound(`Dataset ${projectId}:${table[1]}`);
+      if (r.method === 'POST' && !table[2]) return createTable(tenant, r.body);
+      if (r.method === 'DELETE' && table[2]) {
+        await write(tenant, (connection) => connection.run(`DROP TABLE IF EXISTS ${quoteIdent(table![2])}`));
+        return { status: 204, body: undefined };
+      }
+    }
     let match = new RegExp(`^${base}/queries/([^/]+)$`).exec(r.path);
     if (r.method === 'GET' && match) {
       const job = jobs.get(match[1]);
@@ -129,14 +163,9 @@ export async function startBigQueryFake(options: { dataDir: string; projectId: s
     }
     const id = body.jobReference?.jobId ?? `job_${inserts}`;
     const query = body.configuration.query;
-    if (/^\s*CREATE\s/i.test(query.query)) {
-      // DDL (npm run bq:provision --apply): recorded, not executed; the job completes without rows.
-      const job: FakeJob = { id, configuration: body.configuration, fields: [], rows: [], processedBytes: 0, billedBytes: 0 };
-      jobs.set(id, job);
-      return { status: 200, body: jobResource(job) };
-    }
+    if (/^\s*CREATE\s/i.test(query.query)) return runDdl(id, body, query.query);
     const params = fromQueryParameters(query.queryParameters ?? []);
-    const references = [...query.query.matchAll(/`([^`.]+)\.([^`.]+)\.([^`]+)`/g)];
+    const references = [...query.query.matchAll(/`([\w-]+)\.(\w+)\.([\w.]+)`/g)];
     const datasets = new Set(references.map((m) => m[2]));
     if (references.some((m) => m[1] !== projectId) || datasets.size !== 1) {
       return { status: 400, body: errorBody(400, 'invalidQuery', 'The fake expects every table as `project.dataset.table` of one dataset.') };
@@ -158,21 +187,15 @@ export async function startBigQueryFake(options: { dataDir: string; projectId: s
     }
     try {
       let result: { fields: SchemaField[]; rows: Record<string, unknown>[]; processedBytes: number; billedBytes: number };
-      if (/\.INFORMATION_SCHEMA\.PARTITIONS`/.test(query.query)) {
-        // Partitions of `sso_events` from the DuckDB warehouse's data versions (`writes@lastMicros`):
-        // the last write's time stands in for last_modified_time, as UNIX_MICROS cast to STRING.
-        if (params.table?.value !== 'sso_events') throw new Error('The fake answers INFORMATION_SCHEMA.PARTITIONS for @table = sso_events only');
-        const versions = await duck.dataVersions(tenant);
-        result = {
-          fields: [{ name: 'partition_id', type: 'STRING' }, { name: 'version', type: 'STRING' }],
-          rows: [...versions].map(([day, v]) => ({ partition_id: day.replace(/-/g, ''), version: v.split('@')[1] })).concat([{ partition_id: '__NULL__', version: '0' }]),
-          processedBytes: 0, billedBytes: 10 * 1024 * 1024,
-        };
-      } else if (/\._partition_stats`/.test(query.query)) {
+      if (/^\s*(BEGIN|INSERT|DELETE|UPDATE|MERGE)\b/i.test(query.query)) {
+        result = { ...(await write(tenant, (connection) => runScript(connection, query.query, params))), processedBytes: 0, billedBytes: 0 };
+      } else if (/\.INFORMATION_SCHEMA\.PARTITIONS`/.test(query.query)) {
+        result = { ...(await partitions(tenant)), processedBytes: 0, billedBytes: 10 * 1024 * 1024 };
+      } else if (new RegExp(`\\.${STATISTICS_TABLE.name}\``).test(query.query)) {
         const stats = await duck.partitionStats(tenant);
         result = {
-          fields: [{ name: 'table_name', type: 'STRING' }, { name: 'day', type: 'DATE' }, { name: 'column_path', type: 'STRING' }, { name: 'rows', type: 'INT64' }, { name: 'logical_bytes', type: 'INT64' }],
-          rows: stats.map((s) => ({ table_name: s.table, day: s.day, column_path: s.column, rows: s.rows, logical_bytes: s.logicalBytes })),
+          fields: [{ name: 'table_name', type: 'STRING' }, { name: 'day', type: 'DATE' }, { name: 'column_path', type: 'STRING' }, { name: 'logical_bytes', type: 'INT64' }],
+          rows: stats.map((s) => ({ table_name: s.table, day: s.day, column_path: s.column, logical_bytes: s.logicalBytes })),
           processedBytes: 0, billedBytes: 10 * 1024 * 1024,
         };
       } else {
@@ -198,12 +221,95 @@ export async function startBigQueryFake(options: { dataDir: string; projectId: s
     }
   }
 
+  /** Runs `use` on the tenant's database opened read-write (the DuckDB warehouse's readers step aside). */
+  function write<T>(tenant: string, use: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+    return withDatasetWriter(options.dataDir, tenant, async (instance) => {
+      const connection = await instance.connect();
+      try {
+        return await use(connection);
+      } finally {
+        connection.closeSync();
+      }
+    });
+  }
+
+  /** CREATE SCHEMA makes the dataset with every declared table; CREATE TABLE of a declared table is then a no-op. */
+  async function runDdl(id: string, body: JobInsertBody, sql: string): Promise<{ status: number; body: unknown }> {
+    const schema = /^\s*CREATE SCHEMA IF NOT EXISTS `([^`.]+)\.([^`.]+)`/i.exec(sql);
+    const table = /^\s*CREATE TABLE IF NOT EXISTS `([^`.]+)\.([^`.]+)\.([^`]+)`/i.exec(sql);
+    const tenant = tenantOf((schema ?? table)?.[2] ?? '');
+    if (tenant === undefined || (schema ?? table)![1] !== projectId) return { status: 400, body: errorBody(400, 'invalidQuery', 'The fake expects DDL on `project.dataset[.table]` of this project.') };
+    if (schema) await createEmptyDataset(options.dataDir, tenant);
+    else if (!(table![3] in TABLES) && table![3] !== STATISTICS_TABLE.name) return { status: 400, body: errorBody(400, 'fakeNotImplemented', `The fake creates declared tables only, not ${table![3]}`) };
+    else if (!(await duck.hasTenant(tenant))) return notFound(`Dataset ${projectId}:${table![2]}`);
+    const job: FakeJob = { id, configuration: body.configuration, fields: [], rows: [], processedBytes: 0, billedBytes: 0 };
+    jobs.set(id, job);
+    return { status: 200, body: jobResource(job) };
+  }
+
+  async function createTable(tenant: string, body: { tableReference: { tableId: string }; schema: { fields: { name: string; type: string; mode?: string; fields?: object[] }[] } }): Promise<{ status: number; body: unknown }> {
+    await write(tenant, (connection) => connection.run(createTableSql({ name: body.tableReference.tableId, fields: body.schema.fields.map(fromRestField) }).replace('IF NOT EXISTS ', '')));
+    return { status: 200, body: { kind: 'bigquery#table', ...body } };
+  }
+
+  /** A load job: newline-delimited JSON into an existing table (CREATE_NEVER), replacing or appending. */
+  async function loadJob(body: LoadJobBody, data: string): Promise<{ status: number; body: unknown }> {
+    const load = body.configuration.load;
+    const { datasetId, tableId } = load.destinationTable;
+    const tenant = tenantOf(datasetId);
+    if (tenant === undefined || !(await duck.hasTenant(tenant))) return notFound(`Dataset ${projectId}:${datasetId}`);
+    if (load.sourceFormat !== 'NEWLINE_DELIMITED_JSON') return { status: 400, body: errorBody(400, 'fakeNotImplemented', `The fake loads NEWLINE_DELIMITED_JSON only, not ${load.sourceFormat}`) };
+    const id = body.jobReference?.jobId ?? `load_${jobs.size + 1}`;
+    const rows = await write(tenant, async (connection) => {
+      const columns = await connection.runAndReadAll(`SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = $t ORDER BY column_index`, { t: tableId });
+      if (columns.getRows().length === 0) throw new Error(`Not found: Table ${projectId}:${datasetId}.${tableId}`);
+      const structure = `{${columns.getRows().map(([name, type]) => `${JSON.stringify(String(name))}: ${JSON.stringify(String(type))}`).join(', ')}}`;
+      if (load.writeDisposition === 'WRITE_TRUNCATE') await connection.run(`DELETE FROM ${quoteIdent(tableId)}`);
+      await connection.run(`CREATE OR REPLACE TEMP TABLE upload (line VARCHAR)`);
+      const appender = await connection.createAppender('upload', 'main', 'temp');
+      for (const line of data.split('\n')) if (line.trim()) { appender.appendVarchar(line); appender.endRow(); }
+      appender.closeSync();
+      const inserted = await connection.runAndReadAll(`INSERT INTO ${quoteIdent(tableId)} BY NAME SELECT unnest(from_json(line, '${structure.replace(/'/g, "''")}')) FROM upload`);
+      return Number(inserted.getRows()[0][0]);
+    });
+    const job: FakeJob = { id, configuration: body.configuration, fields: [], rows: [], processedBytes: 0, billedBytes: 0, outputRows: rows };
+    jobs.set(id, job);
+    return { status: 200, body: jobResource(job) };
+  }
+
+  /** INFORMATION_SCHEMA.PARTITIONS of every declared table, from the recorded statistics. */
+  async function partitions(tenant: string): Promise<{ fields: SchemaField[]; rows: Record<string, unknown>[] }> {
+    const totals = new Map<string, { table: string; day: string | null; rows: number; bytes: number }>();
+    for (const stat of await duck.partitionStats(tenant)) {
+      const key = `${stat.table}|${stat.day}`;
+      const total = totals.get(key) ?? { table: stat.table, day: stat.day, rows: stat.rows, bytes: 0 };
+      total.bytes += stat.logicalBytes;
+      totals.set(key, total);
+    }
+    return {
+      fields: [
+        { name: 'table_name', type: 'STRING' }, { name: 'partition_id', type: 'STRING' }, { name: 'total_rows', type: 'INT64' },
+        { name: 'total_logical_bytes', type: 'INT64' }, { name: 'version', type: 'STRING' },
+      ],
+      rows: [...totals.values()].map((t) => ({
+        table_name: t.table, partition_id: t.day === null ? null : t.day.replace(/-/g, ''), total_rows: t.rows, total_logical_bytes: t.bytes,
+        version: BigInt(`0x${createHash('sha256').update(`${t.rows}:${t.bytes}`).digest('hex').slice(0, 12)}`).toString(),
+      })).concat([
+        // As BigQuery lists them too: an (empty) streaming buffer, and the statistics table itself.
+        { table_name: 'sso_events', partition_id: '__UNPARTITIONED__', total_rows: 0, total_logical_bytes: 0, version: '1' },
+        { table_name: STATISTICS_TABLE.name, partition_id: null, total_rows: totals.size, total_logical_bytes: 1000, version: '1' },
+      ]),
+    };
+  }
+
   function jobResource(job: FakeJob): unknown {
     const statistics = { totalBytesProcessed: String(job.processedBytes), totalBytesBilled: String(job.billedBytes), cacheHit: false };
     return {
       kind: 'bigquery#job', id: `${projectId}:US.${job.id}`, jobReference: { projectId, jobId: job.id, location: 'US' },
       configuration: job.configuration, status: { state: 'DONE' },
-      statistics: { totalBytesProcessed: statistics.totalBytesProcessed, query: statistics },
+      statistics: job.outputRows === undefined
+        ? { totalBytesProcessed: statistics.totalBytesProcessed, query: statistics }
+        : { load: { outputRows: String(job.outputRows) } },
     };
   }
 
@@ -219,8 +325,10 @@ export async function startBigQueryFake(options: { dataDir: string; projectId: s
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    dataDir: options.dataDir,
     requests,
     jobInserts: () => requests.filter((r) => r.method === 'POST' && r.path === `${base}/jobs`),
+    loads: () => requests.filter((r) => r.method === 'POST' && r.path === `/upload${base}/jobs`),
     fail(n, fault) {
       faults.set(inserts + n, fault);
     },
@@ -237,6 +345,56 @@ interface JobInsertBody {
   jobReference?: { jobId?: string };
   configuration: { dryRun?: boolean; query: { query: string; maximumBytesBilled?: string; queryParameters?: BigQueryParameter[] } };
 }
+
+interface LoadJobBody {
+  jobReference?: { jobId?: string };
+  configuration: { load: { destinationTable: { datasetId: string; tableId: string }; sourceFormat?: string; writeDisposition?: string } };
+}
+
+/** A REST TableFieldSchema with its legacy type names (the client sends RECORD for STRUCT) as a declaration. */
+function fromRestField(field: { name: string; type: string; mode?: string; fields?: object[] }): FieldSchema {
+  const legacy: Record<string, string> = { RECORD: 'STRUCT', INTEGER: 'INT64', FLOAT: 'FLOAT64', BOOLEAN: 'BOOL' };
+  const type = legacy[field.type] ?? field.type;
+  const mode = field.mode as 'NULLABLE' | 'REQUIRED' | 'REPEATED' | undefined;
+  if (type === 'STRUCT') return { name: field.name, type, mode: mode === 'REQUIRED' ? undefined : mode, fields: (field.fields as typeof field[]).map(fromRestField) };
+  return { name: field.name, type: type as Exclude<FieldSchema['type'], 'STRUCT'>, mode };
+}
+
+/** JSON, or a multipart/related upload: its JSON part and its data part. */
+function parseBody(contentType: string, text: string): { json: unknown; upload?: string } {
+  const boundary = /boundary="?([^";]+)"?/.exec(contentType)?.[1];
+  if (!/^multipart\//.test(contentType) || !boundary) return { json: text ? JSON.parse(text) : undefined };
+  const parts = text.split(`--${boundary}`).slice(1, -1).map((part) => part.slice(part.indexOf('\r\n\r\n') + 4).replace(/\r\n$/, ''));
+  return { json: JSON.parse(parts[0]), upload: parts[1] };
+}
+
+/**
+ * A script or DML statement: each statement (separated by `;` + newline) translated and run in
+ * order on one connection (its temp tables live as long as the script); the last one's rows.
+ */
+async function runScript(connection: DuckDBConnection, script: string, params: Record<string, QueryParam>): Promise<{ fields: SchemaField[]; rows: Record<string, unknown>[] }> {
+  let result: { fields: SchemaField[]; rows: Record<string, unknown>[] } = { fields: [], rows: [] };
+  try {
+    for (const statement of script.split(/;\n/)) {
+      const sql = toDuckDbSql(statement, params);
+      const reader = await connection.runAndReadAll(sql, toDuckDbValues(sql, params).values);
+      if (!/^\s*SELECT\b/i.test(sql)) continue;
+      const fields = reader.columnNames().map((name, i) => ({ name, type: BIGQUERY_TYPES[reader.columnTypes()[i].typeId] ?? 'STRING' }));
+      const rows = reader.getRowObjectsJson().map((row) => Object.fromEntries(fields.map((f) => [f.name, f.type === 'INT64' && row[f.name] !== null ? Number(row[f.name]) : row[f.name]])));
+      result = { fields, rows };
+    }
+  } catch (error) {
+    // A failed statement ends the script; BigQuery rolls back its open transaction.
+    await connection.run('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+  return result;
+}
+
+const BIGQUERY_TYPES: Partial<Record<DuckDBTypeId, SchemaField['type']>> = {
+  [DuckDBTypeId.VARCHAR]: 'STRING', [DuckDBTypeId.BIGINT]: 'INT64', [DuckDBTypeId.INTEGER]: 'INT64', [DuckDBTypeId.HUGEINT]: 'INT64',
+  [DuckDBTypeId.DOUBLE]: 'FLOAT64', [DuckDBTypeId.BOOLEAN]: 'BOOL', [DuckDBTypeId.DATE]: 'DATE', [DuckDBTypeId.TIMESTAMP]: 'TIMESTAMP',
+};
 
 interface BigQueryParameter {
   name: string;
@@ -271,17 +429,21 @@ function fromQueryParameters(parameters: BigQueryParameter[]): Record<string, Qu
 /**
  * GoogleSQL as the BigQuery dialect emits it → the DuckDB dialect's SQL (test-only, by regex; the
  * queries carry no `@` or backticks inside string literals):
- * - `project.dataset.table` → "table"; any other `identifier` → "identifier"
+ * - `project.dataset.table` → "table"; any other `identifier` → "identifier" (names are word characters)
  * - the flatten form `SELECT …, alias FROM "t" AS e , UNNEST(e.arr) AS alias` → `unnest(e.arr) AS alias` in the select list
  * - `x IN UNNEST(@p)` → `x IN (SELECT unnest(CAST($p AS VARCHAR[])))`
+ * - the sumOver form `(SELECT SUM(…) FROM UNNEST(arr) AS el)` → `(SELECT SUM(…) FROM (SELECT unnest(arr) AS el))`
+ * - `BYTE_LENGTH(` → `strlen(`
  * - `@p` → `CAST($p AS <type>)`, the type from the job's queryParameters
  */
 export function toDuckDbSql(sql: string, params: Readonly<Record<string, QueryParam>>): string {
   return sql
-    .replace(/`[^`.]+\.[^`.]+\.([^`]+)`/g, '"$1"')
-    .replace(/`([^`]+)`/g, '"$1"')
+    .replace(/`[\w-]+\.\w+\.([\w.]+)`/g, '"$1"')
+    .replace(/`(\w+)`/g, '"$1"')
     .replace(/\b(\w+)(\s+FROM\s+"\w+"\s+AS\s+\w+)\s*,\s*UNNEST\(([\w.]+)\)\s+AS\s+\1\b/g, 'unnest($3) AS $1$2')
     .replace(/\bIN\s+UNNEST\(@(\w+)\)/g, 'IN (SELECT unnest(CAST($$$1 AS VARCHAR[])))')
+    .replace(/\bFROM UNNEST\(([^()]+)\) AS (\w+)\)/g, 'FROM (SELECT unnest($1) AS $2))')
+    .replace(/\bBYTE_LENGTH\(/g, 'strlen(')
     .replace(/@(\w+)\b/g, (_, name: string) => {
       const param = params[name];
       if (!param) throw new Error(`Query parameter '${name}' not found`);

@@ -216,19 +216,22 @@ describe('BigQuery adapter: what it asks BigQuery for', () => {
     ]);
   });
 
-  test('dataVersions reads INFORMATION_SCHEMA.PARTITIONS of sso_events, without __NULL__', async () => {
+  test('dataVersions and partitionStats read INFORMATION_SCHEMA.PARTITIONS once: days of sso_events, declared tables only', async () => {
     const versions = await warehouse.dataVersions('acme');
-    expect([...versions.keys()]).toEqual([...DAYS]);
+    expect([...versions.keys()].sort()).toEqual([...DAYS]); // not __UNPARTITIONED__
     const query = lastInsert().body.configuration.query;
     expect(query.query).toContain(`\`${PROJECT}.${PREFIX}_acme.INFORMATION_SCHEMA.PARTITIONS\``);
-    expect(query.queryParameters).toEqual([{ name: 'table', parameterType: { type: 'STRING' }, parameterValue: { value: 'sso_events' } }]);
+    const before = fake.jobInserts().length;
+    const stats = await warehouse.partitionStats('acme');
+    expect(fake.jobInserts().length - before).toBe(1); // the recorded proportions; PARTITIONS is reused
+    expect(new Set(stats.map((s) => s.table))).toEqual(new Set(['sso_events', 'productivity_daily', 'users', 'tenant_info'])); // not _partition_stats
   });
-  test('dataVersions is reused for dataVersionsTtlMs: cached requests do not each run an INFORMATION_SCHEMA job', async () => {
+  test('PARTITIONS is reused for dataVersionsTtlMs: cached requests do not each run an INFORMATION_SCHEMA job', async () => {
     let clock = 1_000_000;
     const timed = createBigQueryWarehouse({ projectId: PROJECT, datasetPrefix: PREFIX, apiEndpoint: fake.url, authClient: authClient(), dataVersionsTtlMs: 5000, now: () => clock });
     const before = fake.jobInserts().length;
     const first = await timed.dataVersions('acme');
-    expect(await timed.dataVersions('acme')).toBe(first);
+    expect(await timed.dataVersions('acme')).toEqual(first);
     expect(fake.jobInserts().length - before).toBe(1);
     clock += 5000;
     expect(await timed.dataVersions('acme')).toEqual(first);

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { DirectoryUser, LogEvent } from '../../okta/logEvent';
 import { scalarBytes } from '../../warehouse/billing';
 import { type TableSchema, leafColumns, ssoEvents } from '../../warehouse/tables';
-import type { TenantInfo } from '../../warehouse/duckdb/tenantDataset';
+import type { TenantInfo } from '../../warehouse/datasetWriter';
 
 export interface WarehouseFixture {
   tenant: TenantInfo;

@@ -13,6 +13,9 @@ export function bigQueryDialect(projectId: string, dataset: string): SqlDialect 
     param: (name) => `@${name}`,
     inArray: (expression, name) => `${expression} IN UNNEST(@${name})`,
     flatten: (arrayExpression, alias) => ({ select: alias, from: `, UNNEST(${arrayExpression}) AS ${alias}` }),
+    ident: (name) => `\`${name}\``,
+    byteLength: (expression) => `BYTE_LENGTH(${expression})`,
+    sumOver: (arrayExpression, element, expression) => `(SELECT SUM(${expression}) FROM UNNEST(${arrayExpression}) AS ${element})`,
   };
 }
 

@@ -12,21 +12,19 @@
  * Bytes are BigQuery's own totalBytesProcessed / totalBytesBilled; rows come back as the DuckDB
  * adapter returns them (INT64 as numbers, TIMESTAMP as ISO-8601 UTC, DATE as YYYY-MM-DD).
  */
-import { BigQuery, BigQueryDate, type BigQueryOptions, BigQueryTimestamp, type Job } from '@google-cloud/bigquery';
+import { BigQueryDate, BigQueryTimestamp, type Job } from '@google-cloud/bigquery';
 import { ErrorCode, badUserInput, bytegateError } from '../../common/errors';
 import { MIN_BILLED_BYTES_PER_TABLE, MiB, billedBytes } from '../billing';
-import type { PartitionStat, QueryParam, Warehouse, WarehouseQuery, WarehouseResult } from '../warehouse';
+import { ssoEvents } from '../tables';
+import type { PartitionStat, Warehouse, WarehouseQuery, WarehouseResult } from '../warehouse';
 import { bigQueryDialect, toBigQueryParams } from './bigQueryDialect';
+import { type BigQueryConnection, bigQueryClient, labelValue, withRetries } from './jobs';
+import { type PartitionTotals, columnStatsFromPartitions } from './partitionEstimates';
+import { STATISTICS_TABLE } from './provision';
 
-export interface BigQueryWarehouseOptions {
-  projectId: string;
-  location?: string;
+export interface BigQueryWarehouseOptions extends BigQueryConnection {
   /** Dataset of tenant T is `${datasetPrefix}_${T}`; default `bytegate`. */
   datasetPrefix?: string;
-  /** e.g. `http://127.0.0.1:PORT` for a local fake; default Google's endpoint. */
-  apiEndpoint?: string;
-  /** A google-auth-library AuthClient or GoogleAuth; default Application Default Credentials. */
-  authClient?: unknown;
   /** BigQuery cancels a job running longer; default 60 s. */
   jobTimeoutMs?: number;
   /** Retries of a retryable failure before WAREHOUSE_UNAVAILABLE; default 3. */
@@ -35,17 +33,14 @@ export interface BigQueryWarehouseOptions {
   version?: string;
   /** Backoff between retries (tests inject one that records). */
   sleep?: (ms: number) => Promise<void>;
-  /** How long a tenant's data versions are reused; default 5 s. Every cached request asks for them,
-   * and each INFORMATION_SCHEMA job bills at least 10 MiB, so an ingest shows within this time. */
+  /** How long a tenant's INFORMATION_SCHEMA.PARTITIONS (data versions, statistics) is reused; default 5 s.
+   * Every cached request asks for the versions, and each such job bills at least 10 MiB, so an
+   * ingest shows within this time. */
   dataVersionsTtlMs?: number;
   now?: () => number;
 }
 
-/** First retry waits this long, each next one twice as long. */
-const RETRY_BASE_DELAY_MS = 250;
-
 const TENANT_ID = /^[a-z][a-z0-9_]{0,62}$/;
-const RETRYABLE_REASONS = new Set(['rateLimitExceeded', 'quotaExceeded', 'backendError', 'internalError']);
 
 export function createBigQueryWarehouse(options: BigQueryWarehouseOptions): Warehouse {
   const { projectId, location } = options;
@@ -54,16 +49,10 @@ export function createBigQueryWarehouse(options: BigQueryWarehouseOptions): Ware
   const maxRetries = options.maxRetries ?? 3;
   const version = labelValue(options.version ?? 'unknown');
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const client = new BigQuery({
-    projectId,
-    location,
-    apiEndpoint: options.apiEndpoint,
-    authClient: options.authClient as BigQueryOptions['authClient'],
-    retryOptions: { autoRetry: false, maxRetries: 0 },
-  });
+  const client = bigQueryClient(options);
   const dataVersionsTtlMs = options.dataVersionsTtlMs ?? 5000;
   const now = options.now ?? Date.now;
-  const versionsByTenant = new Map<string, { at: number; versions: Promise<ReadonlyMap<string, string>> }>();
+  const partitionsByTenant = new Map<string, { at: number; partitions: Promise<PartitionRow[]> }>();
   /** Datasets seen to exist: a tenant does not disappear while we run (a 404 evicts it anyway). */
   const knownTenants = new Set<string>();
 
@@ -72,33 +61,23 @@ export function createBigQueryWarehouse(options: BigQueryWarehouseOptions): Ware
     return `${datasetPrefix}_${tenant}`;
   }
 
-  /** `attempt` until it succeeds, retrying what BigQuery says is transient; errors mapped to ours. */
-  async function withRetries<T>(tenant: string, query: Pick<WarehouseQuery, 'name' | 'maxBytesBilled'>, attempt: () => Promise<T>): Promise<T> {
-    for (let retry = 0; ; retry++) {
-      try {
-        return await attempt();
-      } catch (error) {
-        const { status, reason, message } = describeError(error);
-        if (reason === 'bytesBilledLimitExceeded') {
-          const required = /(\d+) or higher required/.exec(message)?.[1];
-          throw bytegateError(ErrorCode.QUERY_TOO_EXPENSIVE, `Query ${query.name} would bill more than its cap of ${query.maxBytesBilled} bytes.`, {
-            limitBytes: query.maxBytesBilled, ...(required ? { billedBytes: Number(required) } : {}),
-          });
-        }
-        if (status === 404 || reason === 'notFound') {
-          knownTenants.delete(tenant);
-          throw badUserInput(`Unknown tenant "${tenant}".`);
-        }
-        const retryable = (reason !== undefined && RETRYABLE_REASONS.has(reason)) || status === 429 || (status !== undefined && status >= 500);
-        if (!retryable) throw error;
-        if (retry >= maxRetries) {
-          throw bytegateError(ErrorCode.WAREHOUSE_UNAVAILABLE, `BigQuery is unavailable for query ${query.name} (${reason ?? status}) after ${retry + 1} attempts.`, {
-            reason: reason ?? `http_${status}`, retryable: true,
-          });
-        }
-        await sleep(RETRY_BASE_DELAY_MS * 2 ** retry);
+  const policy = { maxRetries, sleep };
+
+  /** `attempt` under the retry policy, a cap overrun and a missing dataset mapped to our errors. */
+  function withJobRetries<T>(tenant: string, query: Pick<WarehouseQuery, 'name' | 'maxBytesBilled'>, attempt: () => Promise<T>): Promise<T> {
+    return withRetries(`query ${query.name}`, policy, attempt, ({ status, reason, message }) => {
+      if (reason === 'bytesBilledLimitExceeded') {
+        const required = /(\d+) or higher required/.exec(message)?.[1];
+        return bytegateError(ErrorCode.QUERY_TOO_EXPENSIVE, `Query ${query.name} would bill more than its cap of ${query.maxBytesBilled} bytes.`, {
+          limitBytes: query.maxBytesBilled, ...(required ? { billedBytes: Number(required) } : {}),
+        });
       }
-    }
+      if (status === 404 || reason === 'notFound') {
+        knownTenants.delete(tenant);
+        return badUserInput(`Unknown tenant "${tenant}".`);
+      }
+      return undefined;
+    });
   }
 
   /** Runs one job to completion: its rows (normalized) and its statistics. */
@@ -106,7 +85,7 @@ export function createBigQueryWarehouse(options: BigQueryWarehouseOptions): Ware
     const dataset = datasetOf(tenant);
     const sql = query.sql(bigQueryDialect(projectId, dataset));
     const { params, types } = toBigQueryParams(sql, query.params);
-    return withRetries(tenant, query, async () => {
+    return withJobRetries(tenant, query, async () => {
       const [job] = await client.createQueryJob({
         query: sql,
         useLegacySql: false,
@@ -129,22 +108,28 @@ export function createBigQueryWarehouse(options: BigQueryWarehouseOptions): Ware
     });
   }
 
-  /** Per day partition of sso_events: last_modified_time, which changes with every write to it, and only then. */
-  async function readDataVersions(tenant: string): Promise<ReadonlyMap<string, string>> {
-    const params: Record<string, QueryParam> = { table: { type: 'STRING', value: 'sso_events' } };
-    const { rows } = await runJob<{ partition_id: string | null; version: string }>(tenant, {
-      name: 'dataVersions',
-      params,
-      sql: (d) => `SELECT p.partition_id, CAST(UNIX_MICROS(p.last_modified_time) AS STRING) AS version
-        FROM ${d.table('INFORMATION_SCHEMA.PARTITIONS')} AS p
-        WHERE p.table_name = ${d.param('table', 'STRING')} AND p.partition_id NOT IN ('__NULL__', '__UNPARTITIONED__')`,
-    });
-    const versions = new Map<string, string>();
-    for (const { partition_id: id, version: v } of rows) {
-      if (id === null || !/^\d{8}$/.test(id)) continue; // __NULL__, __UNPARTITIONED__, or not daily
-      versions.set(`${id.slice(0, 4)}-${id.slice(4, 6)}-${id.slice(6, 8)}`, String(v));
-    }
-    return versions;
+  /**
+   * Every partition of the dataset's tables from INFORMATION_SCHEMA.PARTITIONS: rows, logical
+   * bytes, and last_modified_time, which changes with every write to a partition, and only then.
+   * Reused for `dataVersionsTtlMs`: every cached request asks, and each such job bills 10 MiB.
+   */
+  function partitions(tenant: string): Promise<PartitionRow[]> {
+    const cached = partitionsByTenant.get(tenant);
+    if (cached && now() - cached.at < dataVersionsTtlMs) return cached.partitions;
+    const read = runJob<{ table_name: string; partition_id: string | null; total_rows: number | null; total_logical_bytes: number | null; version: string }>(tenant, {
+      name: 'partitions',
+      params: {},
+      sql: (d) => `SELECT p.table_name, p.partition_id, p.total_rows, p.total_logical_bytes, CAST(UNIX_MICROS(p.last_modified_time) AS STRING) AS version
+        FROM ${d.table('INFORMATION_SCHEMA.PARTITIONS')} AS p`,
+    }).then(({ rows }) => rows.flatMap((r): PartitionRow[] => {
+      // NULL: an unpartitioned table; YYYYMMDD: a day; __NULL__ / __UNPARTITIONED__ hold no day's data.
+      if (r.partition_id !== null && !/^\d{8}$/.test(r.partition_id)) return [];
+      const day = r.partition_id === null ? null : `${r.partition_id.slice(0, 4)}-${r.partition_id.slice(4, 6)}-${r.partition_id.slice(6, 8)}`;
+      return [{ table: r.table_name, day, rows: Number(r.total_rows ?? 0), logicalBytes: Number(r.total_logical_bytes ?? 0), version: String(r.version) }];
+    }));
+    partitionsByTenant.set(tenant, { at: now(), partitions: read });
+    read.catch(() => partitionsByTenant.delete(tenant));
+    return read;
   }
 
   return {
@@ -158,7 +143,7 @@ export function createBigQueryWarehouse(options: BigQueryWarehouseOptions): Ware
       const dataset = datasetOf(tenant);
       const sql = query.sql(bigQueryDialect(projectId, dataset));
       const { params, types } = toBigQueryParams(sql, query.params);
-      return withRetries(tenant, { name: query.name }, async () => {
+      return withJobRetries(tenant, { name: query.name }, async () => {
         const [job] = await client.createQueryJob({ query: sql, useLegacySql: false, params, types, location, dryRun: true });
         const statistics = job.metadata?.statistics;
         const processedBytes = Number(statistics?.totalBytesProcessed ?? 0);
@@ -171,22 +156,23 @@ export function createBigQueryWarehouse(options: BigQueryWarehouseOptions): Ware
       });
     },
 
+    /** PARTITIONS' rows and bytes per partition, split over the columns as ingest recorded (partitionEstimates.ts). */
     async partitionStats(tenant: string): Promise<PartitionStat[]> {
-      const { rows } = await runJob<{ table_name: string; day: string | null; column_path: string; rows: number; logical_bytes: number }>(tenant, {
-        name: 'partitionStats',
-        params: {},
-        sql: (d) => `SELECT s.table_name, s.day, s.column_path, s.\`rows\`, s.logical_bytes FROM ${d.table('_partition_stats')} AS s`,
-      });
-      return rows.map((r) => ({ table: r.table_name, day: r.day, column: r.column_path, rows: Number(r.rows), logicalBytes: Number(r.logical_bytes) }));
+      const [totals, { rows }] = await Promise.all([
+        partitions(tenant),
+        runJob<{ table_name: string; day: string | null; column_path: string; logical_bytes: number }>(tenant, {
+          name: 'partitionStats',
+          params: {},
+          sql: (d) => `SELECT s.table_name, s.day, s.column_path, s.logical_bytes FROM ${d.table(STATISTICS_TABLE.name)} AS s`,
+        }),
+      ]);
+      const recorded = rows.map((r) => ({ table: r.table_name, day: r.day, column: r.column_path, rows: 0, logicalBytes: Number(r.logical_bytes) }));
+      return columnStatsFromPartitions(totals, recorded);
     },
 
-    dataVersions(tenant: string): Promise<ReadonlyMap<string, string>> {
-      const cached = versionsByTenant.get(tenant);
-      if (cached && now() - cached.at < dataVersionsTtlMs) return cached.versions;
-      const versions = readDataVersions(tenant);
-      versionsByTenant.set(tenant, { at: now(), versions });
-      versions.catch(() => versionsByTenant.delete(tenant));
-      return versions;
+    async dataVersions(tenant: string): Promise<ReadonlyMap<string, string>> {
+      const rows = await partitions(tenant);
+      return new Map(rows.filter((p) => p.table === ssoEvents.name && p.day !== null).map((p) => [p.day!, p.version]));
     },
 
     async hasTenant(tenant: string): Promise<boolean> {
@@ -198,7 +184,7 @@ export function createBigQueryWarehouse(options: BigQueryWarehouseOptions): Ware
         return false; // not even a valid tenant id
       }
       try {
-        await withRetries(tenant, { name: 'hasTenant' }, () => client.dataset(dataset, { location }).getMetadata());
+        await withJobRetries(tenant, { name: 'hasTenant' }, () => client.dataset(dataset, { location }).getMetadata());
       } catch (error) {
         if ((error as { extensions?: { code?: string } }).extensions?.code === ErrorCode.BAD_USER_INPUT) return false;
         throw error;
@@ -215,9 +201,8 @@ export function createBigQueryWarehouse(options: BigQueryWarehouseOptions): Ware
 
 // Private:
 
-/** BigQuery label values: lowercase letters, digits, `_` and `-`, at most 63 characters. */
-function labelValue(value: string): string {
-  return value.toLowerCase().replace(/[^a-z0-9_-]/g, '_').slice(0, 63);
+interface PartitionRow extends PartitionTotals {
+  readonly version: string;
 }
 
 interface JobStatistics {
@@ -229,16 +214,6 @@ interface JobStatistics {
 async function jobStatistics(job: Job): Promise<JobStatistics | undefined> {
   const [metadata] = await job.getMetadata();
   return (metadata as { statistics?: { query?: JobStatistics } }).statistics?.query;
-}
-
-/** What a client error says: HTTP status, BigQuery's reason, message. */
-function describeError(error: unknown): { status?: number; reason?: string; message: string } {
-  const e = error as { code?: unknown; errors?: { reason?: string; message?: string }[]; message?: string } | null;
-  return {
-    status: typeof e?.code === 'number' ? e.code : undefined,
-    reason: e?.errors?.[0]?.reason,
-    message: `${e?.message ?? ''} ${e?.errors?.map((x) => x.message ?? '').join(' ') ?? ''}`,
-  };
 }
 
 /** The client's DATE/TIMESTAMP wrappers as the DuckDB adapter's strings; INT64 already are numbers. */

@@ -23,8 +23,11 @@ export interface ProvisionOptions {
 /** Raw events and the rollup keep two years. */
 export const PARTITION_EXPIRATION_DAYS = 730;
 
-/** The estimator's statistics per (table, day, leaf column), maintained at ingest. */
-const STATISTICS_TABLE: TableSchema = {
+/**
+ * Logical bytes per (table, day, leaf column), maintained at ingest: how a partition's bytes split
+ * over its columns (warehouse/bigquery/partitionEstimates.ts). Rows are kept for the embedded adapter's sake.
+ */
+export const STATISTICS_TABLE: TableSchema = {
   name: '_partition_stats',
   clusterBy: ['table_name'],
   fields: [

@@ -13,6 +13,7 @@ import { billedBytes } from '../billing';
 import { PartitionStatistics, scanBytes } from '../scanBytes';
 import type { PartitionStat, QueryParam, SqlDialect, Warehouse, WarehouseQuery, WarehouseResult } from '../warehouse';
 import { datasetPath, openReadOnly, sleep, writerActive } from './datasetFiles';
+import { quoteIdent } from './duckDbSchema';
 import { analyzeScans } from './scanAnalyzer';
 
 export interface DuckDbWarehouseOptions {
@@ -30,6 +31,9 @@ export const duckDbDialect: SqlDialect = {
   param: (name, type) => `CAST($${name} AS ${PARAM_TYPES[type]})`,
   inArray: (expression, name) => `${expression} IN (SELECT unnest(CAST($${name} AS VARCHAR[])))`,
   flatten: (arrayExpression, alias) => ({ select: `unnest(${arrayExpression}) AS ${alias}`, from: '' }),
+  ident: quoteIdent,
+  byteLength: (expression, type) => (type === 'BYTES' ? `octet_length(${expression})` : `strlen(${expression})`),
+  sumOver: (arrayExpression, element, expression) => `list_sum(list_transform(${arrayExpression}, ${element} -> ${expression}))`,
 };
 
 export function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Warehouse {
@@ -240,7 +244,7 @@ function statMtime(path: string): number | undefined {
 }
 
 /** The parameters the statement uses (DuckDB refuses to bind others), with list types spelled out. */
-function toDuckDbValues(sql: string, params: Readonly<Record<string, QueryParam>>) {
+export function toDuckDbValues(sql: string, params: Readonly<Record<string, QueryParam>>) {
   const values: Record<string, DuckDBValue> = {};
   const types: Record<string, DuckDBType> = {};
   for (const [name, param] of Object.entries(params)) {

@@ -3,35 +3,26 @@
  * System Log NDJSON. Every write refreshes the derived data it invalidates — the per-(day, column)
  * statistics and the productivity_daily rollup — for the days it touched, and no others.
  */
-import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import fs from 'node:fs';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { DirectoryUser } from '../../okta/logEvent';
-import { refreshProductivityDailySql } from '../rollup';
+import type { DatasetWriter, IngestOptions, IngestReport, TenantInfo } from '../datasetWriter';
+import { logicalByteExpressions } from '../logicalBytes';
+import { refreshProductivityDailySql, rollupParams } from '../rollup';
 import { TABLES, type TableSchema, productivityDaily, ssoEvents, tenantInfo, users } from '../tables';
-import { type WriterOptions, withDatasetWriter } from './datasetFiles';
-import { createTableSql, derivedColumns, duckDbType, jsonStructure, leafByteExpressions, quoteIdent } from './duckDbSchema';
+import { DUCKDB_OPTIONS, type WriterOptions, withDatasetWriter } from './datasetFiles';
+import { createTableSql, derivedColumns, duckDbType, jsonStructure, quoteIdent } from './duckDbSchema';
+import { duckDbDialect, toDuckDbValues } from './duckDbWarehouse';
 
-export interface TenantInfo {
-  id: string;
-  name: string;
-  /** IANA timezone the tenant's budgets reset in; default UTC. */
-  timezone?: string;
-}
+export interface DuckDbIngestOptions extends IngestOptions, WriterOptions {}
 
-export interface IngestReport {
-  /** New events stored. */
-  accepted: number;
-  /** Valid events already stored (same uuid), or repeated within the input. */
-  duplicates: number;
-  /** Lines that could not be stored, with their 1-based line numbers. */
-  rejected: { line: number; reason: string }[];
-  /** Days that received new events, ascending. */
-  days: string[];
-}
-
-export interface IngestOptions extends WriterOptions {
-  /** Called after every `progressEvery` lines read (default 100,000). */
-  onProgress?: (linesRead: number) => void;
-  progressEvery?: number;
+/** These functions as the DatasetWriter port. */
+export function duckDbDatasetWriter(dataDir: string): DatasetWriter {
+  return {
+    createTenant: (tenant) => createTenantDataset(dataDir, tenant),
+    upsertUsers: (tenant, people) => upsertUsers(dataDir, tenant, people),
+    ingestEvents: (tenant, lines, options) => ingestEvents(dataDir, tenant, lines, options),
+  };
 }
 
 /** Creates the dataset (idempotent) and records the tenant's display name and timezone. */
@@ -86,7 +77,7 @@ export async function ingestEvents(
   dataDir: string,
   tenant: string,
   lines: Iterable<string> | AsyncIterable<string>,
-  options: IngestOptions = {},
+  options: DuckDbIngestOptions = {},
 ): Promise<IngestReport> {
   return withDatasetWriter(dataDir, tenant, (instance) => withConnection(instance, async (connection) => {
     await ensureSchema(connection);
@@ -98,6 +89,35 @@ export async function ingestEvents(
     await stageLines(connection, lines, options);
     return inTransaction(connection, () => loadStagedLines(connection));
   }), options);
+}
+
+/**
+ * The parse-and-dedupe half of an ingest, for loaders of other warehouses (BigQuery load jobs):
+ * the valid events of `lines`, each uuid once, written to `file` as newline-delimited JSON rows of
+ * sso_events (derived columns filled, timestamps `YYYY-MM-DD HH:MM:SS[.ffffff]` UTC). The same
+ * parsing and validation as `ingestEvents`, in a scratch database next to `file`, removed after.
+ * `accepted` counts the rows written, `duplicates` the uuids repeated within the input.
+ */
+export async function stageEventBatch(lines: Iterable<string> | AsyncIterable<string>, file: string, options: IngestOptions = {}): Promise<IngestReport> {
+  const scratch = `${file}.duckdb`;
+  const instance = await DuckDBInstance.create(scratch, DUCKDB_OPTIONS);
+  try {
+    return await withConnection(instance, async (connection) => {
+      await connection.run(createTableSql(ssoEvents));
+      await stageLines(connection, lines, options);
+      const report = await insertFreshEvents(connection);
+      await connection.run(`COPY (SELECT * FROM sso_events ORDER BY published) TO '${file.replace(/'/g, "''")}' (FORMAT JSON)`);
+      return report;
+    });
+  } finally {
+    instance.closeSync();
+    for (const leftover of [scratch, `${scratch}.wal`]) fs.rmSync(leftover, { force: true });
+  }
+}
+
+/** An empty dataset with every table (idempotent); for tools that fill it by other means. */
+export async function createEmptyDataset(dataDir: string, tenant: string, options: WriterOptions = {}): Promise<void> {
+  await withDatasetWriter(dataDir, tenant, (instance) => withConnection(instance, ensureSchema), options);
 }
 
 // Private:
@@ -147,6 +167,31 @@ async function stageLines(connection: DuckDBConnection, lines: Iterable<string> 
 }
 
 async function loadStagedLines(connection: DuckDBConnection): Promise<IngestReport> {
+  const report = await insertFreshEvents(connection);
+  const { days } = report;
+  if (days.length > 0) {
+    // Actors not in the directory yet become users with what the event says about them.
+    await connection.run(`INSERT INTO users (id, email, display_name)
+      SELECT ev.actor.id, any_value(ev.actor.alternateId), any_value(ev.actor.displayName)
+      FROM fresh WHERE ev.actor.id NOT IN (SELECT id FROM users) GROUP BY ev.actor.id`);
+    await refreshUnpartitionedStats(connection, users);
+    const params = rollupParams(days[0], days[days.length - 1]);
+    for (const statement of refreshProductivityDailySql(duckDbDialect)) await connection.run(statement, toDuckDbValues(statement, params).values);
+    await refreshPartitionStats(connection, ssoEvents);
+    await refreshPartitionStats(connection, productivityDaily);
+  }
+  await connection.run(`INSERT INTO _ingest_log SELECT now(), $accepted, $duplicates, $rejected, (SELECT coalesce(list(day ORDER BY day), []) FROM touched_days)`, {
+    accepted: report.accepted, duplicates: report.duplicates, rejected: report.rejected.length,
+  });
+  await connection.run(`DROP TABLE staged_lines; DROP TABLE parsed; DROP VIEW fresh; DROP TABLE fresh_lines; DROP TABLE touched_days`);
+  return report;
+}
+
+/**
+ * Parses the staged lines, stores the new ones in sso_events, and leaves the view `fresh(ev)` of
+ * them and the temp table `touched_days(day)` for the derived data.
+ */
+async function insertFreshEvents(connection: DuckDBConnection): Promise<IngestReport> {
   const structure = jsonStructure(ssoEvents, ['debugContext.debugData']).replace(/'/g, "''");
   // CASE evaluates from_json only for lines that are JSON objects, so bad lines cannot abort the load.
   await connection.run(`CREATE OR REPLACE TEMP TABLE parsed AS
@@ -187,28 +232,13 @@ async function loadStagedLines(connection: DuckDBConnection): Promise<IngestRepo
     SELECT DISTINCT CAST(ev.published AS DATE) AS day FROM fresh ORDER BY day`);
   const dayRows = await connection.runAndReadAll(`SELECT strftime(day, '%Y-%m-%d') FROM touched_days ORDER BY day`);
   const days = dayRows.getRows().map(([day]) => String(day));
-
-  if (days.length > 0) {
-    // Actors not in the directory yet become users with what the event says about them.
-    await connection.run(`INSERT INTO users (id, email, display_name)
-      SELECT ev.actor.id, any_value(ev.actor.alternateId), any_value(ev.actor.displayName)
-      FROM fresh WHERE ev.actor.id NOT IN (SELECT id FROM users) GROUP BY ev.actor.id`);
-    await refreshUnpartitionedStats(connection, users);
-    for (const statement of refreshProductivityDailySql()) await connection.run(statement);
-    await refreshPartitionStats(connection, ssoEvents);
-    await refreshPartitionStats(connection, productivityDaily);
-  }
-  await connection.run(`INSERT INTO _ingest_log SELECT now(), $accepted, $duplicates, $rejected, (SELECT coalesce(list(day ORDER BY day), []) FROM touched_days)`, {
-    accepted: freshCount, duplicates: validCount - freshCount, rejected: rejected.length,
-  });
-  await connection.run(`DROP TABLE staged_lines; DROP TABLE parsed; DROP VIEW fresh; DROP TABLE fresh_lines; DROP TABLE touched_days`);
   return { accepted: freshCount, duplicates: validCount - freshCount, rejected, days };
 }
 
 /** Recomputes rows and logical bytes per leaf column for the partitions in `touched_days`. */
 async function refreshPartitionStats(connection: DuckDBConnection, table: TableSchema): Promise<void> {
   const partitionColumn = quoteIdent(table.partitionBy!.column);
-  const leaves = leafByteExpressions(table, 't');
+  const leaves = logicalByteExpressions(table, 't', duckDbDialect);
   const sums = leaves.map((leaf, i) => `sum(${leaf.sql})::BIGINT AS b${i}`).join(', ');
   await connection.run(`DELETE FROM ${STATS_TABLE} WHERE table_name = '${table.name}' AND day IN (SELECT day FROM touched_days)`);
   await connection.run(`INSERT INTO ${STATS_TABLE}
@@ -224,7 +254,7 @@ async function refreshPartitionStats(connection: DuckDBConnection, table: TableS
 }
 
 async function refreshUnpartitionedStats(connection: DuckDBConnection, table: TableSchema): Promise<void> {
-  const leaves = leafByteExpressions(table, 't');
+  const leaves = logicalByteExpressions(table, 't', duckDbDialect);
   await connection.run(`DELETE FROM ${STATS_TABLE} WHERE table_name = '${table.name}'`);
   await connection.run(`INSERT INTO ${STATS_TABLE}
     SELECT '${table.name}', NULL, unnest([${leaves.map((l) => `'${l.column}'`).join(', ')}]), rows, unnest([${leaves.map((_, i) => `b${i}`).join(', ')}])

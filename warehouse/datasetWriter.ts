@@ -1,0 +1,46 @@
+/**
+ * The write side of the tenants' datasets: create one, load directory users, ingest Okta System
+ * Log events. Adapters: the embedded DuckDB files (warehouse/duckdb/tenantDataset.ts) and BigQuery
+ * load jobs (warehouse/bigquery/bigQueryLoader.ts); `openDatasetWriter` (openWarehouse.ts) picks
+ * the configured one. Every adapter refreshes the derived data a write invalidates — the
+ * productivity_daily rollup and the statistics the estimator prices with — before it returns.
+ */
+import type { DirectoryUser } from '../okta/logEvent';
+
+export interface TenantInfo {
+  id: string;
+  name: string;
+  /** IANA timezone the tenant's budgets reset in; default UTC. */
+  timezone?: string;
+}
+
+export interface IngestReport {
+  /** New events stored. */
+  accepted: number;
+  /** Valid events already stored (same uuid), or repeated within the input. */
+  duplicates: number;
+  /** Lines that could not be stored, with their 1-based line numbers. */
+  rejected: { line: number; reason: string }[];
+  /** Days that received new events, ascending. */
+  days: string[];
+}
+
+export interface IngestOptions {
+  /** Called after every `progressEvery` lines read (default 100,000). */
+  onProgress?: (linesRead: number) => void;
+  progressEvery?: number;
+  /** Called while the write waits for something (another writer, a load job). */
+  onWait?: (reason: string) => void;
+}
+
+export interface DatasetWriter {
+  /** Creates the dataset (idempotent) and records the tenant's display name and timezone. */
+  createTenant(tenant: TenantInfo): Promise<void>;
+  /** Inserts or replaces directory users by id. */
+  upsertUsers(tenant: string, people: readonly DirectoryUser[]): Promise<void>;
+  /**
+   * Loads Okta LogEvents, one JSON object per line; creates the dataset when missing. Idempotent on
+   * `uuid`. Malformed lines are reported and skipped, the rest loads.
+   */
+  ingestEvents(tenant: string, lines: Iterable<string> | AsyncIterable<string>, options?: IngestOptions): Promise<IngestReport>;
+}
