@@ -44,6 +44,14 @@ export interface WarehouseQuery {
   readonly params: Readonly<Record<string, QueryParam>>;
   /** Refuse, without charge, a job that would bill more (BigQuery `maximumBytesBilled`). */
   readonly maxBytesBilled?: number;
+  /** Whom the job serves, for cost attribution (BigQuery job labels `user`, `operation`). */
+  readonly attribution?: JobAttribution;
+}
+
+export interface JobAttribution {
+  readonly user: string;
+  /** The client's GraphQL operation name, when it named one. */
+  readonly operation?: string;
 }
 
 export interface WarehouseResult<Row> {

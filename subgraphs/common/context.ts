@@ -50,7 +50,9 @@ export function subgraphContext(deps: SubgraphDeps): (request: IncomingMessage, 
       deps.config.subgraphSecret,
       now(),
     );
-    return createContext(principal, deps.warehouse, { caps, aggregates: deps.aggregates, dryRunAboveBytes: deps.config.dryRunAboveBytes });
+    return createContext(principal, deps.warehouse, {
+      caps, aggregates: deps.aggregates, dryRunAboveBytes: deps.config.dryRunAboveBytes, operationName: clientOperationName(body),
+    });
   };
 }
 
@@ -58,7 +60,7 @@ export function subgraphContext(deps: SubgraphDeps): (request: IncomingMessage, 
 export function createContext(
   principal: Principal,
   warehouse: Warehouse,
-  options: { caps?: WarehouseCaps; aggregates?: AggregateCache; dryRunAboveBytes?: number } = {},
+  options: { caps?: WarehouseCaps; aggregates?: AggregateCache; dryRunAboveBytes?: number; operationName?: string } = {},
 ): SubgraphContext {
   const { caps, aggregates } = options;
   const state = new Map<string, unknown>();
@@ -66,7 +68,9 @@ export function createContext(
     if (!state.has(key)) state.set(key, create());
     return state.get(key) as T;
   };
-  const bound = tenantWarehouse(warehouse, principal.tenant, caps, options.dryRunAboveBytes);
+  const bound = tenantWarehouse(warehouse, principal.tenant, {
+    caps, dryRunAboveBytes: options.dryRunAboveBytes, attribution: { user: principal.userId, operation: options.operationName },
+  });
   return {
     principal,
     warehouse: bound,
@@ -91,6 +95,16 @@ function signedRequest(request: IncomingMessage, body: unknown): SignedRequest {
   }
   const search = new URL(request.url ?? '/', 'http://localhost').searchParams;
   return { query: search.get('query') ?? undefined, variables: jsonObject(search.get('variables')) };
+}
+
+/**
+ * The client's operation name, from the one the gateway gave this subgraph's fetch
+ * (`<ClientName>__<subgraph>__<n>`); undefined for an anonymous operation. Not signed: it only labels jobs.
+ */
+function clientOperationName(body: unknown): string | undefined {
+  const name = body !== null && typeof body === 'object' ? (body as { operationName?: unknown }).operationName : undefined;
+  if (typeof name !== 'string' || name === '') return undefined;
+  return /^(.+)__[A-Za-z0-9_]+__\d+$/.exec(name)?.[1] ?? name;
 }
 
 function jsonObject(text: string | null): Record<string, unknown> | undefined {

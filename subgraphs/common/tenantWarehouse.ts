@@ -7,7 +7,7 @@
  */
 import { badUserInput } from '../../common/errors';
 import type { WarehouseCaps } from '../../common/signedIdentity';
-import type { PartitionStat, Warehouse, WarehouseQuery } from '../../warehouse/warehouse';
+import type { JobAttribution, PartitionStat, Warehouse, WarehouseQuery } from '../../warehouse/warehouse';
 
 /** Summed over every warehouse query a request ran; the gateway settles budgets with it. */
 export interface WarehouseUsage {
@@ -40,11 +40,20 @@ export interface TenantWarehouse {
   checkTenant(): Promise<void>;
 }
 
-/**
- * `dryRunAboveBytes`: when the operation's whole estimate (caps.maxTotalBilledBytes) is at least this,
- * each job is dry-run first (free) and capped at the lower of the signed cap and the dry run's bill.
- */
-export function tenantWarehouse(warehouse: Warehouse, tenant: string, caps?: WarehouseCaps, dryRunAboveBytes?: number): TenantWarehouse {
+export interface TenantWarehouseOptions {
+  /** The caps the gateway signed; none: jobs run uncapped (in-process use). */
+  readonly caps?: WarehouseCaps;
+  /**
+   * When the operation's whole estimate (caps.maxTotalBilledBytes) is at least this, each job is
+   * dry-run first (free) and capped at the lower of the signed cap and the dry run's bill.
+   */
+  readonly dryRunAboveBytes?: number;
+  /** Carried on every job (BigQuery labels). */
+  readonly attribution?: JobAttribution;
+}
+
+export function tenantWarehouse(warehouse: Warehouse, tenant: string, options: TenantWarehouseOptions = {}): TenantWarehouse {
+  const { caps, dryRunAboveBytes, attribution } = options;
   const usage: WarehouseUsage = { processedBytes: 0, billedBytes: 0, queries: 0, cacheHits: 0, dryRuns: [] };
   let exists: Promise<void> | undefined;
   let versions: Promise<ReadonlyMap<string, string>> | undefined;
@@ -64,7 +73,7 @@ export function tenantWarehouse(warehouse: Warehouse, tenant: string, caps?: War
         usage.dryRuns.push({ query: query.name, capBytes: maxBytesBilled, dryRunBilledBytes: billedBytes });
         maxBytesBilled = Math.min(maxBytesBilled, billedBytes);
       }
-      const result = await warehouse.query<Row>(tenant, maxBytesBilled === undefined ? query : { ...query, maxBytesBilled });
+      const result = await warehouse.query<Row>(tenant, { ...query, ...(maxBytesBilled === undefined ? {} : { maxBytesBilled }), ...(attribution ? { attribution } : {}) });
       usage.processedBytes += result.processedBytes;
       usage.billedBytes += result.billedBytes;
       usage.queries += 1;

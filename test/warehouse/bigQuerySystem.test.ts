@@ -2,7 +2,8 @@
  * The whole system on WAREHOUSE=bigquery: the configured warehouse (warehouse/openWarehouse.ts, as
  * subgraphs/main.ts opens it) against the BigQuery REST fake, under the real gateway and subgraphs.
  * A dashboard gives the same data and the same bytes as on DuckDB, priced before it ran from the
- * statistics the adapter read, and every job carried the cap the gateway signed.
+ * statistics the adapter read, and every job carried the cap the gateway signed and the labels that
+ * attribute it (tenant, user, operation).
  */
 import { addDays } from '../../common/dates';
 import { loadConfig } from '../../common/config';
@@ -18,7 +19,7 @@ const tenant = { tenant: 'acme', users: 25, days: 6, eventsPerUser: 15, start: '
 const LAST = addDays(tenant.start, tenant.days - 1);
 const ceo = generateDirectory(tenant).find((u) => u.managerId === null)!;
 const executive: Principal = { tenant: 'acme', userId: ceo.id, roles: ['executive'] };
-const DASHBOARD = `{ tenant {
+const DASHBOARD = `query CeoDashboard { tenant {
   topTimeWasters(from: "${tenant.start}", to: "${LAST}", first: 5) { totalWasteHours user { displayName productivity(from: "${tenant.start}", to: "${LAST}") { totalEvents } } }
   appUsage(from: "${tenant.start}", to: "${LAST}", first: 5) { app { name } events users }
   eventCounts(from: "${tenant.start}", to: "${LAST}", eventType: "user.session.start") { date count } }
@@ -63,7 +64,8 @@ test('a dashboard on BigQuery: the same data and bytes as on DuckDB, estimated e
   for (const job of jobs) {
     expect(Number(job.query.maximumBytesBilled)).toBeGreaterThan(0);
     expect(Number(job.query.maximumBytesBilled)).toBeLessThanOrEqual(cost.estimatedBilledBytes);
-    expect(job.labels).toMatchObject({ tenant: 'acme', bytegate_version: '0_1_0' });
+    // Attributed to the caller and the client's operation (not the gateway's CeoDashboard__metrics__0).
+    expect(job.labels).toMatchObject({ tenant: 'acme', user: ceo.id.toLowerCase(), operation: 'ceodashboard', bytegate_version: '0_1_0' });
   }
 });
 

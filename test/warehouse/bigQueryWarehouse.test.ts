@@ -124,6 +124,10 @@ describe('BigQuery adapter: what it asks BigQuery for', () => {
     expect(body.jobReference.location).toBe('EU');
     await warehouse.query('acme', byType('x'));
     expect(lastInsert().body.configuration.query).not.toHaveProperty('maximumBytesBilled');
+    await warehouse.query('acme', { ...byType('x'), attribution: { user: '00uCEO', operation: 'Exec.Dashboard' } });
+    expect(lastInsert().body.configuration.labels).toEqual({
+      tenant: 'acme', user: '00uceo', operation: 'exec_dashboard', query: 'eventsbytypeforsomeone', bytegate_version: '0_1_0-rc_2',
+    });
   });
 
   test('a label longer than 63 characters is cut', async () => {
