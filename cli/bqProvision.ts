@@ -3,6 +3,7 @@
  * Prints the BigQuery DDL of tenant T's dataset (warehouse/bigquery/provision.ts): the dataset
  * `<BIGQUERY_DATASET_PREFIX>_T` in BIGQUERY_PROJECT / BIGQUERY_LOCATION and its tables. With --apply
  * it also runs each statement as a query job (idempotent: IF NOT EXISTS), reporting each as it goes.
+ * The key defaults to the tenant's in BIGQUERY_KMS_KEYS, the one the loader provisions with.
  */
 import { loadConfig } from '../common/config';
 import { isTenantId } from '../common/principal';
@@ -20,7 +21,7 @@ runCli(USAGE, async () => {
   const bigquery = loadConfig({ ...process.env, WAREHOUSE: 'bigquery' }).bigquery!;
   let statements: string[];
   try {
-    statements = provisionDdl({ projectId: bigquery.projectId, datasetPrefix: bigquery.datasetPrefix, tenant, location: bigquery.location, kmsKeyName: values['kms-key'] });
+    statements = provisionDdl({ projectId: bigquery.projectId, datasetPrefix: bigquery.datasetPrefix, tenant, location: bigquery.location, kmsKeyName: values['kms-key'] ?? bigquery.kmsKeys[tenant] });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }

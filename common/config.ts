@@ -54,6 +54,11 @@ export interface BigQueryConfig {
   readonly apiEndpoint: string | undefined;
   /** BIGQUERY_DATASET_PREFIX, default `bytegate`: tenant T's dataset is `<prefix>_T`. */
   readonly datasetPrefix: string;
+  /**
+   * BIGQUERY_KMS_KEYS, `tenant=projects/P/locations/L/keyRings/R/cryptoKeys/K,…`: the customer-managed
+   * key a tenant's dataset and tables are created with (by the loader on first use, and bq:provision).
+   */
+  readonly kmsKeys: Readonly<Record<string, string>>;
 }
 
 export interface BudgetConfig {
@@ -202,7 +207,19 @@ function bigQueryConfig(env: NodeJS.ProcessEnv): BigQueryConfig {
     location: env.BIGQUERY_LOCATION || 'US',
     apiEndpoint: env.BIGQUERY_API_ENDPOINT ? urlVar(env, 'BIGQUERY_API_ENDPOINT') : undefined,
     datasetPrefix,
+    kmsKeys: kmsKeys(env.BIGQUERY_KMS_KEYS ?? ''),
   };
+}
+
+function kmsKeys(spec: string): Record<string, string> {
+  const keys: Record<string, string> = {};
+  for (const entry of spec.split(',').map((e) => e.trim()).filter(Boolean)) {
+    const match = /^([a-z][a-z0-9_]{0,62})=(projects\/[^/\s"]+\/locations\/[^/\s"]+\/keyRings\/[^/\s"]+\/cryptoKeys\/[^/\s"]+)$/.exec(entry);
+    if (!match) throw new ConfigError(`BIGQUERY_KMS_KEYS entries look like tenant=projects/P/locations/L/keyRings/R/cryptoKeys/K, not "${entry}".`);
+    if (match[1] in keys) throw new ConfigError(`BIGQUERY_KMS_KEYS names tenant ${match[1]} twice.`);
+    keys[match[1]] = match[2];
+  }
+  return keys;
 }
 
 function intVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {

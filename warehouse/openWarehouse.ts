@@ -22,8 +22,8 @@ export function openWarehouse(config: Config, version: string): Warehouse {
 /** Where seed and ingest write: the embedded files, or BigQuery load jobs. */
 export function openDatasetWriter(config: Config, version: string): DatasetWriter {
   if (config.warehouse === 'duckdb' || !config.bigquery) return duckDbDatasetWriter(config.dataDir);
-  const { projectId, location, datasetPrefix } = config.bigquery;
-  return createBigQueryLoader({ client: openBigQueryClient(config.bigquery), projectId, location, datasetPrefix, version });
+  const { projectId, location, datasetPrefix, kmsKeys } = config.bigquery;
+  return createBigQueryLoader({ client: openBigQueryClient(config.bigquery), projectId, location, datasetPrefix, kmsKeys, version });
 }
 
 /** A plain client for what is not a query of the Warehouse port (provisioning DDL). */

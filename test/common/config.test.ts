@@ -29,7 +29,10 @@ describe('loadConfig', () => {
 
   test('WAREHOUSE=bigquery: project required, location and dataset prefix defaulted', () => {
     expect(loadConfig({ WAREHOUSE: 'bigquery', BIGQUERY_PROJECT: 'acme-analytics' }).bigquery)
-      .toEqual({ projectId: 'acme-analytics', location: 'US', apiEndpoint: undefined, datasetPrefix: 'bytegate' });
+      .toEqual({ projectId: 'acme-analytics', location: 'US', apiEndpoint: undefined, datasetPrefix: 'bytegate', kmsKeys: {} });
+    const key = 'projects/acme-kms/locations/us/keyRings/bytegate/cryptoKeys/acme';
+    expect(loadConfig({ WAREHOUSE: 'bigquery', BIGQUERY_PROJECT: 'p', BIGQUERY_KMS_KEYS: ` acme=${key}, globex=${key}2 ` }).bigquery?.kmsKeys)
+      .toEqual({ acme: key, globex: `${key}2` });
     expect(loadConfig({}).bigquery).toBeUndefined();
   });
 
@@ -48,6 +51,8 @@ describe('loadConfig', () => {
     [{ WAREHOUSE: 'bigquery' }, /needs BIGQUERY_PROJECT/],
     [{ WAREHOUSE: 'bigquery', BIGQUERY_PROJECT: 'p', BIGQUERY_DATASET_PREFIX: 'a-b' }, /BIGQUERY_DATASET_PREFIX/],
     [{ WAREHOUSE: 'bigquery', BIGQUERY_PROJECT: 'p', BIGQUERY_API_ENDPOINT: 'nope' }, /BIGQUERY_API_ENDPOINT must be a URL/],
+    [{ WAREHOUSE: 'bigquery', BIGQUERY_PROJECT: 'p', BIGQUERY_KMS_KEYS: 'acme=my-key' }, /BIGQUERY_KMS_KEYS entries look like/],
+    [{ WAREHOUSE: 'bigquery', BIGQUERY_PROJECT: 'p', BIGQUERY_KMS_KEYS: 'acme=projects/p/locations/l/keyRings/r/cryptoKeys/k,acme=projects/p/locations/l/keyRings/r/cryptoKeys/j' }, /twice/],
     [{ JWT_SECRET: 'short' }, /at least 32/],
     [{ PRICE_PER_TIB_USD: '-1' }, /PRICE_PER_TIB_USD/],
     [{ AUTH_JWKS_URL: 'not a url', AUTH_ISSUER: 'i', AUTH_AUDIENCE: 'a' }, /AUTH_JWKS_URL must be a URL/],

@@ -38,13 +38,13 @@ interface Loaded {
 }
 
 /** An empty fake, and the loader and the BigQuery warehouse on it. */
-async function startEmpty(batchLines?: number): Promise<Loaded> {
+async function startEmpty(batchLines?: number, kmsKeys?: Record<string, string>): Promise<Loaded> {
   const { dataDir, remove } = tempDataDir();
   const fake = await startBigQueryFake({ dataDir, projectId: PROJECT, datasetPrefix: PREFIX });
   const sleeps: number[] = [];
   const loader = createBigQueryLoader({
     client: bigQueryClient({ ...connection(fake), location: 'US' }), projectId: PROJECT, location: 'US', datasetPrefix: PREFIX, version: '0.1.0',
-    batchLines, maxRetries: 2, sleep: async (ms) => { sleeps.push(ms); },
+    batchLines, kmsKeys, maxRetries: 2, sleep: async (ms) => { sleeps.push(ms); },
   });
   const warehouse = createBigQueryWarehouse({ ...connection(fake), datasetPrefix: PREFIX, version: '0.1.0', dataVersionsTtlMs: 0 });
   return { fake, loader, warehouse, sleeps, remove, close: async () => { await warehouse.close(); await fake.close(); remove(); } };
@@ -149,6 +149,23 @@ describe('BigQuery loader', () => {
       expect(scan[3]).toMatch(/@(fromTs|firstDay)\b/);
     }
     expect(loaded.fake.requests.some((r) => r.method === 'DELETE' && r.path.endsWith(`/tables/${staging}`))).toBe(true);
+  });
+
+  test('a dataset it creates gets its tenant\'s customer-managed key (BIGQUERY_KMS_KEYS), dataset default and every table', async () => {
+    const key = 'projects/acme-kms/locations/us/keyRings/bytegate/cryptoKeys/acme';
+    const keyed = await startEmpty(undefined, { acme: key });
+    try {
+      await keyed.loader.createTenant(data.tenant);
+      await keyed.loader.ingestEvents('globex', ndjson(data.events.slice(0, 2)));
+      const ddl = keyed.fake.jobInserts().map((r) => r.body.configuration.query.query as string).filter((q) => /^CREATE /.test(q));
+      const of = (tenant: string) => ddl.filter((q) => q.includes(`${PREFIX}_${tenant}`));
+      expect(of('acme')[0]).toMatch(/^CREATE SCHEMA IF NOT EXISTS [\s\S]*default_kms_key_name = "projects\/acme-kms\//);
+      for (const table of of('acme').slice(1)) expect(table).toContain(`kms_key_name = "${key}"`);
+      expect(of('globex').length).toBeGreaterThan(1);
+      for (const statement of of('globex')) expect(statement).not.toContain('kms_key_name');
+    } finally {
+      await keyed.close();
+    }
   });
 
   test('a transaction that fails stores nothing and drops its staging table; the retry of the batch lands once', async () => {

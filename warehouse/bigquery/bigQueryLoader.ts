@@ -14,7 +14,8 @@
  * What a batch bills: the uuid column of the touched days' partitions (the dedupe), the touched
  * actors' clustered blocks of those days (the rollup), and the small tables; never a whole table.
  *
- * Every dataset is provisioned on first use (provision.ts, idempotent DDL). Statement texts are
+ * Every dataset is provisioned on first use (provision.ts, idempotent DDL; with the tenant's
+ * customer-managed key when one is configured). Statement texts are
  * built from the table declarations; every value travels as a named parameter.
  */
 import fs from 'node:fs';
@@ -39,6 +40,8 @@ export interface BigQueryLoaderOptions {
   projectId: string;
   location: string;
   datasetPrefix: string;
+  /** Customer-managed keys by tenant (BIGQUERY_KMS_KEYS): a dataset the loader creates gets its tenant's. */
+  kmsKeys?: Readonly<Record<string, string>>;
   /** The `bytegate_version` job label. */
   version: string;
   /** Lines per batch (one load job and one transaction each); default 200,000. */
@@ -82,7 +85,7 @@ export function createBigQueryLoader(options: BigQueryLoaderOptions): DatasetWri
     let done = provisioned.get(tenant);
     if (!done) {
       done = (async () => {
-        for (const statement of provisionDdl({ projectId, datasetPrefix, tenant, location })) await run(tenant, 'provision', statement);
+        for (const statement of provisionDdl({ projectId, datasetPrefix, tenant, location, kmsKeyName: options.kmsKeys?.[tenant] })) await run(tenant, 'provision', statement);
       })();
       provisioned.set(tenant, done);
       done.catch(() => provisioned.delete(tenant));
