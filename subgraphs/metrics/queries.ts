@@ -118,13 +118,13 @@ export function eventCounts(range: DateRange, scope: Scope, eventType: string | 
 
 // Private:
 
-/** productivity_daily is partitioned by its DATE column `day`. */
+/** productivity_daily is partitioned by its DATE column `day`. (Not `@from`/`@to`: FROM and TO are GoogleSQL keywords.) */
 function rollupDays(d: SqlDialect): string {
-  return `p.day BETWEEN ${d.param('from', 'DATE')} AND ${d.param('to', 'DATE')}`;
+  return `p.day BETWEEN ${d.param('fromDay', 'DATE')} AND ${d.param('toDay', 'DATE')}`;
 }
 
 function rollupParams(range: DateRange): Record<string, QueryParam> {
-  return { from: { type: 'DATE', value: range.from }, to: { type: 'DATE', value: range.to } };
+  return { fromDay: { type: 'DATE', value: range.from }, toDay: { type: 'DATE', value: range.to } };
 }
 
 /** sso_events is partitioned by DATE(published): a half-open UTC timestamp range of whole days. */

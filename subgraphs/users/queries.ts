@@ -29,8 +29,8 @@ export function usersPage(scope: Scope, afterId: string, limit: number): Warehou
     name: 'usersPage',
     sql: (d) => `SELECT ${USER_COLUMNS} FROM ${d.table('users')} AS u
       ${where(`u.id > ${d.param('afterId', 'STRING')}`, inScope.predicate(d))}
-      ORDER BY u.id LIMIT ${d.param('limit', 'INT64')}`,
-    params: { ...inScope.params, afterId: { type: 'STRING', value: afterId }, limit: { type: 'INT64', value: limit } },
+      ORDER BY u.id LIMIT ${d.param('pageSize', 'INT64')}`,
+    params: { ...inScope.params, afterId: { type: 'STRING', value: afterId }, pageSize: { type: 'INT64', value: limit } },
   };
 }
 

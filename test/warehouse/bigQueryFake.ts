@@ -78,14 +78,28 @@ interface FakeJob {
   billedBytes: number;
   /** A load job's rows loaded. */
   outputRows?: number;
+  cacheHit?: boolean;
 }
 
-export async function startBigQueryFake(options: { dataDir: string; projectId: string; datasetPrefix: string }): Promise<BigQueryFake> {
+export interface BigQueryFakeOptions {
+  dataDir: string;
+  projectId: string;
+  datasetPrefix: string;
+  /**
+   * BigQuery's query cache: the same query text and parameters over unchanged data (and no DML
+   * since) is answered from the cache — cacheHit, 0 bytes processed and billed. Off by default, so
+   * repeated queries measure the same as on DuckDB.
+   */
+  queryCache?: boolean;
+}
+
+export async function startBigQueryFake(options: BigQueryFakeOptions): Promise<BigQueryFake> {
   const { projectId, datasetPrefix } = options;
   const duck = createDuckDbWarehouse({ dataDir: options.dataDir });
   const requests: RecordedRequest[] = [];
   const jobs = new Map<string, FakeJob>();
   const faults = new Map<number, Fault>();
+  const queryCache = new Map<string, { fields: SchemaField[]; rows: Record<string, unknown>[] }>();
   let inserts = 0;
   const base = `/bigquery/v2/projects/${projectId}`;
 
@@ -129,7 +143,7 @@ export async function startBigQueryFake(options: { dataDir: string; projectId: s
         body: {
           kind: 'bigquery#getQueryResultsResponse', jobReference: { projectId, jobId: job.id, location: 'US' },
           schema: { fields: job.fields.map((f) => ({ ...f, mode: 'NULLABLE' })) }, rows: job.rows, totalRows: String(job.rows.length),
-          jobComplete: true, totalBytesProcessed: String(job.processedBytes), cacheHit: false,
+          jobComplete: true, totalBytesProcessed: String(job.processedBytes), cacheHit: job.cacheHit === true,
         },
       };
     }
@@ -186,7 +200,7 @@ export async function startBigQueryFake(options: { dataDir: string; projectId: s
       };
     }
     try {
-      let result: { fields: SchemaField[]; rows: Record<string, unknown>[]; processedBytes: number; billedBytes: number };
+      let result: { fields: SchemaField[]; rows: Record<string, unknown>[]; processedBytes: number; billedBytes: number; cacheHit?: boolean };
       if (/^\s*(BEGIN|INSERT|DELETE|UPDATE|MERGE)\b/i.test(query.query)) {
         result = { ...(await write(tenant, (connection) => runScript(connection, query.query, params))), processedBytes: 0, billedBytes: 0 };
       } else if (/\.INFORMATION_SCHEMA\.PARTITIONS`/.test(query.query)) {
@@ -201,11 +215,18 @@ export async function startBigQueryFake(options: { dataDir: string; projectId: s
       } else {
         const sql = toDuckDbSql(query.query, params);
         const limit = query.maximumBytesBilled === undefined ? undefined : Number(query.maximumBytesBilled);
-        const out = await duck.query<Record<string, unknown>>(tenant, { name: 'fake', sql: () => sql, params, maxBytesBilled: limit });
-        result = { fields: inferSchema(out.rows), rows: out.rows, processedBytes: out.processedBytes, billedBytes: out.billedBytes };
+        const cacheKey = options.queryCache ? JSON.stringify([tenant, query.query, query.queryParameters, (await partitions(tenant)).rows]) : undefined;
+        const cached = cacheKey === undefined ? undefined : queryCache.get(cacheKey);
+        if (cached) {
+          result = { ...cached, processedBytes: 0, billedBytes: 0, cacheHit: true };
+        } else {
+          const out = await duck.query<Record<string, unknown>>(tenant, { name: 'fake', sql: () => sql, params, maxBytesBilled: limit });
+          result = { fields: inferSchema(out.rows), rows: out.rows, processedBytes: out.processedBytes, billedBytes: out.billedBytes };
+          if (cacheKey !== undefined) queryCache.set(cacheKey, result);
+        }
       }
       const job: FakeJob = {
-        id, configuration: body.configuration, fields: result.fields, processedBytes: result.processedBytes, billedBytes: result.billedBytes,
+        id, configuration: body.configuration, fields: result.fields, processedBytes: result.processedBytes, billedBytes: result.billedBytes, cacheHit: result.cacheHit === true,
         rows: result.rows.map((row) => ({ f: result.fields.map((f) => ({ v: encode(row[f.name], f.type) })) })),
       };
       jobs.set(id, job);
@@ -303,7 +324,7 @@ export async function startBigQueryFake(options: { dataDir: string; projectId: s
   }
 
   function jobResource(job: FakeJob): unknown {
-    const statistics = { totalBytesProcessed: String(job.processedBytes), totalBytesBilled: String(job.billedBytes), cacheHit: false };
+    const statistics = { totalBytesProcessed: String(job.processedBytes), totalBytesBilled: String(job.billedBytes), cacheHit: job.cacheHit === true };
     return {
       kind: 'bigquery#job', id: `${projectId}:US.${job.id}`, jobReference: { projectId, jobId: job.id, location: 'US' },
       configuration: job.configuration, status: { state: 'DONE' },
@@ -434,7 +455,8 @@ function fromQueryParameters(parameters: BigQueryParameter[]): Record<string, Qu
  * - `x IN UNNEST(@p)` → `x IN (SELECT unnest(CAST($p AS VARCHAR[])))`
  * - the sumOver form `(SELECT SUM(…) FROM UNNEST(arr) AS el)` → `(SELECT SUM(…) FROM (SELECT unnest(arr) AS el))`
  * - `BYTE_LENGTH(` → `strlen(`
- * - `@p` → `CAST($p AS <type>)`, the type from the job's queryParameters
+ * - `@p` → `CAST($p AS <type>)`, the type from the job's queryParameters (a reserved keyword as `p` is
+ *   refused, as BigQuery's parser does)
  */
 export function toDuckDbSql(sql: string, params: Readonly<Record<string, QueryParam>>): string {
   return sql
@@ -445,11 +467,19 @@ export function toDuckDbSql(sql: string, params: Readonly<Record<string, QueryPa
     .replace(/\bFROM UNNEST\(([^()]+)\) AS (\w+)\)/g, 'FROM (SELECT unnest($1) AS $2))')
     .replace(/\bBYTE_LENGTH\(/g, 'strlen(')
     .replace(/@(\w+)\b/g, (_, name: string) => {
+      if (RESERVED_KEYWORDS.has(name.toUpperCase())) throw new Error(`Syntax error: Unexpected keyword ${name.toUpperCase()} after @`);
       const param = params[name];
       if (!param) throw new Error(`Query parameter '${name}' not found`);
       return `CAST($${name} AS ${DUCKDB_TYPES[param.type]})`;
     });
 }
+
+/** GoogleSQL's reserved keywords: not usable as a bare identifier, a query parameter's name included. */
+const RESERVED_KEYWORDS = new Set(`ALL AND ANY ARRAY AS ASC ASSERT_ROWS_MODIFIED AT BETWEEN BY CASE CAST COLLATE CONTAINS CREATE CROSS CUBE
+  CURRENT DEFAULT DEFINE DESC DISTINCT ELSE END ENUM ESCAPE EXCEPT EXCLUDE EXISTS EXTRACT FALSE FETCH FOLLOWING FOR FROM FULL
+  GROUP GROUPING GROUPS HASH HAVING IF IGNORE IN INNER INTERSECT INTERVAL INTO IS JOIN LATERAL LEFT LIKE LIMIT LOOKUP MERGE
+  NATURAL NEW NO NOT NULL NULLS OF ON OR ORDER OUTER OVER PARTITION PRECEDING PROTO QUALIFY RANGE RECURSIVE RESPECT RIGHT
+  ROLLUP ROWS SELECT SET SOME STRUCT TABLESAMPLE THEN TO TREAT TRUE UNBOUNDED UNION UNNEST USING WHEN WHERE WINDOW WITH WITHIN`.split(/\s+/));
 
 /** BigQuery field types from the DuckDB adapter's normalized rows (numbers, ISO timestamps, dates, strings). */
 function inferSchema(rows: Record<string, unknown>[]): SchemaField[] {

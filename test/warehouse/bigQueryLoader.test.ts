@@ -12,7 +12,7 @@ import { bigQueryClient } from '../../warehouse/bigquery/jobs';
 import type { DatasetWriter } from '../../warehouse/datasetWriter';
 import { createDuckDbWarehouse } from '../../warehouse/duckdb/duckDbWarehouse';
 import { duckDbDatasetWriter } from '../../warehouse/duckdb/tenantDataset';
-import type { PartitionStat, Warehouse } from '../../warehouse/warehouse';
+import type { PartitionStat, SqlDialect, Warehouse } from '../../warehouse/warehouse';
 import { type BigQueryFake, startBigQueryFake } from './bigQueryFake';
 import { DAYS, type WarehouseFixture, fixture, ndjson, tempDataDir } from './fixture';
 import { describeWarehouseContract } from './warehouseContract';
@@ -38,9 +38,9 @@ interface Loaded {
 }
 
 /** An empty fake, and the loader and the BigQuery warehouse on it. */
-async function startEmpty(batchLines?: number, kmsKeys?: Record<string, string>): Promise<Loaded> {
+async function startEmpty({ batchLines, kmsKeys, queryCache }: { batchLines?: number; kmsKeys?: Record<string, string>; queryCache?: boolean } = {}): Promise<Loaded> {
   const { dataDir, remove } = tempDataDir();
-  const fake = await startBigQueryFake({ dataDir, projectId: PROJECT, datasetPrefix: PREFIX });
+  const fake = await startBigQueryFake({ dataDir, projectId: PROJECT, datasetPrefix: PREFIX, queryCache });
   const sleeps: number[] = [];
   const loader = createBigQueryLoader({
     client: bigQueryClient({ ...connection(fake), location: 'US' }), projectId: PROJECT, location: 'US', datasetPrefix: PREFIX, version: '0.1.0',
@@ -98,7 +98,7 @@ describe('BigQuery loader', () => {
   });
 
   test('batches: each is one load job and one transaction; rejected lines keep their input line numbers', async () => {
-    const small = await startEmpty(5);
+    const small = await startEmpty({ batchLines: 5 });
     try {
       await small.loader.createTenant(data.tenant);
       const lines = ndjson(data.events);
@@ -153,7 +153,7 @@ describe('BigQuery loader', () => {
 
   test('a dataset it creates gets its tenant\'s customer-managed key (BIGQUERY_KMS_KEYS), dataset default and every table', async () => {
     const key = 'projects/acme-kms/locations/us/keyRings/bytegate/cryptoKeys/acme';
-    const keyed = await startEmpty(undefined, { acme: key });
+    const keyed = await startEmpty({ kmsKeys: { acme: key } });
     try {
       await keyed.loader.createTenant(data.tenant);
       await keyed.loader.ingestEvents('globex', ndjson(data.events.slice(0, 2)));
@@ -165,6 +165,22 @@ describe('BigQuery loader', () => {
       for (const statement of of('globex')) expect(statement).not.toContain('kms_key_name');
     } finally {
       await keyed.close();
+    }
+  });
+
+  test('a result from BigQuery\'s query cache reports cacheHit and 0 bytes; a load invalidates it', async () => {
+    const cached = await startEmpty({ queryCache: true });
+    try {
+      await loadFixture(cached.loader, data);
+      const count = { name: 'count', params: {}, sql: (d: SqlDialect) => `SELECT count(*) AS n FROM ${d.table('sso_events')} AS e WHERE e.published >= TIMESTAMP '2025-01-01'` };
+      const first = await cached.warehouse.query('acme', count);
+      expect(first).toMatchObject({ rows: [{ n: data.events.length }], cacheHit: false });
+      expect(first.billedBytes).toBeGreaterThan(0);
+      expect(await cached.warehouse.query('acme', count)).toEqual({ rows: first.rows, processedBytes: 0, billedBytes: 0, cacheHit: true });
+      await cached.loader.ingestEvents('acme', ndjson([{ ...data.events[0], uuid: 'one-more' }]));
+      expect(await cached.warehouse.query('acme', count)).toMatchObject({ rows: [{ n: data.events.length + 1 }], cacheHit: false });
+    } finally {
+      await cached.close();
     }
   });
 
