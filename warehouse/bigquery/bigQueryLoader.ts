@@ -131,6 +131,7 @@ export function createBigQueryLoader(options: BigQueryLoaderOptions): DatasetWri
     async upsertUsers(tenant: string, people: readonly DirectoryUser[]): Promise<void> {
       await provision(tenant);
       const latest = new Map(people.map((p) => [p.id, p]));
+      if (latest.size === 0) return;
       await withTempDir(options.tmpDir, async (dir) => {
         const file = path.join(dir, 'users.ndjson');
         fs.writeFileSync(file, [...latest.values()].map((p) => JSON.stringify({
@@ -163,7 +164,7 @@ export function createBigQueryLoader(options: BigQueryLoaderOptions): DatasetWri
           const batch = await stageEventBatch(input.take(batchLines), file, {
             ...ingestOptions, onProgress: ingestOptions.onProgress && ((read) => ingestOptions.onProgress!(offset + read)),
           });
-          total.rejected.push(...batch.rejected.map((r) => ({ line: r.line + offset, reason: r.reason })));
+          for (const { line, reason } of batch.rejected) total.rejected.push({ line: line + offset, reason });
           total.duplicates += batch.duplicates;
           if (batch.accepted === 0) return;
           const staged = await stage(tenant, ssoEvents, file, ingestOptions.onWait);
