@@ -40,7 +40,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type CommandParser, createClient, defineScript } from '@redis/client';
-import { connectWithin, resilientClientOptions, withDeadline } from '../common/redis';
+import { withDeadline } from '../common/deadline';
+import { connectWithin, resilientClientOptions } from '../common/redis';
 import { budgetDay, resetsAt } from './budgetDay';
 import {
   type BudgetLedger, DEFAULT_RESERVATION_TTL_MS, type LedgerLimits, LedgerUnavailableError, MAX_REJECTIONS,

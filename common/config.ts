@@ -41,9 +41,18 @@ export interface Config {
   readonly dryRunAboveBytes: number;
   /** CACHE_TTL_MS, default 86400000 (24 h): how long resolved aggregates are cached; 0 turns the aggregate cache off. */
   readonly cacheTtlMs: number;
+  /** WAREHOUSE_TIMEOUT_MS, default 30000: a subgraph's deadline on one warehouse query (WAREHOUSE_TIMEOUT after it; BigQuery's jobTimeoutMs too). */
+  readonly warehouseTimeoutMs: number;
+  /** SUBGRAPH_TIMEOUT_MS, default 60000: the gateway's deadline on one subgraph fetch. */
+  readonly subgraphTimeoutMs: number;
+  /** LOG_LEVEL: pino level of the JSON logs on stdout (fatal, error, warn, info, debug, trace, silent); default info. */
+  readonly logLevel: LogLevel;
   /** Dev defaults in use, to be printed as warnings at start-up. */
   readonly warnings: readonly string[];
 }
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface BigQueryConfig {
   /** BIGQUERY_PROJECT: the project that runs (and is billed for) the jobs. Required with WAREHOUSE=bigquery. */
@@ -159,6 +168,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     budgets: Object.freeze(budgetConfig(env)),
     dryRunAboveBytes: intVar(env, 'DRY_RUN_ABOVE_BYTES', GiB, 0, Number.MAX_SAFE_INTEGER),
     cacheTtlMs: intVar(env, 'CACHE_TTL_MS', 86_400_000, 0, 30 * 86_400_000),
+    warehouseTimeoutMs: intVar(env, 'WAREHOUSE_TIMEOUT_MS', 30_000, 100, 6 * 3600_000),
+    subgraphTimeoutMs: intVar(env, 'SUBGRAPH_TIMEOUT_MS', 60_000, 100, 6 * 3600_000),
+    logLevel: logLevel(env.LOG_LEVEL),
     warnings: Object.freeze(warnings),
   });
 }
@@ -209,6 +221,12 @@ function bigQueryConfig(env: NodeJS.ProcessEnv): BigQueryConfig {
     datasetPrefix,
     kmsKeys: kmsKeys(env.BIGQUERY_KMS_KEYS ?? ''),
   };
+}
+
+function logLevel(raw: string | undefined): LogLevel {
+  if (raw === undefined || raw === '') return 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(raw)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, not "${raw}".`);
+  return raw as LogLevel;
 }
 
 function kmsKeys(spec: string): Record<string, string> {

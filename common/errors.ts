@@ -29,6 +29,8 @@ export const ErrorCode = {
   LEDGER_UNAVAILABLE: 'LEDGER_UNAVAILABLE',
   /** The tenant's dataset is busy (an ingest holds it) or unreadable; retry later (HTTP 503). */
   WAREHOUSE_UNAVAILABLE: 'WAREHOUSE_UNAVAILABLE',
+  /** A warehouse query ran past WAREHOUSE_TIMEOUT_MS and was abandoned (and cancelled); retry later or narrow it (HTTP 504). */
+  WAREHOUSE_TIMEOUT: 'WAREHOUSE_TIMEOUT',
   /** GraphQL syntax error (Apollo Server's code). */
   GRAPHQL_PARSE_FAILED: 'GRAPHQL_PARSE_FAILED',
   /** The operation does not validate against the schema (Apollo Server's code). */
@@ -46,6 +48,7 @@ const httpStatusOf: Partial<Record<ErrorCode, number>> = {
   QUERY_TOO_EXPENSIVE: 400,
   BUDGET_EXCEEDED: 429,
   WAREHOUSE_UNAVAILABLE: 503,
+  WAREHOUSE_TIMEOUT: 504,
   LEDGER_UNAVAILABLE: 503,
 };
 

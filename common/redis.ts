@@ -30,12 +30,3 @@ export function connectWithin(client: Pick<EventEmitter, 'once' | 'off'> & { con
     client.connect().then(done, done);
   });
 }
-
-/** Runs `work`, rejecting with "no reply within N ms" when it takes longer; the timer never outlives it. */
-export function withDeadline<T>(work: () => Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no reply within ${ms} ms`)), ms);
-  });
-  return Promise.race([Promise.resolve().then(work), deadline]).finally(() => clearTimeout(timer));
-}

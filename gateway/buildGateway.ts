@@ -5,24 +5,31 @@
  * signed over that very fetch (common/signedIdentity.ts).
  */
 import type http from 'node:http';
-import { ApolloServer, type ApolloServerOptions, type BaseContext } from '@apollo/server';
+import { ApolloServer, type ApolloServerOptions, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import { ApolloGateway, type GraphQLDataSourceProcessOptions, RemoteGraphQLDataSource } from '@apollo/gateway';
 // The enum is not re-exported from the package root.
 import { GraphQLDataSourceRequestKind } from '@apollo/gateway/dist/datasources/types';
+import type { GraphQLError } from 'graphql';
 import type { Config } from '../common/config';
 import { type Readiness, createGraphqlHttpServer } from '../common/http/graphqlHttpServer';
+import { REQUEST_ID_HEADER, requestIdFrom, silentLog } from '../common/log';
 import type { Principal } from '../common/principal';
 import { signIdentity } from '../common/signedIdentity';
 import { createAuthenticator } from './auth';
-import { COST_MODE_HEADER, type CostContext, type CostControl, createCostControl } from './cost/costControl';
+import { COST_MODE_HEADER, type CostContext, type CostControl, type ResponseSummary, createCostControl } from './cost/costControl';
 import type { FetchStatistics } from './cost/statistics';
 import { BUDGETS_SUBGRAPH, budgetsDataSource } from './budgets';
 import { type Budgets, type LedgerStatus, createBudgetGuard } from './budgets/budgetGuard';
+import { type GatewayObservability, type WarehouseReport, createGatewayObservability } from './observability';
 import { MaxAliasesRule, MaxDepthRule, formatLimitErrors } from './operationLimits';
 
 export interface GatewayContext extends BaseContext, CostContext {
   /** From the verified token; the only source of the tenant. */
   readonly principal: Principal;
+  /** x-request-id (common/log.ts): answered in the response header, passed to every subgraph fetch. */
+  readonly requestId: string;
+  /** performance.now() when the request arrived. */
+  readonly startedAt: number;
 }
 
 export type Logger = NonNullable<ApolloServerOptions<BaseContext>['logger']>;
@@ -40,6 +47,8 @@ export interface GatewayDeps {
   costControl?: boolean;
   /** Budget store and ledger: daily budgets and the budgets subgraph. Required by bytegate's supergraph. */
   budgets?: Budgets;
+  /** Metrics (/metrics) and per-operation logs; default: the metrics without process metrics, no logs. */
+  observability?: GatewayObservability;
 }
 
 export interface Gateway {
@@ -61,7 +70,11 @@ export function buildGateway(config: Config, deps: GatewayDeps): Gateway {
   const guard = deps.budgets && createBudgetGuard(config, deps.budgets, deps.logger ?? console, now);
   // A change made through any replica drops the limits every replica cached for that tenant.
   deps.budgets?.changes?.subscribe((tenant) => guard?.forget(tenant));
-  const costControl = createCostControl(config, { fetchStatistics: deps.fetchStatistics, guard, now });
+  const observability = deps.observability ?? createGatewayObservability(silentLog, { processMetrics: false });
+  const costControl = createCostControl(config, {
+    fetchStatistics: deps.fetchStatistics, guard, now,
+    onResponse: (context, response) => observeOperation(observability, context as GatewayContext, response),
+  });
   costControl.load(deps.supergraphSdl); // an unpriced warehouse field stops the gateway here
 
   const gateway = new ApolloGateway({
@@ -78,7 +91,7 @@ export function buildGateway(config: Config, deps: GatewayDeps): Gateway {
       }
       if (!url) throw new Error(`The supergraph declares no URL for subgraph ${name}.`);
       subgraphUrls.set(name, url);
-      return new SignedIdentityDataSource(url, config.subgraphSecret, now, costControl);
+      return new SignedIdentityDataSource(name, url, { secret: config.subgraphSecret, timeoutMs: config.subgraphTimeoutMs, now, costControl, observability });
     },
   });
   gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
@@ -93,7 +106,7 @@ export function buildGateway(config: Config, deps: GatewayDeps): Gateway {
     includeStacktraceInErrorResponses: false,
     parseOptions: { maxTokens: config.limits.maxTokens },
     validationRules: [MaxDepthRule(config.limits.maxDepth), MaxAliasesRule(config.limits.maxAliases)],
-    plugins: deps.costControl === false ? [] : [costControl.plugin],
+    plugins: [requestIdHeader(), ...(deps.costControl === false ? [] : [costControl.plugin])],
     formatError: formatLimitErrors,
     // Apollo's CSRF prevention guards cookie-authenticated servers; bytegate reads credentials only from
     // the Authorization header, which a cross-site form or <img> cannot set, and BI tools send plain GETs.
@@ -105,12 +118,21 @@ export function buildGateway(config: Config, deps: GatewayDeps): Gateway {
 
   const httpServer = createGraphqlHttpServer<GatewayContext>({
     apollo,
-    context: async (request) => ({
-      principal: await authenticate(request.headers.authorization),
-      cost: costControl.begin(request.headers[COST_MODE_HEADER]),
-    }),
+    context: async (request) => {
+      const startedAt = performance.now();
+      const requestId = requestIdFrom(request.headers[REQUEST_ID_HEADER]);
+      let principal: Principal;
+      try {
+        principal = await authenticate(request.headers.authorization);
+      } catch (error) {
+        observability.refused(String((error as GraphQLError).extensions?.code ?? 'UNCODED'), requestId);
+        throw error;
+      }
+      return { principal, requestId, startedAt, cost: costControl.begin(request.headers[COST_MODE_HEADER]) };
+    },
     maxBodyBytes: config.limits.maxBodyBytes,
     readiness: () => readiness(schemaLoaded, subgraphUrls, guard?.status()),
+    routes: { '/metrics': observability.metricsRoute },
   });
   return { apollo, httpServer };
 }
@@ -123,26 +145,68 @@ export function buildGateway(config: Config, deps: GatewayDeps): Gateway {
  */
 class SignedIdentityDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   constructor(
+    private readonly subgraph: string,
     url: string,
-    private readonly secret: string,
-    private readonly now: () => number,
-    private readonly costControl: CostControl,
+    private readonly options: { secret: string; timeoutMs: number; now: () => number; costControl: CostControl; observability: GatewayObservability },
   ) {
     super({ url });
+    // The fetcher's own timeout (minipass-fetch): a hung subgraph fails the fetch instead of the request hanging.
+    const fetcher = this.fetcher;
+    this.fetcher = ((input, init) => fetcher(input, { ...init, timeout: options.timeoutMs } as typeof init)) as typeof fetcher;
   }
 
   override willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): void {
     // Health checks and schema loading carry no caller (and are unused with a static supergraph).
     if (options.kind !== GraphQLDataSourceRequestKind.INCOMING_OPERATION) return;
     const { request, context } = options;
-    const headers = signIdentity(context.principal, { query: request.query, variables: request.variables }, this.secret, this.now(), { caps: context.cost.caps });
+    const headers = signIdentity(context.principal, { query: request.query, variables: request.variables }, this.options.secret, this.options.now(), { caps: context.cost.caps });
     for (const [name, value] of Object.entries(headers)) request.http?.headers.set(name, value);
+    request.http?.headers.set(REQUEST_ID_HEADER, context.requestId);
+  }
+
+  override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
+    if (options.kind !== GraphQLDataSourceRequestKind.INCOMING_OPERATION) return super.process(options);
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
+    let response;
+    try {
+      response = await super.process(options);
+    } catch (error) {
+      this.options.observability.subgraphFetch(this.subgraph, seconds(), ['FETCH_FAILED'], undefined);
+      throw error;
+    }
+    const codes = (response.errors ?? []).map((error) => String(error.extensions?.code ?? 'UNCODED'));
+    this.options.observability.subgraphFetch(this.subgraph, seconds(), codes, response.extensions?.warehouse as WarehouseReport | undefined);
+    return response;
   }
 
   override didReceiveResponse({ response, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['didReceiveResponse']>>[0]) {
-    this.costControl.observe(context, response.extensions, (response.errors ?? []).map((error) => error.extensions?.code));
+    this.options.costControl.observe(context, response.extensions, (response.errors ?? []).map((error) => error.extensions?.code));
     return response;
   }
+}
+
+/** Answers every operation's request id in the `x-request-id` response header. */
+function requestIdHeader(): ApolloServerPlugin<GatewayContext> {
+  return {
+    async requestDidStart({ contextValue }) {
+      return {
+        async willSendResponse({ response }) {
+          response.http.headers.set(REQUEST_ID_HEADER, contextValue.requestId);
+        },
+      };
+    },
+  };
+}
+
+function observeOperation(observability: GatewayObservability, context: GatewayContext, response: ResponseSummary): void {
+  const { report } = response;
+  observability.operation({
+    requestId: context.requestId, tenant: context.principal.tenant, user: context.principal.userId, operationName: response.operationName,
+    mode: report.mode, durationMs: performance.now() - context.startedAt, hasData: response.hasData, errorCodes: response.errorCodes,
+    rejected: !response.executed, estimatedBilledBytes: report.estimatedBilledBytes, estimatedUsd: report.estimatedUsd,
+    billedBytes: report.billedBytes, billedUsd: report.billedUsd, tenantRemainingBytes: report.budget?.tenant.remainingBytes ?? undefined,
+  });
 }
 
 /**

@@ -4,30 +4,32 @@
  * the aggregate cache, listens on config.subgraphPorts[name], and closes cleanly on SIGINT/SIGTERM.
  */
 import { SUBGRAPH_NAMES, type SubgraphName, loadConfig } from '../common/config';
+import { createLog } from '../common/log';
 import { VERSION } from '../common/version';
 import { openWarehouse } from '../warehouse/openWarehouse';
 import { UsageError, runCli } from '../cli/args';
 import { openAggregateCache } from './common/aggregateCache';
 import { startSubgraph } from '.';
 
-/** The bytegate_version label of warehouse jobs. */
-
 runCli(`tsx subgraphs/main.ts <${SUBGRAPH_NAMES.join('|')}>`, async () => {
   const name = process.argv[2];
   if (!SUBGRAPH_NAMES.includes(name as SubgraphName)) throw new UsageError(`unknown subgraph "${name ?? ''}".`);
   const config = loadConfig(process.env);
-  for (const warning of config.warnings) console.warn(`warning: ${warning}`);
+  const log = createLog(name, config.logLevel);
+  for (const warning of config.warnings) log.warn(`warning: ${warning}`);
 
   const warehouse = openWarehouse(config, VERSION);
-  const aggregates = config.cacheTtlMs > 0 ? await openAggregateCache({ redisUrl: config.redisUrl, ttlMs: config.cacheTtlMs }) : undefined;
-  const subgraph = await startSubgraph(name as SubgraphName, { warehouse, config, aggregates, port: config.subgraphPorts[name as SubgraphName] });
-  console.log(`${name} subgraph on ${subgraph.url} (aggregate cache: ${aggregates ? aggregates.status().store : 'off'})`);
+  const aggregates = config.cacheTtlMs > 0
+    ? await openAggregateCache({ redisUrl: config.redisUrl, ttlMs: config.cacheTtlMs, log: (message) => log.warn(message) })
+    : undefined;
+  const subgraph = await startSubgraph(name as SubgraphName, { warehouse, config, aggregates, log, port: config.subgraphPorts[name as SubgraphName] });
+  log.info(`${name} subgraph on ${subgraph.url} (aggregate cache: ${aggregates ? aggregates.status().store : 'off'})`);
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  console.log(`${name} subgraph: ${signal}, closing`);
+  log.info(`${name} subgraph: ${signal}, closing`);
   await subgraph.close();
   await Promise.all([warehouse.close(), aggregates?.close()]);
 });

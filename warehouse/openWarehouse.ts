@@ -16,7 +16,9 @@ import type { Warehouse } from './warehouse';
 
 export function openWarehouse(config: Config, version: string): Warehouse {
   if (config.warehouse === 'duckdb' || !config.bigquery) return createDuckDbWarehouse({ dataDir: config.dataDir });
-  return createBigQueryWarehouse({ ...connection(config.bigquery), datasetPrefix: config.bigquery.datasetPrefix, version });
+  return createBigQueryWarehouse({
+    ...connection(config.bigquery), datasetPrefix: config.bigquery.datasetPrefix, version, jobTimeoutMs: config.warehouseTimeoutMs,
+  });
 }
 
 /** Where seed and ingest write: the embedded files, or BigQuery load jobs. */

@@ -44,7 +44,7 @@ export interface WarehouseQuery {
   readonly params: Readonly<Record<string, QueryParam>>;
   /** Refuse, without charge, a job that would bill more (BigQuery `maximumBytesBilled`). */
   readonly maxBytesBilled?: number;
-  /** Whom the job serves, for cost attribution (BigQuery job labels `user`, `operation`). */
+  /** Whom the job serves, for cost attribution (BigQuery job labels `user`, `operation`, `request_id`). */
   readonly attribution?: JobAttribution;
 }
 
@@ -52,6 +52,8 @@ export interface JobAttribution {
   readonly user: string;
   /** The client's GraphQL operation name, when it named one. */
   readonly operation?: string;
+  /** The request's id (common/log.ts): the same in the gateway's and subgraphs' logs. */
+  readonly requestId?: string;
 }
 
 export interface WarehouseResult<Row> {

@@ -79,6 +79,17 @@ export interface CostControlOptions {
   /** Daily budgets; without it only the per-query caps apply. */
   guard?: BudgetGuard;
   now?: () => number;
+  /** Called once per response, after its reservation settled: how it ended and what it cost (metrics, logs). */
+  onResponse?: (context: CostContext, response: ResponseSummary) => void;
+}
+
+export interface ResponseSummary {
+  readonly operationName: string | undefined;
+  /** False when the operation was refused before execution: nothing ran, nothing was charged. */
+  readonly executed: boolean;
+  readonly hasData: boolean;
+  readonly errorCodes: readonly string[];
+  readonly report: CostReport;
 }
 
 export function createCostControl(config: Config, options: CostControlOptions = {}): CostControl {
@@ -142,12 +153,21 @@ export function createCostControl(config: Config, options: CostControlOptions = 
       return { http: { status: 200, headers: new HeaderMap() }, body: { kind: 'single', singleResult: { data: null } } };
     },
 
-    async willSendResponse({ response, contextValue: { cost } }) {
+    async willSendResponse({ response, contextValue, operationName }) {
+      const { cost } = contextValue;
       if (cost.admission && options.guard) cost.budget = await options.guard.settle(cost.admission, cost.actual.billedBytes);
       if (cost.retryAfterSeconds !== undefined) response.http.headers.set('retry-after', String(cost.retryAfterSeconds));
       if (response.body.kind !== 'single') return;
       const result = response.body.singleResult;
-      result.extensions = { ...result.extensions, cost: report(cost) };
+      const costReport = report(cost);
+      result.extensions = { ...result.extensions, cost: costReport };
+      options.onResponse?.(contextValue, {
+        operationName: operationName ?? undefined,
+        executed: 'data' in result, // Apollo leaves `data` out when it never executed
+        hasData: result.data !== undefined && result.data !== null,
+        errorCodes: (result.errors ?? []).map((e) => String(e.extensions?.code ?? 'UNCODED')),
+        report: costReport,
+      });
     },
   };
 
@@ -217,6 +237,8 @@ class PlanCache {
 function newCost(mode: CostMode): OperationCost {
   return { mode, actual: { processedBytes: 0, billedBytes: 0, queries: 0, cacheHits: 0, dryRuns: [] } };
 }
+
+export type CostReport = ReturnType<typeof costReport>;
 
 /** `extensions.cost` (public contract; README.md documents every field). */
 function costReport(cost: OperationCost, config: Config) {

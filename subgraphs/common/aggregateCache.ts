@@ -20,7 +20,8 @@ import KeyvRedis, { createClient } from '@keyv/redis';
 import Keyv from 'keyv';
 import { LRUCache } from 'lru-cache';
 import { trackOutage } from '../../common/outage';
-import { connectWithin, resilientClientOptions, withDeadline } from '../../common/redis';
+import { withDeadline } from '../../common/deadline';
+import { connectWithin, resilientClientOptions } from '../../common/redis';
 
 export interface AggregateCache {
   /**
@@ -84,7 +85,16 @@ export async function openAggregateCache(options: AggregateCacheOptions): Promis
     };
   } else {
     const lru = new LRUCache<string, Stored>({ max: options.maxEntries ?? 50_000 });
-    keyv = new Keyv<Stored>({ store: lru, useKeyPrefix: false, throwOnErrors: true });
+    // Keyv calls set(key, value, ttlMs) on a Map-like store, and LRUCache's third argument is an
+    // options object: hand it the entry only (Keyv keeps the expiry inside the entry anyway).
+    const store = {
+      get: (key: string) => lru.get(key),
+      set: (key: string, value: Stored) => void lru.set(key, value),
+      delete: (key: string) => lru.delete(key),
+      has: (key: string) => lru.has(key),
+      clear: () => lru.clear(),
+    };
+    keyv = new Keyv<Stored>({ store, useKeyPrefix: false, throwOnErrors: true });
     closeStore = async () => lru.clear();
   }
   keyv.on('error', () => undefined); // errors also reject the call (throwOnErrors), handled there

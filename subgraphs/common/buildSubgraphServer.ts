@@ -18,7 +18,7 @@ export interface SubgraphDefinition {
 export function buildSubgraphServer({ typeDefs, resolvers }: SubgraphDefinition): ApolloServer<SubgraphContext> {
   return new ApolloServer<SubgraphContext>({
     schema: subgraphSchema(typeDefs, resolvers),
-    plugins: [ApolloServerPluginInlineTraceDisabled(), warehouseUsagePlugin(), executedIsOk()],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), warehouseUsagePlugin(), executedIsOk(), requestLog()],
     includeStacktraceInErrorResponses: false,
     // main.ts owns the signals: it closes the HTTP server first, then Apollo, then the warehouse.
     stopOnTerminationSignals: false,
@@ -46,6 +46,26 @@ function executedIsOk(): ApolloServerPlugin<SubgraphContext> {
       return {
         async willSendResponse({ response }) {
           if (response.body.kind === 'single' && 'data' in response.body.singleResult) response.http.status = 200;
+        },
+      };
+    },
+  };
+}
+
+/** One log line per request: what it asked, what it cost the warehouse, how it ended. */
+function requestLog(): ApolloServerPlugin<SubgraphContext> {
+  return {
+    async requestDidStart({ request }) {
+      const started = performance.now();
+      return {
+        async willSendResponse({ response, contextValue }) {
+          if (!contextValue) return; // refused before a context existed (bad signature): the HTTP layer answered
+          const { queries, billedBytes, cacheHits, cacheMisses } = contextValue.warehouse.usage;
+          const errors = response.body.kind === 'single' ? response.body.singleResult.errors ?? [] : [];
+          contextValue.log.info({
+            operation: request.operationName ?? null, durationMs: Math.round(performance.now() - started),
+            queries, billedBytes, cacheHits, cacheMisses, errors: errors.map((e) => e.extensions?.code ?? 'UNCODED'),
+          }, 'request');
         },
       };
     },

@@ -8,8 +8,8 @@
  * The variable part is hashed (SHA-256): hostile strings in arguments cannot shape a key, and parts
  * are JSON-encoded as an array first, so no two different part lists share a key.
  *
- * Hits are counted into the request's warehouse usage (`extensions.warehouse.cacheHits`): a hit
- * runs no warehouse job and bills 0 bytes.
+ * Hits and misses are counted into the request's warehouse usage (`extensions.warehouse.cacheHits`,
+ * `cacheMisses`): a hit runs no warehouse job and bills 0 bytes.
  */
 import { createHash } from 'node:crypto';
 import { type DateRange, addDays } from '../../common/dates';
@@ -52,7 +52,7 @@ export function requestAggregates(cache: AggregateCache | undefined, warehouse: 
     const version = await versionOf(range);
     const keys = ids.map((id) => keyOf(warehouse.tenant, name, [KEY_FORMAT, range.from, range.to, version, parts, id]));
     const { values, hits } = await cache.loadMany(keys, (missing) => computeMissing(missing.map((i) => ids[i])));
-    warehouse.recordCacheHits(hits);
+    warehouse.recordCacheLookups(hits, keys.length - hits);
     return values;
   };
 

@@ -6,6 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { BaseContext } from '@apollo/server';
 import type { Config } from '../../common/config';
+import { type Logger, REQUEST_ID_HEADER, requestIdFrom, silentLog } from '../../common/log';
 import type { Principal } from '../../common/principal';
 import { IDENTITY_HEADER, SIGNATURE_HEADER, type SignedRequest, type WarehouseCaps, verifyIdentity } from '../../common/signedIdentity';
 import type { Warehouse } from '../../warehouse/warehouse';
@@ -22,6 +23,8 @@ export interface SubgraphDeps {
   aggregates?: AggregateCache;
   /** Clock for signature expiry, epoch ms; default Date.now. */
   now?: () => number;
+  /** Request logs (one line per request); default silent. */
+  log?: Logger;
 }
 
 export interface SubgraphContext extends BaseContext {
@@ -31,6 +34,10 @@ export interface SubgraphContext extends BaseContext {
   readonly warehouse: TenantWarehouse;
   /** Cached aggregates of the caller's tenant (cachedAggregates.ts). */
   readonly aggregates: RequestAggregates;
+  /** The gateway's request id (x-request-id), or a new one for a direct call. */
+  readonly requestId: string;
+  /** Logs with the request id, tenant and user attached. */
+  readonly log: Logger;
   /** The caller's scope, computed on first use and then shared by the request's resolvers. */
   scope(): Promise<Scope>;
   /**
@@ -52,6 +59,7 @@ export function subgraphContext(deps: SubgraphDeps): (request: IncomingMessage, 
     );
     return createContext(principal, deps.warehouse, {
       caps, aggregates: deps.aggregates, dryRunAboveBytes: deps.config.dryRunAboveBytes, operationName: clientOperationName(body),
+      requestId: requestIdFrom(request.headers[REQUEST_ID_HEADER]), log: deps.log, warehouseTimeoutMs: deps.config.warehouseTimeoutMs,
     });
   };
 }
@@ -60,19 +68,26 @@ export function subgraphContext(deps: SubgraphDeps): (request: IncomingMessage, 
 export function createContext(
   principal: Principal,
   warehouse: Warehouse,
-  options: { caps?: WarehouseCaps; aggregates?: AggregateCache; dryRunAboveBytes?: number; operationName?: string } = {},
+  options: {
+    caps?: WarehouseCaps; aggregates?: AggregateCache; dryRunAboveBytes?: number; operationName?: string;
+    requestId?: string; log?: Logger; warehouseTimeoutMs?: number;
+  } = {},
 ): SubgraphContext {
   const { caps, aggregates } = options;
+  const requestId = options.requestId ?? requestIdFrom(undefined);
   const state = new Map<string, unknown>();
   const perRequest = <T>(key: string, create: () => T): T => {
     if (!state.has(key)) state.set(key, create());
     return state.get(key) as T;
   };
   const bound = tenantWarehouse(warehouse, principal.tenant, {
-    caps, dryRunAboveBytes: options.dryRunAboveBytes, attribution: { user: principal.userId, operation: options.operationName },
+    caps, dryRunAboveBytes: options.dryRunAboveBytes, timeoutMs: options.warehouseTimeoutMs,
+    attribution: { user: principal.userId, operation: options.operationName, requestId },
   });
   return {
     principal,
+    requestId,
+    log: (options.log ?? silentLog).child({ reqId: requestId, tenant: principal.tenant, user: principal.userId }),
     warehouse: bound,
     aggregates: requestAggregates(aggregates, bound),
     scope: () => perRequest('scope', () => loadScope(principal, bound)),

@@ -1,7 +1,8 @@
 /**
  * Reports the request's warehouse usage in the response: `extensions.warehouse =
- * { processedBytes, billedBytes, queries, cacheHits }`, summed over every query the request ran
- * (zeros when it ran none), and the aggregates the cache served instead. The gateway adds the subgraphs' reports up to settle the caller's budget.
+ * { processedBytes, billedBytes, queries, cacheHits, cacheMisses, queryDurationsMs, dryRuns }`, summed
+ * over every query the request ran (zeros when it ran none), and the aggregates the cache served
+ * instead. The gateway adds the subgraphs' reports up to settle the caller's budget and for its metrics.
  */
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { SubgraphContext } from './context';

@@ -36,6 +36,12 @@ describe.each([
     expect(computed).toEqual([[0, 1], [2]]);
   });
 
+  test('a stored value is served after its computation and write settled, not only while in flight', async () => {
+    expect(await cache.loadMany([key('settled')], async () => ['first'])).toEqual({ values: ['first'], hits: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await cache.loadMany([key('settled')], async () => ['second'])).toEqual({ values: ['first'], hits: 1 });
+  });
+
   test('50 concurrent misses of one key run one computation; every caller gets its value', async () => {
     let runs = 0;
     const results = await Promise.all(Array.from({ length: 50 }, () => cache.loadMany([key('flight')], async () => {

@@ -14,7 +14,8 @@ import { seedTenant } from '../../cli/seedTenant';
 import { duckDbDatasetWriter } from '../../warehouse/duckdb/tenantDataset';
 import { signDevToken } from '../../gateway/devToken';
 import { type GatewayDeps, startGateway } from '../../gateway';
-import type { Logger } from '../../gateway/buildGateway';
+import type { Logger as ApolloLogger } from '../../gateway/buildGateway';
+import type { Logger } from '../../common/log';
 import { STATISTICS_FIELD } from '../../gateway/cost/costIndex';
 import { bytegateSubgraphs, composeSupergraph } from '../../gateway/supergraph';
 import type { GeneratorOptions } from '../../okta/generator';
@@ -45,7 +46,9 @@ export interface SystemOptions {
   /** Configuration variables (PORT is always 0). */
   env?: NodeJS.ProcessEnv;
   /** Default: an in-memory ledger and a file store in a fresh directory. */
-  gateway?: Pick<GatewayDeps, 'fetchStatistics' | 'budgets'>;
+  gateway?: Pick<GatewayDeps, 'fetchStatistics' | 'budgets' | 'observability'>;
+  /** The subgraphs' request logs; default none. */
+  subgraphLog?: Logger;
   /** The subgraphs' aggregate cache; default none (every aggregate computed). */
   aggregates?: AggregateCache;
   /** The subgraphs' warehouse; default DuckDB over the data dir. */
@@ -64,7 +67,7 @@ export async function startSystem(dataDir: string, options: SystemOptions = {}):
   const warehouseQueries: string[] = [];
   const warehouse: Warehouse = countingWarehouse(options.warehouse ?? createDuckDbWarehouse({ dataDir }), warehouseQueries);
   const subgraphOperations: System['subgraphOperations'] = [];
-  const subgraphs = await Promise.all(SUBGRAPH_NAMES.map((name) => startSubgraph(name, { warehouse, config, aggregates: options.aggregates, port: 0 })));
+  const subgraphs = await Promise.all(SUBGRAPH_NAMES.map((name) => startSubgraph(name, { warehouse, config, aggregates: options.aggregates, log: options.subgraphLog, port: 0 })));
   const relays = await Promise.all(SUBGRAPH_NAMES.map((name, i) => startRelay(subgraphs[i].url, (query) => {
     if (!query.includes(STATISTICS_FIELD)) subgraphOperations.push({ subgraph: name, query });
   })));
@@ -103,7 +106,7 @@ export async function startSystem(dataDir: string, options: SystemOptions = {}):
 
 // Private:
 
-const quietLogger: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: (message) => console.error(message) };
+const quietLogger: ApolloLogger = { debug: () => {}, info: () => {}, warn: () => {}, error: (message) => console.error(message) };
 
 /** Forwards every request to `target` unchanged, reporting each GraphQL query text it carries. */
 async function startRelay(target: string, onQuery: (query: string) => void): Promise<{ url: string; close(): Promise<void> }> {

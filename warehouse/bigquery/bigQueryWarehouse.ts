@@ -5,7 +5,8 @@
  * - named parameters only: the SQL text is built from the query's code, never from input;
  * - `maximumBytesBilled` = the query's cap, so BigQuery refuses an over-cap job without charge
  *   (bytesBilledLimitExceeded → QUERY_TOO_EXPENSIVE);
- * - labels {tenant, user, operation, query, bytegate_version}, so billing exports attribute every byte;
+ * - labels {tenant, user, operation, request_id, query, bytegate_version}, so billing exports attribute
+ *   every byte (and a request id leads from a log line to its jobs);
  * - `jobTimeoutMs`, so a runaway job is cancelled by BigQuery, not just abandoned by us;
  * - rate limits, quota and backend errors (and HTTP 5xx) retried with exponential backoff, then
  *   WAREHOUSE_UNAVAILABLE. The client's own retries are off so there is one retry policy, ours.
@@ -95,6 +96,7 @@ export function createBigQueryWarehouse(options: BigQueryWarehouseOptions): Ware
           tenant: labelValue(tenant), query: labelValue(query.name), bytegate_version: version,
           ...(query.attribution ? { user: labelValue(query.attribution.user) } : {}),
           ...(query.attribution?.operation ? { operation: labelValue(query.attribution.operation) } : {}),
+          ...(query.attribution?.requestId ? { request_id: labelValue(query.attribution.requestId) } : {}),
         },
         jobTimeoutMs,
         location,

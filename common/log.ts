@@ -1,0 +1,26 @@
+/**
+ * Structured JSON logs (pino) on stdout, one logger per process, request-scoped children carrying
+ * `reqId`. A request's id is its `x-request-id` header when that is a plain token (a load balancer's
+ * or a client's), else a new UUID; the gateway passes it on to every subgraph fetch, the subgraphs
+ * log it and label BigQuery jobs with it, so one id finds a request everywhere.
+ */
+import { randomUUID } from 'node:crypto';
+import pino, { type DestinationStream, type Logger } from 'pino';
+import type { LogLevel } from './config';
+
+export type { Logger } from 'pino';
+
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+/** `name` is the process's role (gateway, users, …); `destination` defaults to stdout. */
+export function createLog(name: string, level: LogLevel, destination?: DestinationStream): Logger {
+  return pino({ name, level, timestamp: pino.stdTimeFunctions.isoTime }, destination);
+}
+
+/** Logs nothing: the default where no logger is given (in-process tests, benchmarks). */
+export const silentLog: Logger = pino({ level: 'silent' });
+
+export function requestIdFrom(header: string | string[] | undefined): string {
+  const value = Array.isArray(header) ? header[0] : header;
+  return value !== undefined && /^[A-Za-z0-9._:-]{1,64}$/.test(value) ? value : randomUUID();
+}
