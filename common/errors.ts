@@ -29,6 +29,8 @@ export const ErrorCode = {
   LEDGER_UNAVAILABLE: 'LEDGER_UNAVAILABLE',
   /** The tenant's dataset is busy (an ingest holds it) or unreadable; retry later (HTTP 503). */
   WAREHOUSE_UNAVAILABLE: 'WAREHOUSE_UNAVAILABLE',
+  /** A subgraph was down, refused the connection or did not answer within SUBGRAPH_TIMEOUT_MS: its fields are null, the rest answers (HTTP 200). */
+  SUBGRAPH_UNAVAILABLE: 'SUBGRAPH_UNAVAILABLE',
   /** A warehouse query ran past WAREHOUSE_TIMEOUT_MS and was abandoned (and cancelled); retry later or narrow it (HTTP 504). */
   WAREHOUSE_TIMEOUT: 'WAREHOUSE_TIMEOUT',
   /** GraphQL syntax error (Apollo Server's code). */

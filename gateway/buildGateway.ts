@@ -9,7 +9,8 @@ import { ApolloServer, type ApolloServerOptions, type ApolloServerPlugin, type B
 import { ApolloGateway, type GraphQLDataSourceProcessOptions, RemoteGraphQLDataSource } from '@apollo/gateway';
 // The enum is not re-exported from the package root.
 import { GraphQLDataSourceRequestKind } from '@apollo/gateway/dist/datasources/types';
-import type { GraphQLError } from 'graphql';
+import { GraphQLError } from 'graphql';
+import { ErrorCode, bytegateError } from '../common/errors';
 import type { Config } from '../common/config';
 import { type Readiness, createGraphqlHttpServer } from '../common/http/graphqlHttpServer';
 import { REQUEST_ID_HEADER, requestIdFrom, silentLog } from '../common/log';
@@ -173,7 +174,12 @@ class SignedIdentityDataSource extends RemoteGraphQLDataSource<GatewayContext> {
       response = await super.process(options);
     } catch (error) {
       this.options.observability.subgraphFetch(this.subgraph, seconds(), ['FETCH_FAILED'], undefined);
-      throw error;
+      if (error instanceof GraphQLError) throw error; // the subgraph answered, with an error of its own
+      // Down, refusing or past SUBGRAPH_TIMEOUT_MS: said in our words (the fetch error names internal URLs).
+      const timedOut = /timeout/i.test(String((error as Error).message));
+      throw bytegateError(ErrorCode.SUBGRAPH_UNAVAILABLE, timedOut
+        ? `The ${this.subgraph} service did not answer within ${this.options.timeoutMs} ms; the rest of the response stands. Retry.`
+        : `The ${this.subgraph} service is unreachable; the rest of the response stands. Retry.`, { subgraph: this.subgraph, retryable: true });
     }
     const codes = (response.errors ?? []).map((error) => String(error.extensions?.code ?? 'UNCODED'));
     this.options.observability.subgraphFetch(this.subgraph, seconds(), codes, response.extensions?.warehouse as WarehouseReport | undefined);

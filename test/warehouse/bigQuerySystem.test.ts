@@ -3,7 +3,7 @@
  * subgraphs/main.ts opens it) against the BigQuery REST fake, under the real gateway and subgraphs.
  * A dashboard gives the same data and the same bytes as on DuckDB, priced before it ran from the
  * statistics the adapter read, and every job carried the cap the gateway signed and the labels that
- * attribute it (tenant, user, operation).
+ * attribute it (tenant, user, operation, the request id of the gateway's and subgraphs' logs).
  */
 import { addDays } from '../../common/dates';
 import { loadConfig } from '../../common/config';
@@ -49,7 +49,8 @@ afterAll(async () => {
 });
 
 test('a dashboard on BigQuery: the same data and bytes as on DuckDB, estimated exactly, every job capped', async () => {
-  const bigquery = await onBigQuery.query(executive, DASHBOARD);
+  const before = fake.jobInserts().length;
+  const bigquery = await onBigQuery.query(executive, DASHBOARD, undefined, { 'x-request-id': 'dash-0042' });
   const duckdb = await onDuckDb.query(executive, DASHBOARD);
   expect(bigquery.body.errors).toBeUndefined();
   expect(bigquery.body.data).toEqual(duckdb.body.data);
@@ -58,14 +59,14 @@ test('a dashboard on BigQuery: the same data and bytes as on DuckDB, estimated e
   expect(cost.billedBytes).toBe(duckdb.body.extensions.cost.billedBytes);
   expect(cost.estimatedBytes).toBe(cost.actualBytes);
 
-  const jobs = fake.jobInserts().map((r) => r.body.configuration).filter((c) => !/INFORMATION_SCHEMA|_partition_stats/.test(c.query.query));
+  const jobs = fake.jobInserts().slice(before).map((r) => r.body.configuration).filter((c) => !/INFORMATION_SCHEMA|_partition_stats/.test(c.query.query));
   expect(jobs.length).toBe(cost.warehouseQueries);
   expect(jobs.length).toBeGreaterThanOrEqual(5);
   for (const job of jobs) {
     expect(Number(job.query.maximumBytesBilled)).toBeGreaterThan(0);
     expect(Number(job.query.maximumBytesBilled)).toBeLessThanOrEqual(cost.estimatedBilledBytes);
     // Attributed to the caller and the client's operation (not the gateway's CeoDashboard__metrics__0).
-    expect(job.labels).toMatchObject({ tenant: 'acme', user: ceo.id.toLowerCase(), operation: 'ceodashboard', bytegate_version: '0_1_0' });
+    expect(job.labels).toMatchObject({ tenant: 'acme', user: ceo.id.toLowerCase(), operation: 'ceodashboard', request_id: 'dash-0042', bytegate_version: '0_1_0' });
   }
 });
 
