@@ -101,6 +101,28 @@ test('an executive sees the whole tenant, across all three subgraphs, with the n
   });
 });
 
+test('operators see it: /metrics on the gateway process, and one request id in the gateway\'s and the subgraphs\' JSON logs', async () => {
+  const token = await tokenFor('acme', ceo.id, 'executive');
+  const response = await fetch(gatewayUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'x-request-id': 'e2e-trace-1' },
+    body: JSON.stringify({ query: `query Team { me { displayName productivity(from: "${FROM}", to: "${TO}") { totalEvents } } }` }),
+  });
+  expect(response.headers.get('x-request-id')).toBe('e2e-trace-1');
+  const { extensions } = await response.json();
+  const metrics = await (await fetch(new URL('/metrics', gatewayUrl))).text();
+  expect(metrics).toMatch(/^bytegate_operations_total\{tenant="acme",outcome="ok"\} [1-9]/m);
+  expect(metrics).toMatch(/^bytegate_estimate_accuracy_ratio_count\{operation="Team"\} 1$/m);
+  expect(metrics).toMatch(/^bytegate_process_resident_memory_bytes \d+/m);
+  expect(metrics).toMatch(/^bytegate_nodejs_eventloop_lag_seconds /m);
+
+  // `npm start` prefixes each process's lines with its name; the lines themselves are JSON.
+  const lines = system.output().split('\n').filter((l) => l.includes('"reqId":"e2e-trace-1"'));
+  const parsed = lines.map((l) => ({ process: /^\[(\w+)\]/.exec(l)?.[1], ...JSON.parse(l.slice(l.indexOf('{'))) }));
+  expect(parsed.find((l) => l.process === 'gateway')).toMatchObject({ msg: 'operation', operation: 'Team', outcome: 'ok', billedBytes: extensions.cost.billedBytes });
+  expect(parsed.filter((l) => l.msg === 'request').map((l) => l.process).sort()).toEqual(['metrics', 'users']);
+});
+
 test('a viewer sees only themself, whatever they ask for', async () => {
   const token = await tokenFor('acme', individual.id, 'viewer');
   const { body } = await query(token, `{
