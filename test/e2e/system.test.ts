@@ -109,7 +109,7 @@ test('operators see it: /metrics on the gateway process, and one request id in t
     body: JSON.stringify({ query: `query Team { me { displayName productivity(from: "${FROM}", to: "${TO}") { totalEvents } } }` }),
   });
   expect(response.headers.get('x-request-id')).toBe('e2e-trace-1');
-  const { extensions } = await response.json();
+  const { extensions } = (await response.json()) as { extensions: { cost: { billedBytes: number } } };
   const metrics = await (await fetch(new URL('/metrics', gatewayUrl))).text();
   expect(metrics).toMatch(/^bytegate_operations_total\{tenant="acme",outcome="ok"\} [1-9]/m);
   expect(metrics).toMatch(/^bytegate_estimate_accuracy_ratio_count\{operation="Team"\} 1$/m);
