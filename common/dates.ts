@@ -3,6 +3,8 @@ import { badUserInput } from './errors';
 
 const DATE_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;
 export const DAY_MS = 86_400_000;
+/** No range may reach it: the day after a range's end must still be a date. */
+const LAST_DATE = '9999-12-31';
 
 /** The date, if `value` is a real calendar date in YYYY-MM-DD form. */
 export function parseDate(value: string): string | undefined {
@@ -35,6 +37,8 @@ export function dateRange(from: string, to: string, maxRangeDays: number): DateR
     if (!parseDate(value)) throw badUserInput(`"${name}" must be a calendar date as YYYY-MM-DD, got "${truncate(value)}".`, { argument: name });
   }
   if (from > to) throw badUserInput(`"from" (${from}) is after "to" (${to}).`, { argument: 'from' });
+  // The day after `to` bounds timestamps (BigQuery's TIMESTAMP ends with 9999-12-31).
+  if (to >= LAST_DATE) throw badUserInput(`"to" must be before ${LAST_DATE}, got "${to}".`, { argument: 'to' });
   const days = daysBetween(from, to);
   if (days > maxRangeDays) {
     throw badUserInput(`The range ${from}..${to} spans ${days} days; at most ${maxRangeDays} are allowed.`, { argument: 'to', maxRangeDays });

@@ -1,4 +1,4 @@
-import { GraphQLError } from 'graphql';
+import { type GraphQLFormattedError, GraphQLError } from 'graphql';
 
 /**
  * Every error code bytegate puts in `extensions.code`. Public contract: clients switch on these,
@@ -67,4 +67,19 @@ export function bytegateError(code: ErrorCode, message: string, extensions: Reco
 
 export function badUserInput(message: string, extensions: Record<string, unknown> = {}): GraphQLError {
   return bytegateError(ErrorCode.BAD_USER_INPUT, message, extensions);
+}
+
+/**
+ * A scalar rejecting a literal argument (`from: "2025-02-30"`) fails validation, which Apollo codes
+ * GRAPHQL_VALIDATION_FAILED; the contract says bad dates are BAD_USER_INPUT, so the scalar's own
+ * code wins. Variables already arrive as BAD_USER_INPUT.
+ */
+export function keepInputErrorCode(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  if (formatted.extensions?.code !== ErrorCode.GRAPHQL_VALIDATION_FAILED) return formatted;
+  for (let cause = error; cause instanceof Error; cause = (cause as GraphQLError).originalError) {
+    if (cause instanceof GraphQLError && cause.extensions.code === ErrorCode.BAD_USER_INPUT) {
+      return { ...formatted, extensions: { ...formatted.extensions, code: ErrorCode.BAD_USER_INPUT } };
+    }
+  }
+  return formatted;
 }

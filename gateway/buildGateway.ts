@@ -9,8 +9,8 @@ import { ApolloServer, type ApolloServerOptions, type ApolloServerPlugin, type B
 import { ApolloGateway, type GraphQLDataSourceProcessOptions, RemoteGraphQLDataSource } from '@apollo/gateway';
 // The enum is not re-exported from the package root.
 import { GraphQLDataSourceRequestKind } from '@apollo/gateway/dist/datasources/types';
-import { GraphQLError } from 'graphql';
-import { ErrorCode, bytegateError } from '../common/errors';
+import { GraphQLError, GraphQLScalarType, type GraphQLSchema } from 'graphql';
+import { ErrorCode, badUserInput, bytegateError, keepInputErrorCode } from '../common/errors';
 import type { Config } from '../common/config';
 import { type Readiness, createGraphqlHttpServer } from '../common/http/graphqlHttpServer';
 import { REQUEST_ID_HEADER, requestIdFrom, silentLog } from '../common/log';
@@ -22,6 +22,7 @@ import type { FetchStatistics } from './cost/statistics';
 import { BUDGETS_SUBGRAPH, budgetsDataSource } from './budgets';
 import { type Budgets, type LedgerStatus, createBudgetGuard } from './budgets/budgetGuard';
 import { type GatewayObservability, type WarehouseReport, createGatewayObservability } from './observability';
+import { SCALARS } from '../subgraphs/common/scalars';
 import { MaxAliasesRule, MaxDepthRule, formatLimitErrors } from './operationLimits';
 
 export interface GatewayContext extends BaseContext, CostContext {
@@ -95,7 +96,8 @@ export function buildGateway(config: Config, deps: GatewayDeps): Gateway {
       return new SignedIdentityDataSource(name, url, { secret: config.subgraphSecret, timeoutMs: config.subgraphTimeoutMs, now, costControl, observability });
     },
   });
-  gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
+  gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
+    adoptInputCoercion(apiSchema);
     costControl.load(coreSupergraphSdl);
     schemaLoaded = true;
   });
@@ -107,8 +109,8 @@ export function buildGateway(config: Config, deps: GatewayDeps): Gateway {
     includeStacktraceInErrorResponses: false,
     parseOptions: { maxTokens: config.limits.maxTokens },
     validationRules: [MaxDepthRule(config.limits.maxDepth), MaxAliasesRule(config.limits.maxAliases)],
-    plugins: [requestIdHeader(), ...(deps.costControl === false ? [] : [costControl.plugin])],
-    formatError: formatLimitErrors,
+    plugins: [requestIdHeader(), requireOperation(), ...(deps.costControl === false ? [] : [costControl.plugin])],
+    formatError: (formatted, error) => keepInputErrorCode(formatLimitErrors(formatted, error), error),
     // Apollo's CSRF prevention guards cookie-authenticated servers; bytegate reads credentials only from
     // the Authorization header, which a cross-site form or <img> cannot set, and BI tools send plain GETs.
     // https://www.apollographql.com/docs/apollo-server/security/cors#preventing-cross-site-request-forgery-csrf
@@ -186,10 +188,58 @@ class SignedIdentityDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     return response;
   }
 
+  /**
+   * A subgraph's non-2xx answer: its own coded error when it sent one (message and code only), else
+   * SUBGRAPH_UNAVAILABLE — never Apollo's default, which carries the subgraph's URL and raw body.
+   */
+  override async errorFromResponse(response: Parameters<RemoteGraphQLDataSource['errorFromResponse']>[0]) {
+    const body = (await response.json().catch(() => undefined)) as { errors?: { message?: unknown; extensions?: { code?: unknown } }[] } | undefined;
+    const first = body?.errors?.[0];
+    if (first && typeof first.extensions?.code === 'string') return new GraphQLError(String(first.message ?? ''), { extensions: { code: first.extensions.code } });
+    return bytegateError(ErrorCode.SUBGRAPH_UNAVAILABLE, `The ${this.subgraph} service answered HTTP ${response.status}; the rest of the response stands. Retry.`, {
+      subgraph: this.subgraph, retryable: true,
+    });
+  }
+
   override didReceiveResponse({ response, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['didReceiveResponse']>>[0]) {
     this.options.costControl.observe(context, response.extensions, (response.errors ?? []).map((error) => error.extensions?.code));
     return response;
   }
+}
+
+/**
+ * The API schema's custom scalars, which composition leaves accepting any value, get the subgraphs'
+ * own input coercion (subgraphs/common/scalars.ts): a bad date, or a list where a date belongs, fails
+ * validation at the gateway as BAD_USER_INPUT — before planning, before any subgraph is asked.
+ */
+function adoptInputCoercion(schema: GraphQLSchema): void {
+  for (const [name, scalar] of Object.entries(SCALARS)) {
+    const type = schema.getType(name);
+    if (type instanceof GraphQLScalarType) Object.assign(type, { parseValue: scalar.parseValue, parseLiteral: scalar.parseLiteral });
+  }
+}
+
+/**
+ * An operation the document does not resolve to (an `operationName` naming none, `""`, or several
+ * unnamed operations) is refused before anything is priced, reserved or run — with `operationName: ""`
+ * graphql-js chooses none, yet Apollo Gateway would run the only one (and a GET would run a mutation).
+ * Subscriptions are refused too: the supergraph has none.
+ */
+function requireOperation(): ApolloServerPlugin<GatewayContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation, request }) {
+          if (!operation) {
+            throw badUserInput(request.operationName === undefined
+              ? 'The document has several operations: name the one to run with operationName.'
+              : `operationName "${String(request.operationName).slice(0, 64)}" names no operation of the document.`, { http: { status: 400 } });
+          }
+          if (operation.operation === 'subscription') throw badUserInput('Subscriptions are not supported.', { http: { status: 400 } });
+        },
+      };
+    },
+  };
 }
 
 /** Answers every operation's request id in the `x-request-id` response header. */

@@ -100,7 +100,8 @@ export function createCostControl(config: Config, options: CostControlOptions = 
   const report = (cost: OperationCost) => costReport(cost, config);
 
   const listener: GraphQLRequestListener<CostContext> = {
-    async didResolveOperation({ schema, document, request, operationName, contextValue }) {
+    async didResolveOperation({ schema, document, request, operation, operationName, contextValue }) {
+      if (!operation) return; // refused by the gateway (buildGateway.ts requireOperation): nothing to price
       const { cost, principal } = contextValue;
       const plan = plans.get(document, `${operationName ?? ''}|${principal.roles.join(',')}|${JSON.stringify(request.variables ?? {})}`, () => ({
         jobs: index

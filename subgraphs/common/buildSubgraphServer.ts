@@ -3,8 +3,8 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import { type DocumentNode, type GraphQLFormattedError, GraphQLError, type GraphQLSchema, Kind } from 'graphql';
-import { ErrorCode } from '../../common/errors';
+import { type DocumentNode, type GraphQLSchema, Kind } from 'graphql';
+import { keepInputErrorCode } from '../../common/errors';
 import type { SubgraphContext } from './context';
 import { SCALARS } from './scalars';
 import { warehouseUsagePlugin } from './warehouseUsagePlugin';
@@ -77,17 +77,3 @@ function declaredScalars(typeDefs: DocumentNode) {
   return Object.fromEntries(declared.map((name) => [name, SCALARS[name]]));
 }
 
-/**
- * A scalar rejecting a literal argument (`from: "2025-02-30"`) fails validation, which Apollo codes
- * GRAPHQL_VALIDATION_FAILED; the contract says bad dates are BAD_USER_INPUT, so the scalar's own
- * code wins. Variables already arrive as BAD_USER_INPUT.
- */
-function keepInputErrorCode(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
-  if (formatted.extensions?.code !== ErrorCode.GRAPHQL_VALIDATION_FAILED) return formatted;
-  for (let cause = error; cause instanceof Error; cause = (cause as GraphQLError).originalError) {
-    if (cause instanceof GraphQLError && cause.extensions.code === ErrorCode.BAD_USER_INPUT) {
-      return { ...formatted, extensions: { ...formatted.extensions, code: ErrorCode.BAD_USER_INPUT } };
-    }
-  }
-  return formatted;
-}

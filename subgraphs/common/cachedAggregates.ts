@@ -12,7 +12,7 @@
  * `cacheMisses`): a hit runs no warehouse job and bills 0 bytes.
  */
 import { createHash } from 'node:crypto';
-import { type DateRange, addDays } from '../../common/dates';
+import { type DateRange, addDays, daysBetween } from '../../common/dates';
 import type { AggregateCache } from './aggregateCache';
 import type { TenantWarehouse } from './tenantWarehouse';
 
@@ -36,7 +36,9 @@ export function requestAggregates(cache: AggregateCache | undefined, warehouse: 
     if (!version) {
       version = warehouse.dataVersions().then((versions) => {
         const days: string[] = [];
-        for (let day = range.from; day <= range.to; day = addDays(day, 1)) {
+        // Counted, not compared: a range is validated (dateRange), and dates near the end of the calendar
+        // would otherwise walk on into years that no longer sort as YYYY-MM-DD.
+        for (let i = 0, day = range.from; i < daysBetween(range.from, range.to); i++, day = addDays(day, 1)) {
           const dayVersion = versions.get(day);
           if (dayVersion !== undefined) days.push(`${day}=${dayVersion}`);
         }

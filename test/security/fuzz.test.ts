@@ -8,8 +8,8 @@
  * common/errors.ts) and none is INTERNAL_SERVER_ERROR — hostile input is never "unexpected"; no
  * response leaks SQL, warehouse, database or stack-trace text or internal URLs; an unauthenticated
  * request gets no data. Product bugs the fuzzer meets are recognised narrowly (support.ts KNOWN_BUGS),
- * counted, and reproduced below as `test.failing`. Two it found stop a process outright, so they are
- * kept out of this in-process run and reproduced against real processes in denialOfService.test.ts:
+ * counted, and reproduced below as `test.failing`. Two it found used to stop a process outright, so they
+ * are kept out of this in-process run and tested against real processes in denialOfService.test.ts:
  * list literals are nested at most MAX_LITERAL_NESTING deep, and this system has no aggregate cache.
  */
 import fs from 'node:fs';
@@ -149,9 +149,9 @@ describe('10,000 hostile requests: the gateway keeps serving, answers only docum
 // ── Known bugs, reproduced (each `failing` until fixed; see support.ts KNOWN_BUGS) ────────────
 
 describe('known bugs', () => {
-  // BUG (subgraphRefusalAsInternalError): an impossible date reaches the metrics subgraph, whose 400
-  // the gateway turns into INTERNAL_SERVER_ERROR "400: Bad Request" carrying the subgraph's URL.
-  test.failing('an impossible date is BAD_USER_INPUT, without internal URLs (now INTERNAL_SERVER_ERROR + extensions.response)', async () => {
+  // Was a bug: an impossible date reached the metrics subgraph, whose 400 the gateway turned into
+  // INTERNAL_SERVER_ERROR "400: Bad Request" carrying the subgraph's URL. The gateway now validates scalars.
+  test('an impossible date is BAD_USER_INPUT, without internal URLs', async () => {
     for (const request of [
       post('{ tenant { eventCounts(from: "2025-02-30", to: "2025-03-05") { count } } }', undefined, 'executive'),
       post('query($from: Date!) { me { productivity(from: $from, to: "2025-03-05") { totalEvents } } }', { from: '9999-99-99' }, 'executive'),
@@ -187,9 +187,8 @@ describe('known bugs', () => {
     }
   });
 
-  // BUG (unresolvedOperation): the cost plugin and Apollo Gateway's executor meet operations
-  // graphql-js could not resolve (no operation chosen) and answer HTTP 500.
-  test.failing('an operation that cannot be chosen is a 400, not a 500', async () => {
+  // Was a bug: operations graphql-js could not resolve (no operation chosen) answered HTTP 500.
+  test('an operation that cannot be chosen is a 400, not a 500', async () => {
     for (const request of [
       post('query A { __typename }', undefined, 'executive', 'B'),
       post('query A { __typename } query B { __typename }', undefined, 'executive'),
@@ -201,19 +200,16 @@ describe('known bugs', () => {
     }
   });
 
-  // BUG (unresolvedOperation): with `operationName: ""` graphql-js chooses no operation, but the
-  // cost plugin prices and reserves the only one, Apollo Gateway executes it (its check is `!operationName`),
-  // and Apollo Server then answers 500 "did not resolve an operation": the caller is charged for nothing.
-  test.failing('operationName "" is refused before anything runs or is charged (now executed, charged, then HTTP 500)', async () => {
+  // Was a bug: with `operationName: ""` graphql-js chose no operation, yet it was priced, reserved, run and charged.
+  test('operationName "" is refused before anything runs or is charged', async () => {
     const usedBytes = async () => (await send(system.gatewayUrl, post('{ myBudget { usedBytes } }', undefined, 'viewer'))).body.data.myBudget.usedBytes;
     const before = await usedBytes();
     const response = await send(system.gatewayUrl, post(`{ me { productivity(from: "${FROM}", to: "${TO}") { totalEvents } } }`, undefined, 'viewer', ''));
     expect({ status: response.status, usedBytes: await usedBytes() }).toEqual({ status: 400, usedBytes: before });
   });
 
-  // BUG (unresolvedOperation): `operationName=` makes graphql-js choose no operation, which also skips
-  // Apollo Server's "GET requests only support query operations" check — and Apollo Gateway runs the mutation.
-  test.failing('a mutation is never executed over GET (now it is, with an empty operationName)', async () => {
+  // Was a bug: `operationName=` skipped Apollo Server's GET-is-query-only check, and the gateway ran the mutation.
+  test('a mutation is never executed over GET, not even with an empty operationName', async () => {
     const reason = `executed over GET ${Date.now()}`;
     const search = `?${new URLSearchParams({ query: `mutation { setUserBudget(userId: "get-probe", dailyLimitBytes: 1073741824, reason: "${reason}") { dailyLimitBytes } }`, operationName: '' })}`;
     await send(system.gatewayUrl, { method: 'GET', search, headers: { authorization: `Bearer ${tokens.globexAdmin}` } });

@@ -104,13 +104,6 @@ export function leaksIn(responseText: string, requestText: string, stored: (frag
  * `test.failing` reproduction (fuzz.test.ts): when a fix lands, that test fails and must be flipped.
  */
 export const KNOWN_BUGS = {
-  /**
-   * A bad Date scalar value (literal or variable) is not checked by the gateway; the subgraph refuses
-   * the whole fetch with HTTP 400 and the gateway's RemoteGraphQLDataSource reports
-   * `INTERNAL_SERVER_ERROR` "400: Bad Request", with the subgraph's internal URL and raw response in
-   * `extensions.response`. The contract says BAD_USER_INPUT (400 before execution).
-   */
-  subgraphRefusalAsInternalError: 'subgraph 4xx relayed as INTERNAL_SERVER_ERROR with extensions.response (internal URL)',
   /** Apollo Server's own `BAD_REQUEST` code (and HTTP 405/406) is not in the documented error table. */
   undocumentedBadRequest: 'Apollo BAD_REQUEST code / HTTP 405 / 406, not in the README error table',
   /**
@@ -118,13 +111,6 @@ export const KNOWN_BUGS = {
    * in the table), and a hash that does not match the query INTERNAL_SERVER_ERROR with HTTP 400.
    */
   undocumentedPersistedQuery: 'APQ: PERSISTED_QUERY_NOT_FOUND, or a wrong hash as INTERNAL_SERVER_ERROR (HTTP 400)',
-  /**
-   * An operation graphql-js could not choose (unknown or empty `operationName`, several operations
-   * and none named) or cannot run (a subscription) is HTTP 500 INVALID_GRAPHQL / INTERNAL_SERVER_ERROR,
-   * or 400 OPERATION_RESOLUTION_FAILURE; with `operationName: ""` it is executed and charged first —
-   * over GET even a mutation.
-   */
-  unresolvedOperation: 'unresolved operation (operationName "" / unknown / several, subscription): HTTP 500 or OPERATION_RESOLUTION_FAILURE',
   /**
    * graphql-js 16.15 validates `__Type.isOneOf`; Apollo Gateway's planner (federation-internals
    * 2.14.4) does not know the field and throws INVALID_GRAPHQL: HTTP 500.
@@ -157,13 +143,6 @@ export function normalize(response: HttpResponse): { response: HttpResponse; bug
   if (body && Array.isArray(body.errors)) {
     const errors = body.errors.map((error: any) => {
       const code = error?.extensions?.code;
-      const relayed = error?.extensions?.response;
-      if (code === 'INTERNAL_SERVER_ERROR' && /^\d{3}: /.test(String(error.message)) && relayed && typeof relayed.url === 'string'
-        && Array.isArray(relayed.body?.errors) && relayed.status >= 400 && relayed.status < 500) {
-        bugs.add('subgraphRefusalAsInternalError');
-        // What it should have been: the subgraph's own (coded) errors, without the transport details.
-        return relayed.body.errors.map((inner: any) => ({ message: inner.message, extensions: { code: inner.extensions?.code } }));
-      }
       if (code === 'DOWNSTREAM_SERVICE_ERROR' && /^invalid byte sequence for encoding "UTF8": 0x00$/.test(String(error.message))) {
         bugs.add('storeErrorLeak');
         return [{ message: 'A user id or reason with a NUL character.', path: error.path, extensions: { code: 'BAD_USER_INPUT' } }];
@@ -181,12 +160,6 @@ export function normalize(response: HttpResponse): { response: HttpResponse; bug
         bugs.add('introspectionIsOneOf500');
         return [{ ...error, extensions: { ...error.extensions, code: 'GRAPHQL_VALIDATION_FAILED' } }];
       }
-      if ((status === 500 && (code === 'INVALID_GRAPHQL' || code === 'INTERNAL_SERVER_ERROR')
-        && /operation name|Unknown operation named|no "subscription" root type|Must provide an operation|did not resolve an operation/.test(String(error.message)))
-        || code === 'OPERATION_RESOLUTION_FAILURE') {
-        bugs.add('unresolvedOperation');
-        return [{ ...error, extensions: { ...error.extensions, code: 'GRAPHQL_VALIDATION_FAILED' } }];
-      }
       return [error];
     }).flat();
     body = { ...body, errors };
@@ -197,7 +170,7 @@ export function normalize(response: HttpResponse): { response: HttpResponse; bug
     body = { errors: [{ message: 'Request headers are too large.', extensions: { code: 'PAYLOAD_TOO_LARGE' } }] };
   }
   if (bugs.has('undocumentedBadRequest') && (status === 405 || status === 406)) status = 400;
-  if (bugs.has('unresolvedOperation') || bugs.has('introspectionIsOneOf500')) status = 400;
+  if (bugs.has('introspectionIsOneOf500')) status = 400;
   return { response: { ...response, status, body, text: body === undefined ? response.text : JSON.stringify(body), contentType: bugs.has('oversizedHeaders431') ? 'application/json' : response.contentType }, bugs: [...bugs] };
 }
 
