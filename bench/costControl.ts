@@ -44,7 +44,8 @@ export async function benchCostControl(options: { users: number; days: number; r
   const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: (m: string) => console.error(m) };
   try {
     await seedTenant(duckDbDatasetWriter(dataDir), tenant);
-    const config = loadConfig({ DATA_DIR: dataDir, PORT: '0' });
+    // Budgets large enough that no round is refused (an executive's default 20 GiB/day is ~1,000 of these operations).
+    const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', BUDGET_DEFAULTS: 'executive=512TiB,tenant=1024TiB' });
     const warehouse = createDuckDbWarehouse({ dataDir });
     const subgraphs = await Promise.all(SUBGRAPH_NAMES.map((name) => startSubgraph(name, { warehouse, config, port: 0 })));
     const urls = Object.fromEntries(SUBGRAPH_NAMES.map((name, i) => [name, subgraphs[i].url])) as Record<SubgraphName, string>;
