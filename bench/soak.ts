@@ -37,6 +37,7 @@ import type { Role } from '../common/principal';
 import { duckDbDatasetWriter } from '../warehouse/duckdb/tenantDataset';
 import { sampleOtherCpu } from './machine';
 import type { ProbeSample } from './soakProbe';
+import { terminate } from '../cli/terminate';
 
 export interface SoakOptions {
   readonly seconds: number;
@@ -330,17 +331,6 @@ async function stopAll(children: Map<string, ChildProcess>): Promise<void> {
   await Promise.all([...children].filter(([name]) => name !== 'gateway').map(([, child]) => terminate(child)));
 }
 
-function terminate(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
 
 function tail(file: string): string {
   try {

@@ -14,6 +14,7 @@ import { runCli } from './args';
 import { progress } from './progress';
 import { seedTenant } from './seedTenant';
 import { duckDbDatasetWriter } from '../warehouse/duckdb/tenantDataset';
+import { terminate } from './terminate';
 
 const ROOT = path.resolve(__dirname, '..');
 /** Demo tenants: acme ~300 users × 30 days (≈1.8M events), globex smaller. */
@@ -126,14 +127,3 @@ async function waitForHealth(url: string, timeoutMs: number): Promise<void> {
   }
 }
 
-function terminate(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}

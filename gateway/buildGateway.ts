@@ -173,9 +173,16 @@ class SignedIdentityDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     const seconds = () => (performance.now() - started) / 1000;
     let response;
     try {
-      response = await super.process(options);
+      try {
+        response = await super.process(options);
+      } catch (error) {
+        // A kept-alive connection the subgraph closed as we reused it: nothing was processed (subgraphs
+        // serve queries only), so it is sent once more on a fresh connection.
+        if (!/ECONNRESET|socket hang up/i.test(String((error as Error).message))) throw error;
+        response = await super.process(options);
+      }
     } catch (error) {
-      this.options.observability.subgraphFetch(this.subgraph, seconds(), ['FETCH_FAILED'], undefined);
+      this.options.observability.subgraphFetch(this.subgraph, seconds(), ['FETCH_FAILED'], undefined, error as Error);
       if (error instanceof GraphQLError) throw error; // the subgraph answered, with an error of its own
       // Down, refusing or past SUBGRAPH_TIMEOUT_MS: said in our words (the fetch error names internal URLs).
       const timedOut = /timeout/i.test(String((error as Error).message));

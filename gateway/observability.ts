@@ -54,7 +54,8 @@ export interface GatewayObservability {
   operation(record: OperationRecord): void;
   /** An operation refused before GraphQL ran (no principal: authentication failed). */
   refused(code: string, requestId: string): void;
-  subgraphFetch(subgraph: string, seconds: number, errorCodes: readonly string[], warehouse: WarehouseReport | undefined): void;
+  /** One subgraph fetch; `failure` when it got no answer at all (logged, with the underlying error). */
+  subgraphFetch(subgraph: string, seconds: number, errorCodes: readonly string[], warehouse: WarehouseReport | undefined, failure?: Error): void;
 }
 
 /** Distinct operation names given their own label; the rest are counted as "other". */
@@ -134,8 +135,9 @@ export function createGatewayObservability(log: Logger, options: { processMetric
       log.info({ reqId: requestId, outcome: 'rejected', errors: [code] }, 'operation');
     },
 
-    subgraphFetch(subgraph, seconds, errorCodes, warehouse) {
+    subgraphFetch(subgraph, seconds, errorCodes, warehouse, failure) {
       fetchDuration.observe({ subgraph }, seconds);
+      if (failure) log.warn({ subgraph, durationMs: Math.round(seconds * 1000), error: failure.message }, 'subgraph fetch failed');
       for (const code of errorCodes) subgraphErrors.inc({ subgraph, code });
       if (!warehouse) return;
       if (warehouse.cacheHits) cacheLookups.inc({ result: 'hit' }, warehouse.cacheHits);

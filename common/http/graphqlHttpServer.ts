@@ -26,13 +26,20 @@ export interface GraphqlHttpServerOptions<Context extends BaseContext> {
 }
 
 export function createGraphqlHttpServer<Context extends BaseContext>(options: GraphqlHttpServerOptions<Context>): http.Server {
-  return http.createServer((request, response) => {
+  const server = http.createServer((request, response) => {
     handle(options, request, response).catch((error: unknown) => {
       if (!response.headersSent) sendJson(response, 500, errorBody(ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error.'));
       else response.destroy(error as Error);
     });
   });
+  // Idle kept-alive connections stay open longer than a client keeps them (Node's default is 5 s), so
+  // the server is not the side that closes one just as the gateway reuses it.
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1000;
+  return server;
 }
+
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 /** Listens on `port` (0 for any) on 127.0.0.1 unless `host` says otherwise; resolves the bound port. */
 export async function listen(server: http.Server, port: number, host = '127.0.0.1'): Promise<number> {
