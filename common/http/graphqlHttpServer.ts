@@ -53,12 +53,26 @@ export async function listen(server: http.Server, port: number, host = '127.0.0.
   return (server.address() as AddressInfo).port;
 }
 
+/**
+ * Stops accepting connections, lets requests in flight finish, and closes every connection as soon as
+ * it is idle — kept-alive ones included, which would otherwise hold the process KEEP_ALIVE_TIMEOUT_MS
+ * after their last answer — and all of them after DRAIN_TIMEOUT_MS.
+ */
 export function close(server: http.Server): Promise<void> {
   return new Promise((resolve) => {
-    server.close(() => resolve());
+    const idle = setInterval(() => server.closeIdleConnections(), 50);
+    const drained = setTimeout(() => server.closeAllConnections(), DRAIN_TIMEOUT_MS);
+    server.close(() => {
+      clearInterval(idle);
+      clearTimeout(drained);
+      resolve();
+    });
     server.closeIdleConnections();
   });
 }
+
+/** How long close() waits for requests in flight before cutting their connections. */
+const DRAIN_TIMEOUT_MS = 3000;
 
 /** A served GraphQL endpoint: its URL and how to stop it. */
 export interface ServedEndpoint {
