@@ -16,6 +16,12 @@
  * connection; `CREATE SCHEMA` makes a database with every declared table. INFORMATION_SCHEMA.PARTITIONS
  * is answered from the recorded statistics (rows, logical bytes per partition; last_modified_time
  * stands for a fingerprint of both). Every request is recorded; `fail` scripts faults.
+ *
+ * Fault injection for reliability tests (`inject`): rules that make matching requests slow (`delayMs`),
+ * hang without an answer until the rule is removed (`hang`), or answer an error (`error`), for every
+ * matching request or the next `times` of them — whatever their order among concurrent requests,
+ * unlike `fail`, which counts jobs.insert calls. `isQueryJob` matches the jobs of the subgraphs' own
+ * queries by name (not the statistics jobs that price them). `jobs.cancel` is answered and recorded.
  */
 import { createHash } from 'node:crypto';
 import http from 'node:http';
@@ -49,6 +55,29 @@ export interface Fault {
   inJobStatus?: boolean;
 }
 
+/** A rule of `inject`: which requests, and what happens to them. */
+export interface FaultRule {
+  /** The requests it applies to (as recorded, body parsed); default every jobs.insert of a query job. */
+  match?: (request: RecordedRequest) => boolean;
+  /** Answer this much later (then served as usual, or with `error`). */
+  delayMs?: number;
+  /** Never answer while the rule is in force: removing it (or closing the fake) drops the connection. A delayed request is dropped by close() too. */
+  hang?: boolean;
+  /** Answer this error instead of serving the request (`inJobStatus`: a jobs.insert answered 200 with the job failed). */
+  error?: Fault;
+  /** Applies to this many matching requests, then retires; default all of them until removed. */
+  times?: number;
+}
+
+export interface InjectedFault {
+  /** Requests the rule has applied to so far. */
+  readonly hits: RecordedRequest[];
+  /** Requests held open by it right now (`hang`). */
+  hanging(): number;
+  /** Retires the rule; requests it holds open lose their connection, as from a server that went away. */
+  remove(): void;
+}
+
 export interface BigQueryFake {
   /** e.g. http://127.0.0.1:PORT — the client's `apiEndpoint`. */
   readonly url: string;
@@ -61,6 +90,12 @@ export interface BigQueryFake {
   loads(): RecordedRequest[];
   /** Answers the n-th jobs.insert from now (1 = the next one) with this error instead of running it. */
   fail(n: number, fault: Fault): void;
+  /** Slows, hangs or fails the requests `rule` matches until removed (the first matching rule applies). */
+  inject(rule: FaultRule): InjectedFault;
+  /** Removes every injected rule. */
+  clearFaults(): void;
+  /** Every jobs.cancel so far. */
+  cancels(): RecordedRequest[];
   close(): Promise<void>;
 }
 
@@ -102,6 +137,39 @@ export async function startBigQueryFake(options: BigQueryFakeOptions): Promise<B
   const queryCache = new Map<string, { fields: SchemaField[]; rows: Record<string, unknown>[] }>();
   let inserts = 0;
   const base = `/bigquery/v2/projects/${projectId}`;
+  const rules: { rule: FaultRule; fault: InjectedFault; remaining: number; held: Set<http.ServerResponse> }[] = [];
+  /** Injected rules delay, hold or fail a request before it is routed. */
+  const injected = async (recorded: RecordedRequest, res: http.ServerResponse): Promise<{ status: number; body: unknown } | 'held' | undefined> => {
+    const entry = rules.find((r) => r.remaining > 0 && (r.rule.match ?? isQueryJob())(recorded));
+    if (!entry) return undefined;
+    entry.remaining--;
+    entry.fault.hits.push(recorded);
+    const { rule } = entry;
+    if (rule.hang) {
+      entry.held.add(res);
+      res.on('close', () => entry.held.delete(res));
+      return 'held';
+    }
+    if (rule.delayMs) {
+      // Tracked, so close() does not wait for (or answer after) a delay it cut short.
+      entry.held.add(res);
+      const arrived = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(true), rule.delayMs);
+        res.on('close', () => {
+          clearTimeout(timer);
+          resolve(false);
+        });
+      });
+      entry.held.delete(res);
+      if (!arrived) return 'held';
+    }
+    if (rule.error) return faultAnswer(recorded.body as JobInsertBody | undefined, rule.error, `job_fault_${entry.fault.hits.length}`);
+    return undefined;
+  };
+  const dropHeld = (held: Set<http.ServerResponse>) => {
+    for (const res of held) res.destroy();
+    held.clear();
+  };
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -114,8 +182,8 @@ export async function startBigQueryFake(options: BigQueryFakeOptions): Promise<B
         method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers, body: json, upload,
       };
       requests.push(recorded);
-      route(recorded).then(
-        ({ status, body }) => reply(res, status, body),
+      (rules.length === 0 ? route(recorded) : injected(recorded, res).then((answer) => (answer === 'held' ? undefined : answer ?? route(recorded)))).then(
+        (answer) => answer && reply(res, answer.status, answer.body),
         (error: unknown) => { if (process.env.FAKE_DEBUG) console.error(error); reply(res, 500, errorBody(500, 'internalError', String(error))); },
       );
     });
@@ -147,6 +215,11 @@ export async function startBigQueryFake(options: BigQueryFakeOptions): Promise<B
         },
       };
     }
+    match = new RegExp(`^${base}/jobs/([^/]+)/cancel$`).exec(r.path);
+    if (r.method === 'POST' && match) {
+      const job = jobs.get(match[1]);
+      return job ? { status: 200, body: { kind: 'bigquery#jobCancelResponse', job: jobResource(job) } } : notFound(`Job ${projectId}:${match[1]}`);
+    }
     match = new RegExp(`^${base}/jobs/([^/]+)$`).exec(r.path);
     if (r.method === 'GET' && match) {
       const job = jobs.get(match[1]);
@@ -167,13 +240,7 @@ export async function startBigQueryFake(options: BigQueryFakeOptions): Promise<B
     const fault = faults.get(inserts);
     if (fault) {
       faults.delete(inserts);
-      const message = fault.message ?? `Scripted ${fault.reason}`;
-      if (fault.inJobStatus) {
-        const error = { reason: fault.reason, message };
-        const jobReference = { projectId, jobId: body.jobReference?.jobId ?? `job_${inserts}`, location: 'US' };
-        return { status: 200, body: { kind: 'bigquery#job', jobReference, configuration: body.configuration, status: { state: 'DONE', errorResult: error, errors: [error] } } };
-      }
-      return { status: fault.status, body: errorBody(fault.status, fault.reason, message) };
+      return faultAnswer(body, fault, `job_${inserts}`);
     }
     const id = body.jobReference?.jobId ?? `job_${inserts}`;
     const query = body.configuration.query;
@@ -240,6 +307,17 @@ export async function startBigQueryFake(options: BigQueryFakeOptions): Promise<B
       if (code === ErrorCode.BAD_USER_INPUT) return notFound(`Dataset ${projectId}:${dataset}`);
       return { status: 400, body: errorBody(400, 'invalidQuery', error instanceof Error ? error.message : String(error)) };
     }
+  }
+
+  /** A scripted fault as BigQuery answers it: an HTTP error, or (inJobStatus) the job DONE with this error. */
+  function faultAnswer(body: JobInsertBody | undefined, fault: Fault, jobId: string): { status: number; body: unknown } {
+    const message = fault.message ?? `Scripted ${fault.reason}`;
+    if (fault.inJobStatus) {
+      const error = { reason: fault.reason, message };
+      const jobReference = { projectId, jobId: body?.jobReference?.jobId ?? jobId, location: 'US' };
+      return { status: 200, body: { kind: 'bigquery#job', jobReference, configuration: body?.configuration, status: { state: 'DONE', errorResult: error, errors: [error] } } };
+    }
+    return { status: fault.status, body: errorBody(fault.status, fault.reason, message) };
   }
 
   /** Runs `use` on the tenant's database opened read-write (the DuckDB warehouse's readers step aside). */
@@ -353,10 +431,57 @@ export async function startBigQueryFake(options: BigQueryFakeOptions): Promise<B
     fail(n, fault) {
       faults.set(inserts + n, fault);
     },
+    inject(rule) {
+      const held = new Set<http.ServerResponse>();
+      const fault: InjectedFault = {
+        hits: [],
+        hanging: () => (rule.hang ? held.size : 0),
+        remove() {
+          const at = rules.findIndex((r) => r.fault === fault);
+          if (at >= 0) rules.splice(at, 1);
+          if (rule.hang) dropHeld(held);
+        },
+      };
+      rules.push({ rule, fault, remaining: rule.times ?? Infinity, held });
+      return fault;
+    },
+    clearFaults() {
+      for (const { fault } of [...rules]) fault.remove();
+    },
+    cancels: () => requests.filter((r) => r.method === 'POST' && /\/jobs\/[^/]+\/cancel$/.test(r.path)),
     async close() {
+      for (const { held } of rules.splice(0)) dropHeld(held);
+      server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await duck.close();
     },
+  };
+}
+
+/**
+ * Matches the jobs.insert of the query jobs with these names (the `query` label the BigQuery adapter
+ * sets: topTimeWasters, usersPage, …); with none, every labelled query job except the statistics ones
+ * that price operations (partitions, partitionStats). Dry runs carry no label and never match.
+ */
+export function isQueryJob(...names: string[]): (request: RecordedRequest) => boolean {
+  return (request) => {
+    if (request.method !== 'POST' || !/^\/bigquery\/v2\/projects\/[^/]+\/jobs$/.test(request.path)) return false;
+    const label = request.body?.configuration?.labels?.query;
+    if (typeof label !== 'string' || request.body?.configuration?.dryRun) return false;
+    return names.length > 0 ? names.map((n) => n.toLowerCase()).includes(label) : !['partitions', 'partitionstats'].includes(label);
+  };
+}
+
+/**
+ * Matches getQueryResults of the jobs `isQueryJob(...names)` matches — a job that runs long rather
+ * than an API that does not answer: its insert succeeded (and ran), its results come late or never.
+ */
+export function isQueryResults(fake: Pick<BigQueryFake, 'requests'>, ...names: string[]): (request: RecordedRequest) => boolean {
+  const job = isQueryJob(...names);
+  return (request) => {
+    const id = /^\/bigquery\/v2\/projects\/[^/]+\/queries\/([^/]+)$/.exec(request.path)?.[1];
+    if (request.method !== 'GET' || id === undefined) return false;
+    return fake.requests.some((r) => job(r) && r.body?.jobReference?.jobId === id);
   };
 }
 
