@@ -37,7 +37,7 @@ import type { Role } from '../common/principal';
 import { duckDbDatasetWriter } from '../warehouse/duckdb/tenantDataset';
 import { sampleOtherCpu } from './machine';
 import type { ProbeSample } from './soakProbe';
-import { terminate } from '../cli/terminate';
+import { terminate, waitForHealth } from '../cli/childProcesses';
 
 export interface SoakOptions {
   readonly seconds: number;
@@ -141,9 +141,9 @@ export async function benchSoak(options: SoakOptions): Promise<SoakResult> {
       });
     };
     for (const name of ['users', 'tenants', 'metrics'] as const) launch(name);
-    await Promise.all([usersPort, tenantsPort, metricsPort].map((port) => waitFor(`http://127.0.0.1:${port}/healthz`, 60_000)));
+    await Promise.all([usersPort, tenantsPort, metricsPort].map((port) => waitForHealth(`http://127.0.0.1:${port}/healthz`, 60_000)));
     launch('gateway');
-    await waitFor(`http://127.0.0.1:${gatewayPort}/readyz`, 60_000);
+    await waitForHealth(`http://127.0.0.1:${gatewayPort}/readyz`, 60_000);
     const url = `http://127.0.0.1:${gatewayPort}/graphql`;
 
     const requests = await operationMix(tenant, options.days, secret);
@@ -311,18 +311,6 @@ async function freePorts(count: number): Promise<number[]> {
   return ports;
 }
 
-async function waitFor(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`soak: ${url} not ready within ${timeoutMs / 1000} s`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 /** The gateway first (it drains its in-flight operations against live subgraphs), then the subgraphs. */
 async function stopAll(children: Map<string, ChildProcess>): Promise<void> {

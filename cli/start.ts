@@ -14,7 +14,7 @@ import { runCli } from './args';
 import { progress } from './progress';
 import { seedTenant } from './seedTenant';
 import { duckDbDatasetWriter } from '../warehouse/duckdb/tenantDataset';
-import { terminate } from './terminate';
+import { terminate, waitForHealth } from './childProcesses';
 
 const ROOT = path.resolve(__dirname, '..');
 /** Demo tenants: acme ~300 users × 30 days (≈1.8M events), globex smaller. */
@@ -114,16 +114,4 @@ function prefixOutput(name: string, child: ChildProcess): void {
   }
 }
 
-async function waitForHealth(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not become healthy within ${timeoutMs / 1000} s`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
