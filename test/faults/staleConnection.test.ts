@@ -60,7 +60,7 @@ test('an operation whose pooled connection to a healthy subgraph was closed whil
   expectData(after);
 }, 30_000);
 
-// GAP (product): gateway/buildGateway.ts resends a fetch that failed with ECONNRESET / "socket hang
+// GAP (product): gateway/subgraphDataSource.ts resends a fetch that failed with ECONNRESET / "socket hang
 // up" once — through the same agent, which hands it the next pooled connection, stale as well after
 // a lull: the operation answers SUBGRAPH_UNAVAILABLE from a healthy subgraph (README: "a subgraph is
 // down, refused the connection or did not answer"). Fix proposed in the report: resend on a fresh

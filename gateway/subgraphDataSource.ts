@@ -1,0 +1,87 @@
+/**
+ * The data source of every warehouse subgraph: each fetch made for a client operation carries the
+ * caller's identity signed over that very fetch (common/signedIdentity.ts) and the request id; a
+ * failed fetch becomes a coded, retryable SUBGRAPH_UNAVAILABLE that names no internal address.
+ */
+import { type GraphQLDataSourceProcessOptions, RemoteGraphQLDataSource } from '@apollo/gateway';
+// The enum is not re-exported from the package root.
+import { GraphQLDataSourceRequestKind } from '@apollo/gateway/dist/datasources/types';
+import { GraphQLError } from 'graphql';
+import { ErrorCode, bytegateError } from '../common/errors';
+import { REQUEST_ID_HEADER } from '../common/log';
+import { signIdentity } from '../common/signedIdentity';
+import type { GatewayContext } from './buildGateway';
+import type { CostControl } from './cost/costControl';
+import type { GatewayObservability, WarehouseReport } from './observability';
+
+/**
+ * Adds the signed identity (and the operation's warehouse caps) to every fetch made for a client
+ * operation, and hands each response's warehouse usage to cost control.
+ */
+export class SignedIdentityDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  constructor(
+    private readonly subgraph: string,
+    url: string,
+    private readonly options: { secret: string; timeoutMs: number; now: () => number; costControl: CostControl; observability: GatewayObservability },
+  ) {
+    super({ url });
+    // The fetcher's own timeout (minipass-fetch): a hung subgraph fails the fetch instead of the request hanging.
+    const fetcher = this.fetcher;
+    this.fetcher = ((input, init) => fetcher(input, { ...init, timeout: options.timeoutMs } as typeof init)) as typeof fetcher;
+  }
+
+  override willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): void {
+    // Health checks and schema loading carry no caller (and are unused with a static supergraph).
+    if (options.kind !== GraphQLDataSourceRequestKind.INCOMING_OPERATION) return;
+    const { request, context } = options;
+    const headers = signIdentity(context.principal, { query: request.query, variables: request.variables }, this.options.secret, this.options.now(), { caps: context.cost.caps });
+    for (const [name, value] of Object.entries(headers)) request.http?.headers.set(name, value);
+    request.http?.headers.set(REQUEST_ID_HEADER, context.requestId);
+  }
+
+  override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
+    if (options.kind !== GraphQLDataSourceRequestKind.INCOMING_OPERATION) return super.process(options);
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
+    let response;
+    try {
+      try {
+        response = await super.process(options);
+      } catch (error) {
+        // A kept-alive connection the subgraph closed as we reused it: nothing was processed (subgraphs
+        // serve queries only), so it is sent once more on a fresh connection.
+        if (!/ECONNRESET|socket hang up/i.test(String((error as Error).message))) throw error;
+        response = await super.process(options);
+      }
+    } catch (error) {
+      this.options.observability.subgraphFetch(this.subgraph, seconds(), ['FETCH_FAILED'], undefined, error as Error);
+      if (error instanceof GraphQLError) throw error; // the subgraph answered, with an error of its own
+      // Down, refusing or past SUBGRAPH_TIMEOUT_MS: said in our words (the fetch error names internal URLs).
+      const timedOut = /timeout/i.test(String((error as Error).message));
+      throw bytegateError(ErrorCode.SUBGRAPH_UNAVAILABLE, timedOut
+        ? `The ${this.subgraph} service did not answer within ${this.options.timeoutMs} ms; the rest of the response stands. Retry.`
+        : `The ${this.subgraph} service is unreachable; the rest of the response stands. Retry.`, { subgraph: this.subgraph, retryable: true });
+    }
+    const codes = (response.errors ?? []).map((error) => String(error.extensions?.code ?? 'UNCODED'));
+    this.options.observability.subgraphFetch(this.subgraph, seconds(), codes, response.extensions?.warehouse as WarehouseReport | undefined);
+    return response;
+  }
+
+  /**
+   * A subgraph's non-2xx answer: its own coded error when it sent one (message and code only), else
+   * SUBGRAPH_UNAVAILABLE — never Apollo's default, which carries the subgraph's URL and raw body.
+   */
+  override async errorFromResponse(response: Parameters<RemoteGraphQLDataSource['errorFromResponse']>[0]) {
+    const body = (await response.json().catch(() => undefined)) as { errors?: { message?: unknown; extensions?: { code?: unknown } }[] } | undefined;
+    const first = body?.errors?.[0];
+    if (first && typeof first.extensions?.code === 'string') return new GraphQLError(String(first.message ?? ''), { extensions: { code: first.extensions.code } });
+    return bytegateError(ErrorCode.SUBGRAPH_UNAVAILABLE, `The ${this.subgraph} service answered HTTP ${response.status}; the rest of the response stands. Retry.`, {
+      subgraph: this.subgraph, retryable: true,
+    });
+  }
+
+  override didReceiveResponse({ response, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['didReceiveResponse']>>[0]) {
+    this.options.costControl.observe(context, response.extensions, (response.errors ?? []).map((error) => error.extensions?.code));
+    return response;
+  }
+}
