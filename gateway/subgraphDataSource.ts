@@ -3,6 +3,8 @@
  * caller's identity signed over that very fetch (common/signedIdentity.ts) and the request id; a
  * failed fetch becomes a coded, retryable SUBGRAPH_UNAVAILABLE that names no internal address.
  */
+import http from 'node:http';
+import https from 'node:https';
 import { type GraphQLDataSourceProcessOptions, RemoteGraphQLDataSource } from '@apollo/gateway';
 // The enum is not re-exported from the package root.
 import { GraphQLDataSourceRequestKind } from '@apollo/gateway/dist/datasources/types';
@@ -15,19 +17,31 @@ import type { CostControl } from './cost/costControl';
 import type { GatewayObservability, WarehouseReport } from './observability';
 
 /**
+ * How long a connection may sit idle in a subgraph's pool: below Node's default server keepAliveTimeout
+ * (5 s), the shortest a subgraph or a proxy in front of it is likely to keep one, so the gateway
+ * usually closes an idle connection before the far end does (undici's default, for the same reason).
+ * A subgraph announcing less (`Keep-Alive: timeout=N`) is closed 1 s before N.
+ */
+export const POOL_IDLE_TIMEOUT_MS = 4000;
+
+/**
  * Adds the signed identity (and the operation's warehouse caps) to every fetch made for a client
  * operation, and hands each response's warehouse usage to cost control.
  */
 export class SignedIdentityDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  /** This subgraph's own keep-alive pool, so that a stale connection found in it can be acted on. */
+  private readonly pool: http.Agent;
+
   constructor(
     private readonly subgraph: string,
     url: string,
     private readonly options: { secret: string; timeoutMs: number; now: () => number; costControl: CostControl; observability: GatewayObservability },
   ) {
     super({ url });
+    this.pool = connectionPool(url);
     // The fetcher's own timeout (minipass-fetch): a hung subgraph fails the fetch instead of the request hanging.
     const fetcher = this.fetcher;
-    this.fetcher = ((input, init) => fetcher(input, { ...init, timeout: options.timeoutMs } as typeof init)) as typeof fetcher;
+    this.fetcher = ((input, init) => fetcher(input, { ...init, timeout: options.timeoutMs, agent: this.pool } as typeof init)) as typeof fetcher;
   }
 
   override willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): void {
@@ -48,9 +62,12 @@ export class SignedIdentityDataSource extends RemoteGraphQLDataSource<GatewayCon
       try {
         response = await super.process(options);
       } catch (error) {
-        // A kept-alive connection the subgraph closed as we reused it: nothing was processed (subgraphs
-        // serve queries only), so it is sent once more on a fresh connection.
-        if (!/ECONNRESET|socket hang up/i.test(String((error as Error).message))) throw error;
+        // A pooled connection the far end had closed while it sat idle (a proxy's idle timeout, a
+        // restart): the fetch never reached the subgraph. The pool's other idle connections are as
+        // old, so they are dropped before the fetch is sent once more (on a new connection, or one
+        // that has just served another fetch).
+        if (!(error as { [STALE_CONNECTION]?: boolean })[STALE_CONNECTION]) throw error;
+        this.dropIdleConnections();
         response = await super.process(options);
       }
     } catch (error) {
@@ -84,4 +101,33 @@ export class SignedIdentityDataSource extends RemoteGraphQLDataSource<GatewayCon
     this.options.costControl.observe(context, response.extensions, (response.errors ?? []).map((error) => error.extensions?.code));
     return response;
   }
+
+  private dropIdleConnections(): void {
+    for (const sockets of Object.values(this.pool.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
+  }
+}
+
+// Private:
+
+/** Marks a fetch error as a reset of a reused connection before any response (minipass-fetch copies it onto its FetchError). */
+const STALE_CONNECTION = Symbol('stale pooled connection');
+
+/**
+ * The keep-alive pool of one subgraph's connections. A request reset (ECONNRESET, "socket hang up")
+ * on a connection taken from the pool, before any response, is marked STALE_CONNECTION: Node's own
+ * test for a request that may be retried (https://nodejs.org/api/http.html#requestreusedsocket).
+ */
+function connectionPool(url: string): http.Agent {
+  const pool = new (new URL(url).protocol === 'https:' ? https.Agent : http.Agent)({ keepAlive: true, timeout: POOL_IDLE_TIMEOUT_MS });
+  const reuseSocket = pool.reuseSocket.bind(pool);
+  pool.reuseSocket = (socket, request) => {
+    reuseSocket(socket, request);
+    let answered = false;
+    request.once('response', () => (answered = true));
+    // Before minipass-fetch's own listener, which wraps the error.
+    request.prependOnceListener('error', (error: NodeJS.ErrnoException) => {
+      if (!answered && error.code === 'ECONNRESET') Object.assign(error, { [STALE_CONNECTION]: true });
+    });
+  };
+  return pool;
 }

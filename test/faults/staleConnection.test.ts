@@ -2,16 +2,18 @@
  * Proves: a healthy subgraph whose pooled keep-alive connection was closed by the far end while idle
  * (a proxy's or load balancer's idle timeout; before b4a7fec, the subgraph's own 5 s keepAliveTimeout,
  * met by the load tests after a lull) does not fail the next operation: the gateway resends the fetch
- * once. Also shows the gap left (test.failing): with several pooled connections gone stale, the resend
- * reuses another stale one and the operation fails with SUBGRAPH_UNAVAILABLE. Made deterministic with
- * a TCP relay in front of the metrics subgraph that resets a connection reused after 1 s of idleness,
- * exactly as a server or proxy closing it at that moment does. (FAULTS_DEBUG's probe logs each such
- * failure as `ECONNRESET … (reused socket: true)`.)
+ * once. With several pooled connections gone stale, the reset drops them all, so neither the resend
+ * nor the next operation takes another stale one. A connection idle past the pool's own idle timeout
+ * is closed by the gateway first and never reset. Made deterministic with a TCP relay in front of the
+ * metrics subgraph that resets a connection reused after 1 s of idleness, exactly as a server or proxy
+ * closing it at that moment does. (FAULTS_DEBUG's probe logs each such reset as
+ * `ECONNRESET … (reused socket: true)`.)
  */
 import net from 'node:net';
 import type { SubgraphName } from '../../common/config';
 import { addDays } from '../../common/dates';
 import { ErrorCode } from '../../common/errors';
+import { POOL_IDLE_TIMEOUT_MS } from '../../gateway/subgraphDataSource';
 import { seedDataDir } from '../cost/system';
 import { type RunningCli, freePorts } from '../e2e/processes';
 import { baseEnv, codesOf, dumpOutputs, expectData, post, sleep, startGatewayProcess, startSubgraphProcesses, tokenFor } from './harness';
@@ -60,14 +62,9 @@ test('an operation whose pooled connection to a healthy subgraph was closed whil
   expectData(after);
 }, 30_000);
 
-// GAP (product): gateway/subgraphDataSource.ts resends a fetch that failed with ECONNRESET / "socket hang
-// up" once — through the same agent, which hands it the next pooled connection, stale as well after
-// a lull: the operation answers SUBGRAPH_UNAVAILABLE from a healthy subgraph (README: "a subgraph is
-// down, refused the connection or did not answer"). Fix proposed in the report: resend on a fresh
-// connection (a fetcher with `agent: false` or a `Connection: close` request for the resend), or drop
-// the agent's free sockets to that subgraph on the first such reset; and keep the pool's idle timeout
-// below any intermediary's (a setting, e.g. SUBGRAPH_IDLE_TIMEOUT_MS, rather than SUBGRAPH_TIMEOUT_MS).
-test.failing('GAP: several pooled connections closed while idle: the next operation still answers', async () => {
+// The resend does not take another pooled connection, stale as well: the first reset drops the
+// pool's idle connections, so the resend and the next operation go out on new ones.
+test('several pooled connections closed while idle: this operation and the next answer (the idle pool is dropped)', async () => {
   const token = await tokenFor(tenant.tenant, 'stale-pool', 'executive');
   // Five connections in the pool (five operations at once)...
   for (const answer of await Promise.all(Array.from({ length: 5 }, () => post(gateway.origin, token, DASHBOARD)))) expectData(answer);
@@ -78,6 +75,15 @@ test.failing('GAP: several pooled connections closed while idle: the next operat
   const second = await post(gateway.origin, token, DASHBOARD);
   expect(relay.resets).toBeGreaterThan(resetsBefore);
   expect([first, second].map((a) => codesOf(a).join() || 'data')).toEqual(['data', 'data']);
+}, 30_000);
+
+test('a connection idle past the pool idle timeout is closed by the gateway before the far end closes it: no reset', async () => {
+  const token = await tokenFor(tenant.tenant, 'idle-pool', 'executive');
+  expectData(await post(gateway.origin, token, DASHBOARD));
+  await sleep(POOL_IDLE_TIMEOUT_MS + 500);
+  const resetsBefore = relay.resets;
+  expectData(await post(gateway.origin, token, DASHBOARD));
+  expect(relay.resets).toBe(resetsBefore);
 }, 30_000);
 
 // Private:
