@@ -33,6 +33,16 @@ export const ErrorCode = {
   SUBGRAPH_UNAVAILABLE: 'SUBGRAPH_UNAVAILABLE',
   /** A warehouse query ran past WAREHOUSE_TIMEOUT_MS and was abandoned (and cancelled); retry later or narrow it (HTTP 504). */
   WAREHOUSE_TIMEOUT: 'WAREHOUSE_TIMEOUT',
+  /**
+   * Not a GraphQL request (Apollo Server's code): a batch, a content type other than JSON, no query, a
+   * method other than GET/POST or a mutation over GET (HTTP 405), an Accept header without JSON (406),
+   * a persisted-query hash that does not match its query, or malformed HTTP.
+   */
+  BAD_REQUEST: 'BAD_REQUEST',
+  /** No such HTTP path (HTTP 404): the service serves /graphql, /healthz, /readyz (and the gateway /metrics). */
+  NOT_FOUND: 'NOT_FOUND',
+  /** An automatic-persisted-query hash this replica has not stored: resend with the query (Apollo Server's code). */
+  PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_NOT_FOUND',
   /** GraphQL syntax error (Apollo Server's code). */
   GRAPHQL_PARSE_FAILED: 'GRAPHQL_PARSE_FAILED',
   /** The operation does not validate against the schema (Apollo Server's code). */
@@ -82,4 +92,16 @@ export function keepInputErrorCode(formatted: GraphQLFormattedError, error: unkn
     }
   }
   return formatted;
+}
+
+/**
+ * Apollo Server refuses some requests before parsing with an uncoded error and HTTP 400 (a persisted-
+ * query hash that does not match its query, an unknown persisted-query version), which its formatting
+ * would code INTERNAL_SERVER_ERROR: they are the client's, BAD_REQUEST like Apollo's other refusals.
+ */
+export function codeRequestErrors(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  if (formatted.extensions?.code !== ErrorCode.INTERNAL_SERVER_ERROR || !(error instanceof GraphQLError)) return formatted;
+  const { code, http } = error.extensions as { code?: unknown; http?: { status?: number } };
+  if (code !== undefined || http?.status !== 400) return formatted;
+  return { ...formatted, extensions: { ...formatted.extensions, code: ErrorCode.BAD_REQUEST } };
 }

@@ -7,8 +7,8 @@
 import type http from 'node:http';
 import { ApolloServer, type ApolloServerOptions, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import { ApolloGateway } from '@apollo/gateway';
-import { type GraphQLError, GraphQLScalarType, type GraphQLSchema } from 'graphql';
-import { badUserInput, keepInputErrorCode } from '../common/errors';
+import { type ASTVisitor, GraphQLError, GraphQLScalarType, type GraphQLSchema, type ValidationContext } from 'graphql';
+import { badUserInput, codeRequestErrors, keepInputErrorCode } from '../common/errors';
 import type { Config } from '../common/config';
 import { type Readiness, createGraphqlHttpServer } from '../common/http/graphqlHttpServer';
 import { REQUEST_ID_HEADER, requestIdFrom, silentLog } from '../common/log';
@@ -87,7 +87,7 @@ export function buildGateway(config: Config, deps: GatewayDeps): Gateway {
         return budgetsDataSource(config, budgets, (tenant) => {
           guard?.forget(tenant);
           void budgets.changes?.publish(tenant);
-        });
+        }, deps.logger ?? console);
       }
       if (!url) throw new Error(`The supergraph declares no URL for subgraph ${name}.`);
       subgraphUrls.set(name, url);
@@ -106,9 +106,9 @@ export function buildGateway(config: Config, deps: GatewayDeps): Gateway {
     introspection: true, // BI connectors introspect (public contract)
     includeStacktraceInErrorResponses: false,
     parseOptions: { maxTokens: config.limits.maxTokens },
-    validationRules: [MaxDepthRule(config.limits.maxDepth), MaxAliasesRule(config.limits.maxAliases)],
+    validationRules: [MaxDepthRule(config.limits.maxDepth), MaxAliasesRule(config.limits.maxAliases), UnplannableIntrospectionRule],
     plugins: [requestIdHeader(), requireOperation(), ...(deps.costControl === false ? [] : [costControl.plugin])],
-    formatError: (formatted, error) => keepInputErrorCode(formatLimitErrors(formatted, error), error),
+    formatError: (formatted, error) => codeRequestErrors(keepInputErrorCode(formatLimitErrors(formatted, error), error), error),
     // Apollo's CSRF prevention guards cookie-authenticated servers; bytegate reads credentials only from
     // the Authorization header, which a cross-site form or <img> cannot set, and BI tools send plain GETs.
     // https://www.apollographql.com/docs/apollo-server/security/cors#preventing-cross-site-request-forgery-csrf
@@ -150,6 +150,20 @@ function adoptInputCoercion(schema: GraphQLSchema): void {
     const type = schema.getType(name);
     if (type instanceof GraphQLScalarType) Object.assign(type, { parseValue: scalar.parseValue, parseLiteral: scalar.parseLiteral });
   }
+}
+
+/**
+ * graphql-js 16.15 serves `__Type.isOneOf` (oneOf input objects, still an RFC); Apollo Gateway's query
+ * planner does not know the field and would fail the operation with HTTP 500. It fails validation
+ * instead (400). No bytegate input type is oneOf, so a client loses nothing by leaving it out.
+ */
+function UnplannableIntrospectionRule(context: ValidationContext): ASTVisitor {
+  return {
+    Field(node) {
+      if (node.name.value !== 'isOneOf' || context.getParentType()?.name !== '__Type') return;
+      context.reportError(new GraphQLError('Cannot query field "isOneOf" on type "__Type": this gateway does not support it; leave it out (no input type here is oneOf).', { nodes: node }));
+    },
+  };
 }
 
 /**

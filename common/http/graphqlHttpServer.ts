@@ -5,7 +5,9 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { type ApolloServer, type BaseContext, HeaderMap } from '@apollo/server';
+import Negotiator from 'negotiator';
 import { ErrorCode } from '../errors';
 
 export interface Readiness {
@@ -36,6 +38,7 @@ export function createGraphqlHttpServer<Context extends BaseContext>(options: Gr
   // the server is not the side that closes one just as the gateway reuses it.
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1000;
+  server.on('clientError', answerClientError);
   return server;
 }
 
@@ -110,7 +113,7 @@ async function handle<Context extends BaseContext>(
   }
   const route = options.routes?.[url.pathname];
   if (route) return route(request, response);
-  if (url.pathname !== '/graphql' && url.pathname !== '/') return sendJson(response, 404, errorBody('NOT_FOUND', `No route ${url.pathname}.`));
+  if (url.pathname !== '/graphql' && url.pathname !== '/') return sendJson(response, 404, errorBody(ErrorCode.NOT_FOUND, `No route ${url.pathname}.`));
 
   const raw = await readBody(request, options.maxBodyBytes);
   if (raw === undefined) {
@@ -126,6 +129,10 @@ async function handle<Context extends BaseContext>(
     }
   }
 
+  // Apollo Server checks Accept only after executing (a refused client would still be charged): first, here.
+  if (!new Negotiator(request).mediaType(JSON_MEDIA_TYPES)) {
+    return sendJson(response, 406, errorBody(ErrorCode.BAD_REQUEST, `The Accept header must allow ${JSON_MEDIA_TYPES.join(' or ')}.`));
+  }
   const headers = new HeaderMap();
   for (const [name, value] of Object.entries(request.headers)) {
     if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
@@ -144,6 +151,8 @@ async function handle<Context extends BaseContext>(
   response.end();
 }
 
+const JSON_MEDIA_TYPES = ['application/graphql-response+json', 'application/json'];
+
 /** The body as text, or undefined when it exceeds `maxBytes` (reading stops there). */
 async function readBody(request: IncomingMessage, maxBytes: number): Promise<string | undefined> {
   const declared = Number(request.headers['content-length'] ?? 0);
@@ -156,6 +165,25 @@ async function readBody(request: IncomingMessage, maxBytes: number): Promise<str
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Node refuses HTTP it cannot parse before any handler runs, and by default answers with an empty
+ * body; here the answer is coded like every other error. Headers (a GET's query string included) over
+ * Node's limit (--max-http-header-size, 16 KiB by default) are PAYLOAD_TOO_LARGE with HTTP 431.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable || error.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const [status, body] = error.code === 'HPE_HEADER_OVERFLOW'
+    ? [431, errorBody(ErrorCode.PAYLOAD_TOO_LARGE, 'The request line and headers are too large; send a long query in a POST body.')]
+    : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, errorBody(ErrorCode.BAD_REQUEST, 'The request was not received in time.')]
+      : [400, errorBody(ErrorCode.BAD_REQUEST, 'Malformed HTTP request.')];
+  const text = JSON.stringify(body);
+  socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
 }
 
 function errorBody(code: string, message: string) {

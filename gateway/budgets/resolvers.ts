@@ -69,8 +69,7 @@ export function budgetsResolvers(config: Config, budgets: Budgets, onChange: (te
     Mutation: {
       setUserBudget: async (_root, args: BudgetArgs & { userId: string }, { principal }: Context) => {
         requireQuotaAdmin(principal);
-        if (args.userId.length === 0 || args.userId.length > MAX_ID_LENGTH) throw badUserInput(`userId must be 1..${MAX_ID_LENGTH} characters.`);
-        await store.setUserBudget(principal.tenant, args.userId, change(args), auditBy(principal, args.reason));
+        await store.setUserBudget(principal.tenant, userIdArgument(args.userId), change(args), auditBy(principal, args.reason));
         onChange(principal.tenant);
         return userBudget(principal, args.userId);
       },
@@ -82,12 +81,13 @@ export function budgetsResolvers(config: Config, budgets: Budgets, onChange: (te
       },
       resetBudgetUsage: async (_root, args: { userId?: string | null; reason?: string | null }, { principal }: Context) => {
         requireQuotaAdmin(principal);
-        const userId = args.userId ?? null;
+        const userId = args.userId == null ? null : userIdArgument(args.userId);
+        const audit = auditBy(principal, args.reason); // checked before anything is reset
         const before = userId === null ? await tenantBudget(principal) : await userBudget(principal, userId);
         const { timezone } = await resolveLimits(config, store, principal);
         await guarded(() => ledger.resetUsage(principal.tenant, userId, timezone));
         await store.recordAudit({
-          tenant: principal.tenant, ...auditBy(principal, args.reason),
+          tenant: principal.tenant, ...audit,
           target: userId === null ? { kind: 'tenant' } : { kind: 'user', userId },
           action: 'resetUsage', old: { usedBytes: before.usedBytes }, new: { usedBytes: 0 },
         });
@@ -132,8 +132,16 @@ function change(args: BudgetArgs): UserBudgetSettings {
   return given;
 }
 
+/** Stored byte for byte, except NUL, which no text column takes (PostgreSQL refuses it). */
+function userIdArgument(userId: string): string {
+  if (userId.length === 0 || userId.length > MAX_ID_LENGTH) throw badUserInput(`userId must be 1..${MAX_ID_LENGTH} characters.`);
+  if (userId.includes('\0')) throw badUserInput('userId must not contain a NUL character (U+0000).');
+  return userId;
+}
+
 function auditBy(principal: Principal, reason: string | null | undefined) {
   if (reason && reason.length > MAX_REASON_LENGTH) throw badUserInput(`reason must be at most ${MAX_REASON_LENGTH} characters.`);
+  if (reason?.includes('\0')) throw badUserInput('reason must not contain a NUL character (U+0000).');
   return { actor: principal.userId, reason: reason ?? null };
 }
 

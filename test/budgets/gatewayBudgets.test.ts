@@ -3,12 +3,15 @@
  * Retry-After, no overspend under 500 concurrent operations, the admin API and its audit trail, and
  * the ledger failure policy.
  */
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { addDays } from '../../common/dates';
 import type { Principal } from '../../common/principal';
+import { Client } from 'pg';
 import { createFileStore } from '../../budgets/fileStore';
+import { createPostgresStore } from '../../budgets/postgresStore';
 import { createMemoryLedger } from '../../budgets/memoryLedger';
 import { createRedisLedger } from '../../budgets/redisLedger';
 import { MiB } from '../../warehouse/billing';
@@ -166,5 +169,40 @@ describe('ledger failure policy', () => {
     const ready = await fetch(down.gatewayUrl.replace('/graphql', '/readyz'));
     expect(ready.status).toBe(200);
     expect(((await ready.json()) as any).checks.budgets).toMatchObject({ ledger: 'unreachable', onLedgerError: 'allow-up-to-cap' });
+  });
+});
+
+describe('a failing budget store', () => {
+  const url = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+  const schema = `bytegate_test_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  let failing: System;
+  let store: Awaited<ReturnType<typeof createPostgresStore>>;
+  const sql = async (text: string) => {
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(text);
+    } finally {
+      await client.end();
+    }
+  };
+  beforeAll(async () => {
+    store = await createPostgresStore({ url, schema });
+    failing = await startSystem(dataDir, { gateway: { budgets: { store, ledger: createMemoryLedger() } } });
+    // The audit table gone under a running store: every change (audited in the same transaction) fails in PostgreSQL.
+    await sql(`DROP TABLE "${schema}".budget_audit`);
+  });
+  afterAll(async () => {
+    await failing?.close();
+    await store?.close();
+    await sql(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  });
+
+  test("answers INTERNAL_SERVER_ERROR for the failed field, without the database's text", async () => {
+    const { status, body } = await failing.query(admin, `mutation { setUserBudget(userId: "${staff[0].id}", dailyLimitBytes: 1073741824, reason: "x") { dailyLimitBytes } }`);
+    expect({ status, data: body.data, errors: body.errors.map((e: any) => [e.extensions.code, e.message, e.path]) }).toEqual({
+      status: 200, data: null, errors: [['INTERNAL_SERVER_ERROR', 'The budget store failed; the details are logged.', ['setUserBudget']]],
+    });
+    expect(JSON.stringify(body)).not.toMatch(/relation|budget_audit|bytegate_test_/);
   });
 });

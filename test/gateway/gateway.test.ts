@@ -1,5 +1,6 @@
 /** The gateway over HTTP: operation limits, body size, probes, introspection. */
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createFileStore } from '../../budgets/fileStore';
@@ -57,6 +58,14 @@ describe('operation limits: coded 400s, and no subgraph is called', () => {
     expect(result.status).toBe(413);
     expect(result.body.errors[0].extensions.code).toBe(ErrorCode.PAYLOAD_TOO_LARGE);
     expect(harness.subgraphRequests).toEqual([]);
+  });
+
+  test('HTTP Node cannot parse, and an unknown path, get coded JSON errors', async () => {
+    const raw = await rawExchange(harness.gatewayUrl, 'BREW /graphql HTCPCP/1.0\r\n\r\n');
+    expect(raw).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)).errors[0].extensions.code).toBe(ErrorCode.BAD_REQUEST);
+    const missing = await fetch(new URL('/nowhere', harness.gatewayUrl));
+    expect([missing.status, ((await missing.json()) as any).errors[0].extensions.code]).toEqual([404, ErrorCode.NOT_FOUND]);
   });
 
   test('variables are signed with the fetch: a client variable reaches the subgraph verified', async () => {
@@ -144,3 +153,13 @@ describe('probes', () => {
     expect((await harness.query('{ me { id } }')).body).toMatchObject({ data: { me: { id: '00u1ceo' } } });
   });
 });
+
+/** Writes `text` to the server of `url` as is and reads everything it answers until it closes. */
+function rawExchange(url: string, text: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = net.connect(Number(port), hostname, () => socket.write(text));
+    socket.on('data', (chunk) => chunks.push(chunk)).on('error', reject).on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+  });
+}

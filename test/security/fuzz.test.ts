@@ -7,8 +7,8 @@
  * it); every error carries a documented code (the set is read from README.md, not from
  * common/errors.ts) and none is INTERNAL_SERVER_ERROR — hostile input is never "unexpected"; no
  * response leaks SQL, warehouse, database or stack-trace text or internal URLs; an unauthenticated
- * request gets no data. Product bugs the fuzzer meets are recognised narrowly (support.ts KNOWN_BUGS),
- * counted, and reproduced below as `test.failing`. Two it found used to stop a process outright, so they
+ * request gets no data. What the fuzzer found is fixed and kept below as regression tests. Two it found
+ * used to stop a process outright, so they
  * are kept out of this in-process run and tested against real processes in denialOfService.test.ts:
  * list literals are nested at most MAX_LITERAL_NESTING deep, and this system has no aggregate cache.
  */
@@ -23,14 +23,11 @@ import {
   type DocumentedErrors,
   HOSTILE_STRINGS,
   type HttpResponse,
-  KNOWN_BUGS,
-  type KnownBug,
   type RawRequest,
   argumentSites,
   contractViolations,
   documentedErrors,
   hs256,
-  normalize,
   requestTextOf,
   send,
   siteOperation,
@@ -72,7 +69,6 @@ let wronglySigned: string[] = [];
 let baseline: unknown;
 let sent = 0;
 let checkpoints = 0;
-const knownBugHits = Object.fromEntries(Object.keys(KNOWN_BUGS).map((bug) => [bug, 0])) as Record<KnownBug, number>;
 const statuses = new Map<number, number>();
 /** What mutations sent (audit reasons come back in budgetUsage): not a leak when a later response shows it. */
 const stored: string[] = [];
@@ -119,7 +115,7 @@ afterAll(async () => {
   remove?.();
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   console.info(`security fuzz: ${sent} requests, ${checkpoints} checkpoints, ${seconds} s; statuses ${JSON.stringify(Object.fromEntries(statuses))}; `
-    + `codes ${JSON.stringify(Object.fromEntries(codes))}; known bugs met ${JSON.stringify(knownBugHits)}`);
+    + `codes ${JSON.stringify(Object.fromEntries(codes))}`);
 });
 
 // ── The properties (numRuns sum to 10,000) ──────────────────────────────────────────────────────
@@ -146,9 +142,9 @@ describe('10,000 hostile requests: the gateway keeps serving, answers only docum
   });
 });
 
-// ── Known bugs, reproduced (each `failing` until fixed; see support.ts KNOWN_BUGS) ────────────
+// ── Found by the fuzzer, fixed, kept as regressions ───────────────────────────────────────────
 
-describe('known bugs', () => {
+describe('found and fixed', () => {
   // Was a bug: an impossible date reached the metrics subgraph, whose 400 the gateway turned into
   // INTERNAL_SERVER_ERROR "400: Bad Request" carrying the subgraph's URL. The gateway now validates scalars.
   test('an impossible date is BAD_USER_INPUT, without internal URLs', async () => {
@@ -162,9 +158,11 @@ describe('known bugs', () => {
     }
   });
 
-  // BUG (undocumentedBadRequest): Apollo Server's BAD_REQUEST code, and HTTP 405/406, are not in the contract.
-  test.failing('requests that are not GraphQL operations get documented codes and statuses (now BAD_REQUEST, 405, 406)', async () => {
+  // Was a bug: Apollo Server's BAD_REQUEST code, and HTTP 405/406, were not in the contract; and a
+  // request whose Accept header excluded JSON was executed (and charged) before Apollo refused it.
+  test('requests that are not GraphQL operations get documented codes and statuses', async () => {
     const auth = { authorization: `Bearer ${tokens.executive}` };
+    const answers = [];
     for (const request of [
       { headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify([{ query: '{ __typename }' }]) }, // a batch
       { headers: { ...auth, 'content-type': 'text/plain' }, body: JSON.stringify({ query: '{ __typename }' }) },
@@ -174,17 +172,33 @@ describe('known bugs', () => {
     ] satisfies RawRequest[]) {
       const response = await send(system.gatewayUrl, request);
       expect(contractViolations(response, documented, { requestText: requestTextOf(request) })).toEqual([]);
+      answers.push(`${response.status} ${response.body.errors.map((e: any) => e.extensions.code).join()}`);
     }
+    expect(answers).toEqual(['400 BAD_REQUEST', '400 BAD_REQUEST', '405 BAD_REQUEST', '405 BAD_REQUEST', '406 BAD_REQUEST']);
   });
 
-  // BUG (undocumentedPersistedQuery): an automatic-persisted-query hash the server does not know.
-  test.failing('persisted-query hashes, unknown or wrong, get documented codes (now PERSISTED_QUERY_NOT_FOUND; INTERNAL_SERVER_ERROR at 400)', async () => {
+  test('an operation whose Accept header excludes JSON is refused before it runs: nothing charged', async () => {
+    const usedBytes = async () => (await send(system.gatewayUrl, post('{ myBudget { usedBytes } }', undefined, 'viewer'))).body.data.myBudget.usedBytes;
+    const before = await usedBytes();
+    const request = post(`{ me { productivity(from: "${FROM}", to: "${TO}") { totalEvents } } }`, undefined, 'viewer');
+    const response = await send(system.gatewayUrl, { ...request, headers: { ...request.headers, accept: 'text/html, application/xml;q=0.9' } });
+    expect({ status: response.status, usedBytes: await usedBytes() }).toEqual({ status: 406, usedBytes: before });
+    // The same operation, accepting JSON, is charged: the comparison above could fail.
+    await send(system.gatewayUrl, request);
+    expect(await usedBytes()).toBeGreaterThan(before);
+  });
+
+  // Was a bug: an unknown automatic-persisted-query hash answered an undocumented code, a wrong one INTERNAL_SERVER_ERROR.
+  test('persisted-query hashes, unknown or wrong, get documented codes', async () => {
     const headers = { authorization: `Bearer ${tokens.executive}`, 'content-type': 'application/json' };
+    const answers = [];
     for (const body of [{ extensions: { persistedQuery: { version: 1, sha256Hash: 'ab'.repeat(32) } } }, { query: '{ me { id } }', extensions: { persistedQuery: { version: 1, sha256Hash: '00' } } }]) {
       const request = { headers, body: JSON.stringify(body) };
       const response = await send(system.gatewayUrl, request);
       expect(contractViolations(response, documented, { requestText: requestTextOf(request), forbiddenCodes: ['INTERNAL_SERVER_ERROR'] })).toEqual([]);
+      answers.push(`${response.status} ${response.body.errors.map((e: any) => e.extensions.code).join()}`);
     }
+    expect(answers).toEqual(['200 PERSISTED_QUERY_NOT_FOUND', '400 BAD_REQUEST']);
   });
 
   // Was a bug: operations graphql-js could not resolve (no operation chosen) answered HTTP 500.
@@ -217,19 +231,19 @@ describe('known bugs', () => {
     expect(audit.body.data.budgetUsage.changes.map((change: { reason: string }) => change.reason)).not.toContain(reason);
   });
 
-  // BUG (introspectionIsOneOf500): graphql-js 16.15 knows `__Type.isOneOf`, Apollo Gateway 2.14.4's planner does not.
-  test.failing('introspecting __Type.isOneOf answers, or is a 400 (now HTTP 500 INVALID_GRAPHQL)', async () => {
+  // Was a bug (HTTP 500): graphql-js 16.15 knows `__Type.isOneOf`, Apollo Gateway 2.14.4's planner does not.
+  test('introspecting __Type.isOneOf is a 400 validation error, not a 500', async () => {
     const response = await send(system.gatewayUrl, post('{ __type(name: "User") { name isOneOf } me { id } }', undefined, 'executive'));
-    expect(response.status).not.toBe(500);
     expect(contractViolations(response, documented, { requestText: '' })).toEqual([]);
+    expect({ status: response.status, codes: response.body.errors.map((e: any) => e.extensions.code) }).toEqual({ status: 400, codes: ['GRAPHQL_VALIDATION_FAILED'] });
   });
 
-  // BUG (oversizedHeaders431): Node refuses headers over 16 KiB before the app sees them — 431, an empty
-  // body, no code — where the contract has every error coded (PAYLOAD_TOO_LARGE would fit).
-  test.failing('a GET whose query string is over 16 KiB gets a coded JSON error (now a bare 431)', async () => {
+  // Was a bug: Node refuses headers over 16 KiB before the app sees them, by default with an empty body.
+  test('a GET whose query string is over 16 KiB gets a coded JSON error', async () => {
     const request = { method: 'GET', search: `?query=${encodeURIComponent(`{ me { id } } # ${'x'.repeat(20_000)}`)}`, headers: { authorization: `Bearer ${tokens.executive}` } };
     const response = await send(system.gatewayUrl, request);
     expect(contractViolations(response, documented, { requestText: requestTextOf(request) })).toEqual([]);
+    expect({ status: response.status, code: response.body.errors[0].extensions.code }).toEqual({ status: 431, code: 'PAYLOAD_TOO_LARGE' });
   });
 });
 
@@ -288,28 +302,26 @@ interface Generated {
 }
 
 async function check(request: RawRequest, authenticated: boolean, forbidInResponse: readonly string[] = []): Promise<void> {
-  let raw: HttpResponse;
+  let response: HttpResponse;
   if (/mutation/i.test(request.body ?? request.search ?? '')) stored.push(requestTextOf(request).toLowerCase());
   // FUZZ_TRACE=<file>: every request is appended before it is sent, to find one that stops the (in-process) system.
   if (process.env.FUZZ_TRACE) fs.appendFileSync(process.env.FUZZ_TRACE, `${sent} ${Date.now() - started} ms ${describeRequest(request).slice(0, 3000)}\n`);
   try {
-    raw = await send(system.gatewayUrl, request);
+    response = await send(system.gatewayUrl, request);
   } catch (error) {
     throw new Error(`no answer (${String(error)}) to ${describeRequest(request)}`);
   }
-  const { response, bugs } = normalize(raw);
-  for (const bug of bugs) knownBugHits[bug] += 1;
-  statuses.set(raw.status, (statuses.get(raw.status) ?? 0) + 1);
-  for (const error of raw.body?.errors ?? []) {
+  statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+  for (const error of response.body?.errors ?? []) {
     const code = String(error?.extensions?.code);
     codes.set(code, (codes.get(code) ?? 0) + 1);
   }
   const requestText = requestTextOf(request);
   const violations = contractViolations(response, documented, { requestText, forbiddenCodes: ['INTERNAL_SERVER_ERROR'], stored: (fragment) => stored.some((text) => text.includes(fragment)) });
-  if (!authenticated && (raw.status === 200 || (raw.body?.data !== undefined && raw.body?.data !== null))) violations.push('an unauthenticated request was answered with data');
-  for (const text of forbidInResponse) if (raw.text.includes(text) && !requestText.includes(text)) violations.push(`response mentions ${text}`);
+  if (!authenticated && (response.status === 200 || (response.body?.data !== undefined && response.body?.data !== null))) violations.push('an unauthenticated request was answered with data');
+  for (const text of forbidInResponse) if (response.text.includes(text) && !requestText.includes(text)) violations.push(`response mentions ${text}`);
   if (violations.length > 0) {
-    throw new Error(`${violations.join('\n')}\nrequest: ${describeRequest(request)}\nresponse: HTTP ${raw.status} ${raw.text.slice(0, 1500)}`);
+    throw new Error(`${violations.join('\n')}\nrequest: ${describeRequest(request)}\nresponse: HTTP ${response.status} ${response.text.slice(0, 1500)}`);
   }
 }
 

@@ -1,9 +1,8 @@
 /**
  * Shared by the security suite: the documented error contract (read from README.md's error table at
  * run time, never from common/errors.ts), the response checks every security test applies (status,
- * codes, no leaked SQL, stack traces, warehouse messages or internal URLs), the known product bugs
- * those checks currently meet (recognised narrowly, counted, and reproduced as `test.failing`), raw
- * HTTP to the gateway, and scans for another tenant's secrets.
+ * codes, no leaked SQL, stack traces, warehouse messages or internal URLs), raw HTTP to the
+ * gateway, and scans for another tenant's secrets.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -95,38 +94,7 @@ export function leaksIn(responseText: string, requestText: string, stored: (frag
   return found;
 }
 
-// ── Known product bugs ──────────────────────────────────────────────────────────────────────────
-
-/**
- * Product bugs these checks meet today. `normalize` recognises each narrowly, counts it, and
- * rewrites the response into what the contract says it should have been, so every other check still
- * applies in full; anything not recognised here fails the test that met it. Each bug also has a
- * `test.failing` reproduction (fuzz.test.ts): when a fix lands, that test fails and must be flipped.
- */
-export const KNOWN_BUGS = {
-  /** Apollo Server's own `BAD_REQUEST` code (and HTTP 405/406) is not in the documented error table. */
-  undocumentedBadRequest: 'Apollo BAD_REQUEST code / HTTP 405 / 406, not in the README error table',
-  /**
-   * Automatic persisted queries (on by default in Apollo Server) answer PERSISTED_QUERY_NOT_FOUND (not
-   * in the table), and a hash that does not match the query INTERNAL_SERVER_ERROR with HTTP 400.
-   */
-  undocumentedPersistedQuery: 'APQ: PERSISTED_QUERY_NOT_FOUND, or a wrong hash as INTERNAL_SERVER_ERROR (HTTP 400)',
-  /**
-   * graphql-js 16.15 validates `__Type.isOneOf`; Apollo Gateway's planner (federation-internals
-   * 2.14.4) does not know the field and throws INVALID_GRAPHQL: HTTP 500.
-   */
-  introspectionIsOneOf500: '__Type.isOneOf in an operation answered HTTP 500 INVALID_GRAPHQL',
-  /**
-   * A NUL character in a budget mutation's `userId` or `reason` reaches PostgreSQL, whose error comes
-   * back verbatim ("invalid byte sequence for encoding \"UTF8\": 0x00") with Apollo Gateway's
-   * undocumented DOWNSTREAM_SERVICE_ERROR code. It should be BAD_USER_INPUT, and no database text.
-   */
-  storeErrorLeak: 'budget store (PostgreSQL) error returned verbatim as DOWNSTREAM_SERVICE_ERROR',
-  /** A GET whose URL (or any request's headers) exceeds Node's 16 KiB header limit: HTTP 431, empty body, no code. */
-  oversizedHeaders431: 'headers over 16 KiB: HTTP 431 without a JSON body or code',
-} as const;
-
-export type KnownBug = keyof typeof KNOWN_BUGS;
+// ── The contract checks ─────────────────────────────────────────────────────────────────────────
 
 export interface HttpResponse {
   readonly status: number;
@@ -134,44 +102,6 @@ export interface HttpResponse {
   readonly text: string;
   /** Parsed JSON, undefined when the body is empty or not JSON. */
   readonly body: any;
-}
-
-/** The response as the contract says it should have been, and the known bugs met on the way. */
-export function normalize(response: HttpResponse): { response: HttpResponse; bugs: KnownBug[] } {
-  const bugs = new Set<KnownBug>();
-  let { status, body } = response;
-  if (body && Array.isArray(body.errors)) {
-    const errors = body.errors.map((error: any) => {
-      const code = error?.extensions?.code;
-      if (code === 'DOWNSTREAM_SERVICE_ERROR' && /^invalid byte sequence for encoding "UTF8": 0x00$/.test(String(error.message))) {
-        bugs.add('storeErrorLeak');
-        return [{ message: 'A user id or reason with a NUL character.', path: error.path, extensions: { code: 'BAD_USER_INPUT' } }];
-      }
-      if (code === 'BAD_REQUEST') {
-        bugs.add('undocumentedBadRequest');
-        return [{ ...error, extensions: { ...error.extensions, code: 'BAD_USER_INPUT' } }];
-      }
-      if (code === 'PERSISTED_QUERY_NOT_FOUND' || code === 'PERSISTED_QUERY_NOT_SUPPORTED'
-        || (code === 'INTERNAL_SERVER_ERROR' && error.message === 'provided sha does not match query')) {
-        bugs.add('undocumentedPersistedQuery');
-        return [{ ...error, extensions: { ...error.extensions, code: 'BAD_USER_INPUT' } }];
-      }
-      if (status === 500 && code === 'INVALID_GRAPHQL' && /^Cannot query field "isOneOf" on type "__Type"/.test(String(error.message))) {
-        bugs.add('introspectionIsOneOf500');
-        return [{ ...error, extensions: { ...error.extensions, code: 'GRAPHQL_VALIDATION_FAILED' } }];
-      }
-      return [error];
-    }).flat();
-    body = { ...body, errors };
-  }
-  if (status === 431 && response.text === '') {
-    bugs.add('oversizedHeaders431');
-    status = 413;
-    body = { errors: [{ message: 'Request headers are too large.', extensions: { code: 'PAYLOAD_TOO_LARGE' } }] };
-  }
-  if (bugs.has('undocumentedBadRequest') && (status === 405 || status === 406)) status = 400;
-  if (bugs.has('introspectionIsOneOf500')) status = 400;
-  return { response: { ...response, status, body, text: body === undefined ? response.text : JSON.stringify(body), contentType: bugs.has('oversizedHeaders431') ? 'application/json' : response.contentType }, bugs: [...bugs] };
 }
 
 export interface ContractOptions {
@@ -184,7 +114,7 @@ export interface ContractOptions {
 }
 
 /**
- * What every response to a hostile request must satisfy, after `normalize`: a JSON body; HTTP 200 or
+ * What every response to a hostile request must satisfy: a JSON body; HTTP 200 or
  * a status the error table documents (a non-200 only with a code documented for it); every error an
  * object with a message and a documented `extensions.code`; no stack trace; no leak.
  */
