@@ -19,19 +19,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { createFileStore } from '../budgets/fileStore';
-import { createMemoryLedger } from '../budgets/memoryLedger';
 import { seedTenant } from '../cli/seedTenant';
-import { SUBGRAPH_NAMES, type SubgraphName, loadConfig } from '../common/config';
 import { addDays } from '../common/dates';
-import { signDevToken } from '../gateway/devToken';
-import { startGateway } from '../gateway';
-import { bytegateSubgraphs, composeSupergraph } from '../gateway/supergraph';
 import { generateDirectory } from '../okta/generator';
-import { startSubgraph } from '../subgraphs';
 import { createDuckDbWarehouse } from '../warehouse/duckdb/duckDbWarehouse';
 import { duckDbDatasetWriter } from '../warehouse/duckdb/tenantDataset';
 import type { QueryParam, Warehouse, WarehouseQuery, WarehouseResult } from '../warehouse/warehouse';
+import { type Stack, startStack } from './stack';
 
 export interface BatchingBenchOptions {
   readonly users: number;
@@ -64,18 +58,17 @@ export interface BatchingBenchResult {
 export const LOADER_QUERIES: readonly string[] = ['usersById', 'productivityByUser', 'dailyByUser'];
 const PAGE_SIZE = 50;
 const START = '2025-01-01';
-const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: (m: string) => console.error(m) };
 
 export async function benchBatching(options: BatchingBenchOptions): Promise<BatchingBenchResult> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bytegate-bench-batching-'));
   const tenant = { tenant: 'bench', users: options.users, days: options.days, eventsPerUser: options.eventsPerUser, start: START, seed: 5 };
-  const stacks: Stack[] = [];
+  const stacks: CountedStack[] = [];
   const duckdb = createDuckDbWarehouse({ dataDir });
   try {
     const report = await seedTenant(duckDbDatasetWriter(dataDir), tenant);
     const env = { DATA_DIR: dataDir, PORT: '0', COST_MODE: 'measure', BUDGET_DEFAULTS: 'executive=512TiB,tenant=1024TiB' };
-    stacks.push(await startStack(env, duckdb, false));
-    stacks.push(await startStack(env, duckdb, true));
+    stacks.push(await startCountedStack(env, duckdb, false));
+    stacks.push(await startCountedStack(env, duckdb, true));
 
     const ceo = generateDirectory(tenant).find((u) => u.managerId === null)!;
     const last = addDays(START, options.days - 1);
@@ -142,44 +135,23 @@ const TEAM_PAGE = `query TeamPage($first: Int!, $from: Date!, $week: Date!, $to:
   productivity(from: $from, to: $to) { totalEvents uniqueApps totalWasteHours }
   daily(from: $week, to: $to) { date totalEvents } } } } }`;
 
-interface Stack {
-  readonly url: string;
+interface CountedStack extends Stack {
   /** Names of the warehouse jobs run, in order (after splitting, for the unbatched side). */
   readonly jobs: string[];
-  token(tenant: string, userId: string): Promise<string>;
-  post(token: string, request: object): Promise<{ ms: number; billedBytes: number }>;
-  close(): Promise<void>;
 }
 
 /** Gateway and subgraphs over `duckdb`; jobs are counted as they reach it (after splitting). */
-async function startStack(env: NodeJS.ProcessEnv, duckdb: Warehouse, unbatched: boolean): Promise<Stack> {
-  const config = loadConfig(env);
+async function startCountedStack(env: NodeJS.ProcessEnv, duckdb: Warehouse, unbatched: boolean): Promise<CountedStack> {
   const jobs: string[] = [];
   const counted = countingWarehouse(duckdb, jobs);
-  const warehouse = unbatched ? unbatchedWarehouse(counted) : counted;
-  const subgraphs = await Promise.all(SUBGRAPH_NAMES.map((name) => startSubgraph(name, { warehouse, config, port: 0 })));
-  const urls = Object.fromEntries(SUBGRAPH_NAMES.map((name, i) => [name, subgraphs[i].url])) as Record<SubgraphName, string>;
-  const budgetsDir = fs.mkdtempSync(path.join(config.dataDir, 'budgets-'));
-  const budgets = { store: await createFileStore({ dir: budgetsDir }), ledger: createMemoryLedger() };
-  const gateway = await startGateway(config, { supergraphSdl: composeSupergraph(bytegateSubgraphs(urls)), logger: quiet, budgets });
+  const stack = await startStack('batching', env, unbatched ? unbatchedWarehouse(counted) : counted);
   return {
-    url: gateway.url,
+    ...stack,
     jobs,
-    token: (tenant, userId) => signDevToken({ tenant, user: userId, roles: ['executive'], secret: (config.auth as { secret: string }).secret, ttlSeconds: 3600 }),
     async post(token, request) {
-      const started = process.hrtime.bigint();
-      const response = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(request) });
-      const body = (await response.json()) as { errors?: unknown[]; data?: { users: { edges: unknown[] } }; extensions: { cost: { billedBytes: number } } };
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      if (response.status !== 200 || body.errors) throw new Error(`batching bench: HTTP ${response.status} ${JSON.stringify(body.errors).slice(0, 400)}`);
-      if (body.data?.users.edges.length !== PAGE_SIZE) throw new Error(`batching bench: expected a page of ${PAGE_SIZE} users`);
-      return { ms, billedBytes: body.extensions.cost.billedBytes };
-    },
-    async close() {
-      await gateway.close();
-      await Promise.all(subgraphs.map((s) => s.close()));
-      await Promise.all([budgets.store.close(), budgets.ledger.close()]);
-      fs.rmSync(budgetsDir, { recursive: true, force: true });
+      const answer = await stack.post(token, request);
+      if (answer.data?.users.edges.length !== PAGE_SIZE) throw new Error(`batching bench: expected a page of ${PAGE_SIZE} users`);
+      return answer;
     },
   };
 }

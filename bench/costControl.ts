@@ -27,6 +27,7 @@ import { generateDirectory } from '../okta/generator';
 import { startSubgraph } from '../subgraphs';
 import { createDuckDbWarehouse } from '../warehouse/duckdb/duckDbWarehouse';
 import { PartitionStatistics } from '../warehouse/scanBytes';
+import { quiet } from './stack';
 
 export interface CostControlBenchResult {
   withCost: { requestsPerSecond: number; p50Ms: number };
@@ -41,7 +42,6 @@ export interface CostControlBenchResult {
 export async function benchCostControl(options: { users: number; days: number; rounds: number; secondsPerRound: number }): Promise<CostControlBenchResult> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bytegate-bench-cost-'));
   const tenant = { tenant: 'bench', users: options.users, days: options.days, eventsPerUser: 50, start: '2025-01-01', seed: 3 };
-  const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: (m: string) => console.error(m) };
   try {
     await seedTenant(duckDbDatasetWriter(dataDir), tenant);
     // Budgets large enough that no round is refused (an executive's default 20 GiB/day is ~1,000 of these operations).

@@ -17,20 +17,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { createClient } from '@redis/client';
-import { createFileStore } from '../budgets/fileStore';
-import { createMemoryLedger } from '../budgets/memoryLedger';
 import { progress } from '../cli/progress';
-import { SUBGRAPH_NAMES, type SubgraphName, loadConfig } from '../common/config';
 import { addDays } from '../common/dates';
-import { signDevToken } from '../gateway/devToken';
-import { startGateway } from '../gateway';
-import { bytegateSubgraphs, composeSupergraph } from '../gateway/supergraph';
 import { type GeneratorOptions, generateDays, generateDirectory } from '../okta/generator';
-import { startSubgraph } from '../subgraphs';
-import { type AggregateCache, openAggregateCache } from '../subgraphs/common/aggregateCache';
+import { openAggregateCache } from '../subgraphs/common/aggregateCache';
 import { createDuckDbWarehouse } from '../warehouse/duckdb/duckDbWarehouse';
 import { createTenantDataset, ingestEvents, upsertUsers } from '../warehouse/duckdb/tenantDataset';
 import type { Warehouse, WarehouseResult } from '../warehouse/warehouse';
+import { startStack } from './stack';
 
 export interface DashboardBenchOptions {
   readonly users: number;
@@ -63,7 +57,6 @@ const ROOT = path.resolve(__dirname, '..');
 /** Uncached dashboard loads actually run for the bytes comparison (each scans the raw events). */
 const UNCACHED_SAMPLES = 5;
 const START = '2025-01-01';
-const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: (m: string) => console.error(m) };
 
 export async function benchDashboard(options: DashboardBenchOptions): Promise<DashboardBenchResult> {
   const tenant: GeneratorOptions = { tenant: 'dashboard', users: options.users, days: options.days, eventsPerUser: options.eventsPerUser, start: START, seed: 11 };
@@ -78,9 +71,9 @@ export async function benchDashboard(options: DashboardBenchOptions): Promise<Da
 
   const duckdb = createDuckDbWarehouse({ dataDir });
   const cache = await openAggregateCache({ redisUrl, ttlMs: 86_400_000, namespace });
-  const cached = await startStack(env, duckdb, cache);
-  const uncached = await startStack(env, duckdb, undefined);
-  const constant = await startStack(env, constantWarehouse(duckdb), undefined);
+  const cached = await startStack('dashboard', env, duckdb, cache);
+  const uncached = await startStack('dashboard', env, duckdb);
+  const constant = await startStack('dashboard', env, constantWarehouse(duckdb));
   try {
     const token = await cached.token(tenant.tenant, ceo.id);
     // Cold: each range new to the cache (the first also opens DuckDB and fetches statistics; discarded).
@@ -141,40 +134,6 @@ const DASHBOARD = `query Dashboard($from: Date!, $to: Date!) { tenant {
 /** The panels a range filter re-runs on the rollup. */
 const ROLLUP_PANELS = `query Filter($from: Date!, $to: Date!) { tenant {
   topTimeWasters(from: $from, to: $to, first: 10) { totalWasteHours user { id productivity(from: $from, to: $to) { totalEvents totalWasteHours } } } } }`;
-
-interface Stack {
-  readonly url: string;
-  token(tenant: string, userId: string): Promise<string>;
-  post(token: string, request: { query: string; variables: Record<string, unknown> }): Promise<{ ms: number; billedBytes: number }>;
-  close(): Promise<void>;
-}
-
-async function startStack(env: NodeJS.ProcessEnv, warehouse: Warehouse, aggregates: AggregateCache | undefined): Promise<Stack> {
-  const config = loadConfig(env);
-  const subgraphs = await Promise.all(SUBGRAPH_NAMES.map((name) => startSubgraph(name, { warehouse, config, aggregates, port: 0 })));
-  const urls = Object.fromEntries(SUBGRAPH_NAMES.map((name, i) => [name, subgraphs[i].url])) as Record<SubgraphName, string>;
-  const budgetsDir = fs.mkdtempSync(path.join(config.dataDir, 'budgets-'));
-  const budgets = { store: await createFileStore({ dir: budgetsDir }), ledger: createMemoryLedger() };
-  const gateway = await startGateway(config, { supergraphSdl: composeSupergraph(bytegateSubgraphs(urls)), logger: quiet, budgets });
-  return {
-    url: gateway.url,
-    token: (tenant, userId) => signDevToken({ tenant, user: userId, roles: ['executive'], secret: (config.auth as { secret: string }).secret, ttlSeconds: 3600 }),
-    async post(token, request) {
-      const started = process.hrtime.bigint();
-      const response = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(request) });
-      const body = (await response.json()) as { errors?: unknown[]; extensions: { cost: { billedBytes: number } } };
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      if (response.status !== 200 || body.errors) throw new Error(`dashboard bench: HTTP ${response.status} ${JSON.stringify(body.errors).slice(0, 400)}`);
-      return { ms, billedBytes: body.extensions.cost.billedBytes };
-    },
-    async close() {
-      await gateway.close();
-      await Promise.all(subgraphs.map((s) => s.close()));
-      await Promise.all([budgets.store.close(), budgets.ledger.close()]);
-      fs.rmSync(budgetsDir, { recursive: true, force: true });
-    },
-  };
-}
 
 async function load(url: string, token: string, request: object, seconds: number): Promise<Throughput> {
   const result = await autocannon({
