@@ -40,7 +40,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type CommandParser, createClient, defineScript } from '@redis/client';
-import { withDeadline } from '../common/deadline';
+import { inOrderDeadline } from '../common/inOrderDeadline';
 import { connectWithin, resilientClientOptions } from '../common/redis';
 import { budgetDay, resetsAt } from './budgetDay';
 import {
@@ -82,9 +82,10 @@ export async function createRedisLedger(options: RedisLedgerOptions): Promise<Bu
   await connectWithin(client, timeoutMs);
 
   const inFlight = new Set<Promise<unknown>>();
-  /** Runs one Redis round trip under the deadline; any failure becomes LedgerUnavailableError. */
+  const deadline = inOrderDeadline(timeoutMs);
+  /** Runs one Redis round trip under the deadline (at once refused while one is overdue); any failure becomes LedgerUnavailableError. */
   const call = <T>(command: () => Promise<T>): Promise<T> => {
-    const result = withDeadline(command, timeoutMs)
+    const result = deadline(command)
       .catch((error: Error) => {
         const cause = lastError && lastError !== error ? ` (last connection error: ${lastError.message})` : '';
         throw new LedgerUnavailableError(`Redis: ${error.message}${cause}`, { cause: error });

@@ -20,7 +20,7 @@ import KeyvRedis, { createClient } from '@keyv/redis';
 import Keyv from 'keyv';
 import { LRUCache } from 'lru-cache';
 import { trackOutage } from '../../common/outage';
-import { withDeadline } from '../../common/deadline';
+import { inOrderDeadline } from '../../common/inOrderDeadline';
 import { connectWithin, resilientClientOptions } from '../../common/redis';
 
 export interface AggregateCache {
@@ -108,10 +108,11 @@ export async function openAggregateCache(options: AggregateCacheOptions): Promis
     up: (seconds) => log(`aggregate cache reachable again after ${seconds} s`),
   });
 
-  /** The store's answer, or undefined when it failed or was too slow. */
+  const deadline = inOrderDeadline(timeoutMs);
+  /** The store's answer, or undefined when it failed or was too slow (at once while an earlier call is overdue). */
   async function guarded<T>(call: () => Promise<T>): Promise<T | undefined> {
     try {
-      const result = await withDeadline(call, timeoutMs);
+      const result = await deadline(call);
       outage.ok();
       return result;
     } catch (error) {

@@ -52,7 +52,7 @@ test('killed: calls reject with LedgerUnavailableError within a second; restarte
   expect(Date.now() - restarted).toBeLessThan(2000);
 });
 
-test('frozen: calls reject after the timeout; thawed: answered again, and a timed-out reserve expires on its own', async () => {
+test('frozen: a call rejects after the timeout, the next at once; thawed: answered again, and a timed-out reserve expires on its own', async () => {
   const ana = { tenant: newTenant(), userId: 'ana' };
   await eventually(() => ledger.usage(ana, LIMITS), 5000);
   server!.child.kill('SIGSTOP');
@@ -61,11 +61,16 @@ test('frozen: calls reject after the timeout; thawed: answered again, and a time
     await expect(ledger.reserve(ana, 300, LIMITS)).rejects.toBeInstanceOf(LedgerUnavailableError);
     expect(Date.now() - started).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
     expect(Date.now() - started).toBeLessThan(TIMEOUT_MS + 500);
+    // Redis answers in order: with that reserve unanswered, the next call cannot be answered sooner, and fails at once.
+    const next = Date.now();
+    await expect(ledger.usage(ana, LIMITS)).rejects.toThrow(/an earlier command has had no reply/);
+    expect(Date.now() - next).toBeLessThan(100);
   } finally {
     server!.child.kill('SIGCONT');
   }
   // The reserve that timed out reached Redis after all: its hold counts until the reservation TTL.
-  expect((await ledger.usage(ana, LIMITS)).user.reservedBytes).toBe(300);
+  // (Calls are let through again once its late reply has arrived.)
+  expect((await eventually(() => ledger.usage(ana, LIMITS), 2000)).user.reservedBytes).toBe(300);
   clock.advance(60_000);
   expect((await ledger.usage(ana, LIMITS)).user.reservedBytes).toBe(0);
 });

@@ -6,7 +6,8 @@
  * cache is on the same Redis. Every answer is data or the documented refusal of the policy in force;
  * answers stay the same data whatever the cache's state; the ledger charges exactly the bytes billed
  * by the operations it admitted, never twice (see "no wrong charge" at each test); and both gateways
- * recover by themselves, within a bounded time, with /readyz saying so.
+ * recover by themselves, within a bounded time, with /readyz saying so. A frozen Redis costs requests
+ * its deadline only until one call is overdue; later ones fail at once.
  */
 import { SUBGRAPH_NAMES, type SubgraphName } from '../../common/config';
 import { addDays } from '../../common/dates';
@@ -181,10 +182,15 @@ test('Redis frozen (SIGSTOP) under load and thawed: answers within the ledger an
   const outcomes = await load.stop();
 
   expectAllAlive();
-  // A frozen Redis is not a refused connection: every call waits out its deadline (ledger 1 s, cache
-  // 250 ms per round trip). No answer took much longer than those together.
+  // A frozen Redis is not a refused connection: the calls in flight at the freeze wait out their
+  // deadline (ledger 1 s, cache 250 ms per round trip). No answer took much longer than those together.
   const slowest = outcomes.reduce((worst, o) => (o.endedAt - o.startedAt > worst.endedAt - worst.startedAt ? o : worst));
   expect(slowest.endedAt - slowest.startedAt).toBeLessThan(4000);
+  // But Redis answers in order, so while one call is overdue every later one would be too: they fail
+  // at once (common/inOrderDeadline.ts). A refusal that began well into the freeze waited no deadline.
+  const refusedLater = outcomes.filter((o) => o.origin === reject.origin && o.startedAt > freezeAt + 1500 && o.endedAt < thawAt && isRefusal(o, ErrorCode.LEDGER_UNAVAILABLE, 503));
+  expect(refusedLater.length).toBeGreaterThan(3);
+  expect(refusedLater.filter((o) => o.endedAt - o.startedAt >= 500).map(describe)).toEqual([]);
   checkAnswers(outcomes, { outageFrom: freezeAt, outageTo: thawAt, upAt: thawAt });
 
   // The frozen Redis kept every command the gateways sent and ran them on SIGCONT, in order: the
