@@ -75,8 +75,35 @@ export interface PartitionStat {
   readonly logicalBytes: number;
 }
 
+/** What a job processed and billed (BigQuery's job statistics). */
+export interface JobBill {
+  readonly processedBytes: number;
+  readonly billedBytes: number;
+}
+
+/**
+ * After a query's signal aborts, the query settles within this long: a caller waits no longer for
+ * what the stopped job billed, and charges its cap instead.
+ */
+export const STOP_GRACE_MS = 500;
+
+/**
+ * How `Warehouse.query` fails when its signal stopped the job. A stopped job may have billed all the
+ * same (one that had finished keeps its bill; BigQuery may bill a cancelled one up to its full cost):
+ * `bill` says what, or is undefined when the warehouse could not tell within STOP_GRACE_MS.
+ */
+export class StoppedJobError extends Error {
+  constructor(readonly bill: JobBill | undefined) {
+    super('The warehouse job was stopped.');
+  }
+}
+
 export interface Warehouse {
-  query<Row extends object>(tenant: string, query: WarehouseQuery): Promise<WarehouseResult<Row>>;
+  /**
+   * Runs `query` as one job. Aborting `signal` stops the job (BigQuery: jobs.cancel); the call then
+   * rejects within STOP_GRACE_MS with a StoppedJobError — billing nothing if the job had not started.
+   */
+  query<Row extends object>(tenant: string, query: WarehouseQuery, signal?: AbortSignal): Promise<WarehouseResult<Row>>;
   /**
    * What `query` would process and bill, without running it (BigQuery's free dry run); its cap is
    * not applied. `billedBytes` is an upper bound where the warehouse reports processed bytes only.

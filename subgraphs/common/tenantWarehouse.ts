@@ -4,16 +4,26 @@
  * running every job under the caps the gateway signed (each job at most the largest job it
  * estimated, all of them together at most its whole estimate) and a deadline, and adding up what
  * the request's queries processed, billed and took for `extensions.warehouse`.
+ *
+ * Every billed byte is reported, so the gateway charges it: a job stopped at the deadline (or because
+ * the client went) counts what the warehouse says it billed, or its cap when it cannot say in time.
+ * And no job starts for a request the gateway gave up on (its client gone, or past the signed
+ * deadline): a job not started bills nothing.
  */
 import { withDeadline } from '../../common/deadline';
 import { ErrorCode, badUserInput, bytegateError } from '../../common/errors';
 import type { WarehouseCaps } from '../../common/signedIdentity';
-import type { JobAttribution, PartitionStat, Warehouse, WarehouseQuery } from '../../warehouse/warehouse';
+import {
+  type JobAttribution, type JobBill, type PartitionStat, STOP_GRACE_MS, StoppedJobError, type Warehouse, type WarehouseQuery, type WarehouseResult,
+} from '../../warehouse/warehouse';
 
 /** Summed over every warehouse query a request ran; the gateway settles budgets with it. */
 export interface WarehouseUsage {
+  /** Every job's, stopped ones included. */
   processedBytes: number;
+  /** Every job's, stopped ones included: what the gateway charges. */
   billedBytes: number;
+  /** Jobs that answered. */
   queries: number;
   /** Aggregates served by the aggregate cache instead (no job, 0 bytes). */
   cacheHits: number;
@@ -55,16 +65,65 @@ export interface TenantWarehouseOptions {
   readonly dryRunAboveBytes?: number;
   /** Carried on every job (BigQuery labels). */
   readonly attribution?: JobAttribution;
-  /** A query still running after this long fails with WAREHOUSE_TIMEOUT (default: no deadline). */
+  /** A query still running after this long is stopped and fails with WAREHOUSE_TIMEOUT (default: no deadline). */
   readonly timeoutMs?: number;
+  /** Aborts when the request's client has gone: no job starts after it, and running ones are stopped. */
+  readonly signal?: AbortSignal;
+  /** Epoch ms after which no job starts: the gateway has given up on the request by then (signed). */
+  readonly deadline?: number;
+  /** Clock for `deadline`; default Date.now. */
+  readonly now?: () => number;
 }
 
 export function tenantWarehouse(warehouse: Warehouse, tenant: string, options: TenantWarehouseOptions = {}): TenantWarehouse {
-  const { caps, dryRunAboveBytes, attribution, timeoutMs } = options;
+  const { caps, dryRunAboveBytes, attribution, timeoutMs, signal, deadline } = options;
+  const now = options.now ?? Date.now;
   const usage: WarehouseUsage = { processedBytes: 0, billedBytes: 0, queries: 0, cacheHits: 0, cacheMisses: 0, queryDurationsMs: [], dryRuns: [] };
-  /** The query under the deadline; the adapter cancels it there too (BigQuery's jobTimeoutMs). */
-  const timed = <T>(name: string, work: () => Promise<T>): Promise<T> => (timeoutMs === undefined ? work() : withDeadline(work, timeoutMs, () =>
-    bytegateError(ErrorCode.WAREHOUSE_TIMEOUT, `Warehouse query ${name} did not finish within ${timeoutMs} ms; try again, or narrow the range.`, { retryable: true })));
+  const timedOut = (name: string) =>
+    bytegateError(ErrorCode.WAREHOUSE_TIMEOUT, `Warehouse query ${name} did not finish within ${timeoutMs} ms; try again, or narrow the range.`, { retryable: true });
+  /** A dry run (free) under the deadline. */
+  const timed = <T>(name: string, work: () => Promise<T>): Promise<T> => (timeoutMs === undefined ? work() : withDeadline(work, timeoutMs, () => timedOut(name)));
+  const abandoned = (name: string) =>
+    bytegateError(ErrorCode.SUBGRAPH_UNAVAILABLE, `The gateway gave up on this request, so warehouse query ${name} does not run; retry.`, { retryable: true });
+  /** Refuses to start a job nobody waits for. */
+  const ensureAwaited = (name: string) => {
+    if (signal?.aborted || (deadline !== undefined && now() > deadline)) throw abandoned(name);
+  };
+  /** The stop switch of each running job, with its name: the client going stops them all. */
+  const running = new Map<AbortController, string>();
+  signal?.addEventListener('abort', () => {
+    for (const [stop, name] of running) stop.abort(abandoned(name));
+  }, { once: true });
+
+  /**
+   * Runs `job` until it answers, `timeoutMs` passes or the client goes. A stopped job is charged what
+   * the warehouse says it billed — its cap (an upper bound) when it cannot say within STOP_GRACE_MS —
+   * and fails with why it was stopped.
+   */
+  async function runJob<Row extends object>(job: WarehouseQuery): Promise<WarehouseResult<Row>> {
+    ensureAwaited(job.name);
+    const stop = new AbortController();
+    const stopped = stop.signal;
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => stop.abort(timedOut(job.name)), timeoutMs);
+    running.set(stop, job.name);
+    const result = warehouse.query<Row>(tenant, job, stopped);
+    try {
+      return await Promise.race([result, new Promise<never>((_, reject) => stopped.addEventListener('abort', () => reject(stopped.reason), { once: true }))]);
+    } catch (error) {
+      if (!stopped.aborted) throw error;
+      // A job that finished anyway billed; one that failed did not.
+      const bill = await withDeadline(() => result.then((r): JobBill | undefined => r, (e) => (e instanceof StoppedJobError ? e.bill : NOTHING_BILLED)), STOP_GRACE_MS)
+        .catch(() => undefined);
+      const charged = bill ?? { processedBytes: job.maxBytesBilled ?? 0, billedBytes: job.maxBytesBilled ?? 0 };
+      usage.processedBytes += charged.processedBytes;
+      usage.billedBytes += charged.billedBytes;
+      throw stopped.reason;
+    } finally {
+      clearTimeout(timer);
+      running.delete(stop);
+    }
+  }
+
   let exists: Promise<void> | undefined;
   let versions: Promise<ReadonlyMap<string, string>> | undefined;
   const checkTenant = () =>
@@ -84,8 +143,7 @@ export function tenantWarehouse(warehouse: Warehouse, tenant: string, options: T
         maxBytesBilled = Math.min(maxBytesBilled, billedBytes);
       }
       const started = performance.now();
-      const result = await timed(query.name, () =>
-        warehouse.query<Row>(tenant, { ...query, ...(maxBytesBilled === undefined ? {} : { maxBytesBilled }), ...(attribution ? { attribution } : {}) }));
+      const result = await runJob<Row>({ ...query, ...(maxBytesBilled === undefined ? {} : { maxBytesBilled }), ...(attribution ? { attribution } : {}) });
       usage.queryDurationsMs.push(Math.round((performance.now() - started) * 10) / 10);
       usage.processedBytes += result.processedBytes;
       usage.billedBytes += result.billedBytes;
@@ -94,6 +152,7 @@ export function tenantWarehouse(warehouse: Warehouse, tenant: string, options: T
     },
     async partitionStats(): Promise<PartitionStat[]> {
       await checkTenant();
+      ensureAwaited('partitionStats');
       return warehouse.partitionStats(tenant);
     },
     recordCacheLookups(hits, misses) {
@@ -101,8 +160,15 @@ export function tenantWarehouse(warehouse: Warehouse, tenant: string, options: T
       usage.cacheMisses += misses;
     },
     dataVersions() {
-      versions ??= checkTenant().then(() => warehouse.dataVersions(tenant));
+      versions ??= checkTenant().then(() => {
+        ensureAwaited('dataVersions');
+        return warehouse.dataVersions(tenant);
+      });
       return versions;
     },
   };
 }
+
+// Private:
+
+const NOTHING_BILLED: JobBill = { processedBytes: 0, billedBytes: 0 };

@@ -95,9 +95,9 @@ export async function startHarness(): Promise<Harness> {
 /** A Warehouse that delegates to `inner` and records each query's name: a decorator, not a mock. */
 export function countingWarehouse(inner: Warehouse, names: string[]): Warehouse {
   return {
-    query: (tenant, query) => {
+    query: (tenant, query, signal) => {
       names.push(query.name);
-      return inner.query(tenant, query);
+      return inner.query(tenant, query, signal);
     },
     dryRun: (tenant, query) => {
       names.push(`dryRun:${query.name}`);

@@ -5,6 +5,7 @@
  *   POST   /upload/bigquery/v2/projects/P/jobs              jobs.insert of a load job, data attached (multipart)
  *   GET    /bigquery/v2/projects/P/queries/JOBID            jobs.getQueryResults
  *   GET    /bigquery/v2/projects/P/jobs/JOBID               jobs.get (statistics)
+ *   POST   /bigquery/v2/projects/P/jobs/JOBID/cancel        jobs.cancel (a DONE job stays as it is, its bill too)
  *   GET    /bigquery/v2/projects/P/datasets/DS              datasets.get
  *   POST   /bigquery/v2/projects/P/datasets/DS/tables       tables.insert (the loader's staging tables)
  *   DELETE /bigquery/v2/projects/P/datasets/DS/tables/T     tables.delete
@@ -477,15 +478,25 @@ export function isQueryJob(...names: string[]): (request: RecordedRequest) => bo
  * than an API that does not answer: its insert succeeded (and ran), its results come late or never.
  */
 export function isQueryResults(fake: Pick<BigQueryFake, 'requests'>, ...names: string[]): (request: RecordedRequest) => boolean {
+  return isGetOfJob(fake, /^\/bigquery\/v2\/projects\/[^/]+\/queries\/([^/]+)$/, names);
+}
+
+/** Matches jobs.get of the jobs `isQueryJob(...names)` matches: a job whose statistics come late or never. */
+export function isJobGet(fake: Pick<BigQueryFake, 'requests'>, ...names: string[]): (request: RecordedRequest) => boolean {
+  return isGetOfJob(fake, /^\/bigquery\/v2\/projects\/[^/]+\/jobs\/([^/]+)$/, names);
+}
+
+// Private:
+
+/** A GET of `path` (its group: the job id) for a job whose insert `isQueryJob(...names)` matched. */
+function isGetOfJob(fake: Pick<BigQueryFake, 'requests'>, path: RegExp, names: string[]): (request: RecordedRequest) => boolean {
   const job = isQueryJob(...names);
   return (request) => {
-    const id = /^\/bigquery\/v2\/projects\/[^/]+\/queries\/([^/]+)$/.exec(request.path)?.[1];
+    const id = path.exec(request.path)?.[1];
     if (request.method !== 'GET' || id === undefined) return false;
     return fake.requests.some((r) => job(r) && r.body?.jobReference?.jobId === id);
   };
 }
-
-// Private:
 
 interface JobInsertBody {
   jobReference?: { jobId?: string };

@@ -13,8 +13,8 @@ import { countUsers, managementChain, usersById, usersPage } from '../../subgrap
 import { createDuckDbWarehouse, duckDbDialect } from '../../warehouse/duckdb/duckDbWarehouse';
 import { createTenantDataset, ingestEvents, upsertUsers } from '../../warehouse/duckdb/tenantDataset';
 import { createBigQueryWarehouse } from '../../warehouse/bigquery/bigQueryWarehouse';
-import type { Warehouse, WarehouseQuery } from '../../warehouse/warehouse';
-import { type BigQueryFake, startBigQueryFake } from './bigQueryFake';
+import { STOP_GRACE_MS, StoppedJobError, type Warehouse, type WarehouseQuery } from '../../warehouse/warehouse';
+import { type BigQueryFake, isJobGet, isQueryJob, isQueryResults, startBigQueryFake } from './bigQueryFake';
 import { DAYS, fixture, ndjson, tempDataDir } from './fixture';
 import { describeWarehouseContract } from './warehouseContract';
 
@@ -184,6 +184,22 @@ describe('BigQuery adapter: what it asks BigQuery for', () => {
     expect(sleeps).toEqual([250, 500]);
   });
 
+  test('each retried attempt is a new job with only what is left of jobTimeoutMs, counted from the first attempt', async () => {
+    let clock = 1_000_000;
+    const clocked = createBigQueryWarehouse({
+      projectId: PROJECT, datasetPrefix: PREFIX, apiEndpoint: fake.url, authClient: authClient(), jobTimeoutMs: 12_345, now: () => clock,
+      sleep: async (ms) => { clock += ms; },
+    });
+    fake.fail(1, { status: 503, reason: 'backendError' });
+    fake.fail(2, { status: 503, reason: 'backendError' });
+    const before = fake.jobInserts().length;
+    await clocked.query('acme', byType('x'));
+    const attempts = fake.jobInserts().slice(before).map((r) => ({ id: r.body.jobReference.jobId, timeoutMs: r.body.configuration.jobTimeoutMs }));
+    // Backoff 250 ms, then 500 ms: 12,345 − 250 = 12,095; − 500 more = 11,595.
+    expect(attempts.map((a) => a.timeoutMs)).toEqual(['12345', '12095', '11595']);
+    expect(new Set(attempts.map((a) => a.id)).size).toBe(3);
+  });
+
   test('5xx beyond maxRetries is WAREHOUSE_UNAVAILABLE, retryable', async () => {
     for (let n = 1; n <= 4; n++) fake.fail(n, { status: 503, reason: 'backendError' });
     const before = fake.jobInserts().length;
@@ -278,3 +294,75 @@ describe('BigQuery adapter: the subgraphs\' queries', () => {
 function lastSql(fake: BigQueryFake): string {
   return fake.jobInserts().at(-1)!.body.configuration.query.query;
 }
+
+describe('BigQuery adapter: a job its caller stops (the subgraph\'s deadline)', () => {
+  let fake: BigQueryFake;
+  let remove: () => void;
+  let warehouse: Warehouse;
+
+  beforeAll(async () => {
+    ({ fake, remove } = await startOverFixture());
+    warehouse = createBigQueryWarehouse({ projectId: PROJECT, datasetPrefix: PREFIX, apiEndpoint: fake.url, authClient: authClient() });
+  });
+  afterEach(() => fake.clearFaults());
+  afterAll(async () => {
+    await fake.close();
+    remove();
+  });
+
+  /** Runs `query` and aborts its signal once `reached` (a fault's first hit): the error, how long stopping took, the job's id. */
+  async function stopOnce(query: WarehouseQuery, reached: () => boolean): Promise<{ error: unknown; stopMs: number; jobId: string }> {
+    const stop = new AbortController();
+    const settled = warehouse.query('acme', query, stop.signal).catch((e: unknown) => e);
+    while (!reached()) await new Promise((resolve) => setTimeout(resolve, 10));
+    const stoppedAt = Date.now();
+    stop.abort();
+    const error = await settled;
+    const jobId = fake.jobInserts().filter(isQueryJob(query.name)).at(-1)!.body.jobReference.jobId;
+    return { error, stopMs: Date.now() - stoppedAt, jobId };
+  }
+
+  const cancelsOf = (jobId: string) => fake.cancels().filter((r) => r.path === `/bigquery/v2/projects/${PROJECT}/jobs/${jobId}/cancel`);
+
+  test('a job BigQuery ran whose results are late: cancelled, and its bill read back from jobs.get', async () => {
+    const query = { ...byType('x', 42 * MiB), name: 'lateResults' };
+    const late = fake.inject({ match: isQueryResults(fake, query.name), hang: true });
+    const { error, stopMs, jobId } = await stopOnce(query, () => late.hits.length > 0);
+    expect(error).toBeInstanceOf(StoppedJobError);
+    // What the fake billed for it at insert (one table, 10 MiB minimum) — not 0, and not the 42 MiB cap.
+    expect((error as StoppedJobError).bill).toEqual({ processedBytes: expect.any(Number), billedBytes: 10 * MiB });
+    expect((error as StoppedJobError).bill!.processedBytes).toBeGreaterThan(0);
+    expect(cancelsOf(jobId)).toHaveLength(1);
+    expect(stopMs).toBeLessThan(STOP_GRACE_MS);
+  });
+
+  test('a job whose statistics BigQuery does not give within STOP_GRACE_MS: cancelled, its bill unknown (the caller charges its cap)', async () => {
+    const query = { ...byType('x', 42 * MiB), name: 'noStatistics' };
+    const late = fake.inject({ match: isQueryResults(fake, query.name), hang: true });
+    const silent = fake.inject({ match: isJobGet(fake, query.name), hang: true });
+    const { error, stopMs, jobId } = await stopOnce(query, () => late.hits.length > 0);
+    expect(error).toBeInstanceOf(StoppedJobError);
+    expect((error as StoppedJobError).bill).toBeUndefined();
+    expect(cancelsOf(jobId)).toHaveLength(1);
+    expect(silent.hits.length).toBeGreaterThanOrEqual(1);
+    expect(stopMs).toBeGreaterThanOrEqual(STOP_GRACE_MS - 50);
+    expect(stopMs).toBeLessThan(STOP_GRACE_MS + 1000);
+  });
+
+  test('a job whose insert never reached BigQuery: nothing to cancel, nothing billed', async () => {
+    const query = { ...byType('x', 42 * MiB), name: 'lostInsert' };
+    const lost = fake.inject({ match: isQueryJob(query.name), hang: true });
+    const { error, jobId } = await stopOnce(query, () => lost.hits.length > 0);
+    expect(error).toBeInstanceOf(StoppedJobError);
+    expect((error as StoppedJobError).bill).toEqual({ processedBytes: 0, billedBytes: 0 });
+    expect(cancelsOf(jobId)).toHaveLength(1); // asked, and answered 404
+  });
+
+  test('a signal aborted before the query starts no job at all', async () => {
+    const before = fake.requests.length;
+    const stop = new AbortController();
+    stop.abort();
+    await expect(warehouse.query('acme', byType('x'), stop.signal)).rejects.toBeInstanceOf(StoppedJobError);
+    expect(fake.requests.length).toBe(before);
+  });
+});

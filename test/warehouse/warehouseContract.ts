@@ -5,7 +5,7 @@
  */
 import { ErrorCode } from '../../common/errors';
 import { MiB } from '../../warehouse/billing';
-import type { Warehouse, WarehouseQuery } from '../../warehouse/warehouse';
+import { StoppedJobError, type Warehouse, type WarehouseQuery } from '../../warehouse/warehouse';
 import { DAYS, type WarehouseFixture, eventsOn, expectedBytes, fixture } from './fixture';
 
 export type LoadFixture = (fixture: WarehouseFixture) => Promise<{ warehouse: Warehouse; cleanup(): Promise<void> }>;
@@ -102,6 +102,14 @@ export function describeWarehouseContract(adapter: string, load: LoadFixture): v
       await expect(warehouse.query('acme', { ...eventsPerActor(DAYS[0], DAYS[2]), maxBytesBilled: 10 * MiB - 1 }))
         .rejects.toMatchObject({ extensions: { code: ErrorCode.QUERY_TOO_EXPENSIVE, billedBytes: 10 * MiB } });
       await expect(warehouse.query('acme', { ...eventsPerActor(DAYS[0], DAYS[2]), maxBytesBilled: 10 * MiB })).resolves.toMatchObject({ billedBytes: 10 * MiB });
+    });
+
+    test('a query whose signal has aborted starts no job: StoppedJobError, nothing billed', async () => {
+      const stop = new AbortController();
+      stop.abort();
+      const error = await warehouse.query('acme', eventsPerActor(DAYS[0], DAYS[2]), stop.signal).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StoppedJobError);
+      expect((error as StoppedJobError).bill).toEqual({ processedBytes: 0, billedBytes: 0 });
     });
 
     test('a dry run gives the processed bytes of running it and a billed upper bound, whatever the cap', async () => {

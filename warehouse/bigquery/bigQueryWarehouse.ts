@@ -7,17 +7,23 @@
  *   (bytesBilledLimitExceeded → QUERY_TOO_EXPENSIVE);
  * - labels {tenant, user, operation, request_id, query, bytegate_version}, so billing exports attribute
  *   every byte (and a request id leads from a log line to its jobs);
- * - `jobTimeoutMs`, so a runaway job is cancelled by BigQuery, not just abandoned by us;
+ * - `jobTimeoutMs`, so a runaway job is cancelled by BigQuery, not just abandoned by us — each retried
+ *   attempt gets only what is left of it, counted from the first attempt;
+ * - a job whose caller gives up (its signal aborts: the subgraph's deadline) is cancelled (jobs.cancel)
+ *   and read back, so what BigQuery billed for it is reported, not lost (stopJob);
  * - rate limits, quota and backend errors (and HTTP 5xx) retried with exponential backoff, then
  *   WAREHOUSE_UNAVAILABLE. The client's own retries are off so there is one retry policy, ours.
  * Bytes are BigQuery's own totalBytesProcessed / totalBytesBilled; rows come back as the DuckDB
  * adapter returns them (INT64 as numbers, TIMESTAMP as ISO-8601 UTC, DATE as YYYY-MM-DD).
  */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { BigQueryDate, BigQueryTimestamp, type Job } from '@google-cloud/bigquery';
+import { withDeadline } from '../../common/deadline';
 import { ErrorCode, badUserInput, bytegateError } from '../../common/errors';
 import { MIN_BILLED_BYTES_PER_TABLE, MiB, billedBytes } from '../billing';
 import { ssoEvents } from '../tables';
-import type { PartitionStat, Warehouse, WarehouseQuery, WarehouseResult } from '../warehouse';
+import { type JobBill, type PartitionStat, STOP_GRACE_MS, StoppedJobError, type Warehouse, type WarehouseQuery, type WarehouseResult } from '../warehouse';
 import { bigQueryDialect, toBigQueryParams } from './bigQueryDialect';
 import { type BigQueryConnection, bigQueryClient, labelValue, withRetries } from './jobs';
 import { type PartitionTotals, columnStatsFromPartitions } from './partitionEstimates';
@@ -26,7 +32,7 @@ import { STATISTICS_TABLE } from './provision';
 export interface BigQueryWarehouseOptions extends BigQueryConnection {
   /** Dataset of tenant T is `${datasetPrefix}_${T}`; default `bytegate`. */
   datasetPrefix?: string;
-  /** BigQuery cancels a job running longer; default 60 s. */
+  /** BigQuery cancels a job running longer (all its retried attempts together); default 60 s. */
   jobTimeoutMs?: number;
   /** Retries of a retryable failure before WAREHOUSE_UNAVAILABLE; default 3. */
   maxRetries?: number;
@@ -81,13 +87,26 @@ export function createBigQueryWarehouse(options: BigQueryWarehouseOptions): Ware
     });
   }
 
-  /** Runs one job to completion: its rows (normalized) and its statistics. */
-  async function runJob<Row extends object>(tenant: string, query: WarehouseQuery): Promise<WarehouseResult<Row>> {
+  /**
+   * Runs one job to completion: its rows (normalized) and its statistics. Aborting `signal` stops the
+   * current attempt's job (stopJob) and starts no other.
+   */
+  async function runJob<Row extends object>(tenant: string, query: WarehouseQuery, signal?: AbortSignal): Promise<WarehouseResult<Row>> {
     const dataset = datasetOf(tenant);
     const sql = query.sql(bigQueryDialect(projectId, dataset));
     const { params, types } = toBigQueryParams(sql, query.params);
-    return withJobRetries(tenant, query, async () => {
+    if (signal?.aborted) throw new StoppedJobError(NOTHING_BILLED);
+    let firstAttemptAt: number | undefined;
+    let current: Job | undefined;
+    const run = withJobRetries(tenant, query, async () => {
+      signal?.throwIfAborted();
+      const at = now();
+      firstAttemptAt ??= at;
+      // Named before its insert, so it can be cancelled while the insert is still in flight.
+      const named = client.job(`bytegate_${randomUUID()}`, { location });
+      current = named;
       const [job] = await client.createQueryJob({
+        jobId: named.id,
         query: sql,
         useLegacySql: false,
         params,
@@ -98,20 +117,17 @@ export function createBigQueryWarehouse(options: BigQueryWarehouseOptions): Ware
           ...(query.attribution?.operation ? { operation: labelValue(query.attribution.operation) } : {}),
           ...(query.attribution?.requestId ? { request_id: labelValue(query.attribution.requestId) } : {}),
         },
-        jobTimeoutMs,
+        jobTimeoutMs: Math.max(1, jobTimeoutMs - (at - firstAttemptAt)),
         location,
         ...(query.maxBytesBilled !== undefined ? { maximumBytesBilled: String(query.maxBytesBilled) } : {}),
       });
-      // Polls while the job runs (no client-side timeout: jobTimeoutMs makes BigQuery end it).
+      current = job;
+      // Polls while the job runs (no client-side timeout: jobTimeoutMs makes BigQuery end it, the signal us).
       const [rows] = await job.getQueryResults({ autoPaginate: true });
-      const statistics = await jobStatistics(job);
-      return {
-        rows: normalizeRows(rows) as Row[],
-        processedBytes: Number(statistics?.totalBytesProcessed ?? 0),
-        billedBytes: Number(statistics?.totalBytesBilled ?? 0),
-        cacheHit: statistics?.cacheHit === true,
-      };
+      const statistics = (await jobMetadata(job)).statistics?.query;
+      return { rows: normalizeRows(rows) as Row[], ...billOf(statistics), cacheHit: statistics?.cacheHit === true };
     });
+    return signal ? untilStopped(run, signal, () => stopJob(current)) : run;
   }
 
   /**
@@ -139,8 +155,8 @@ export function createBigQueryWarehouse(options: BigQueryWarehouseOptions): Ware
   }
 
   return {
-    async query<Row extends object>(tenant: string, query: WarehouseQuery): Promise<WarehouseResult<Row>> {
-      const result = await runJob<Row>(tenant, query);
+    async query<Row extends object>(tenant: string, query: WarehouseQuery, signal?: AbortSignal): Promise<WarehouseResult<Row>> {
+      const result = await runJob<Row>(tenant, query, signal);
       knownTenants.add(tenant);
       return result;
     },
@@ -217,9 +233,63 @@ interface JobStatistics {
   cacheHit?: boolean;
 }
 
-async function jobStatistics(job: Job): Promise<JobStatistics | undefined> {
+/** The part of a jobs.get answer read here. */
+interface JobMetadata {
+  status?: { state?: string };
+  statistics?: { query?: JobStatistics };
+}
+
+const NOTHING_BILLED: JobBill = { processedBytes: 0, billedBytes: 0 };
+
+/** How often a stopped job's state is read until BigQuery reports it DONE. */
+const STOP_POLL_MS = 100;
+
+/** jobs.get */
+async function jobMetadata(job: Job): Promise<JobMetadata> {
   const [metadata] = await job.getMetadata();
-  return (metadata as { statistics?: { query?: JobStatistics } }).statistics?.query;
+  return metadata as JobMetadata;
+}
+
+function billOf(statistics: JobStatistics | undefined): JobBill {
+  return { processedBytes: Number(statistics?.totalBytesProcessed ?? 0), billedBytes: Number(statistics?.totalBytesBilled ?? 0) };
+}
+
+/** `run`, unless `signal` aborts first: then it fails with a StoppedJobError carrying `stop()`'s bill. */
+function untilStopped<T>(run: Promise<T>, signal: AbortSignal, stop: () => Promise<JobBill | undefined>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      run.catch(() => undefined); // its outcome no longer matters: the stopped job's statistics say what it billed
+      void stop().then((bill) => reject(new StoppedJobError(bill)));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    run.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/**
+ * Cancels `job` (jobs.cancel) and reads what it billed once BigQuery reports it DONE: a job that had
+ * finished keeps its bill; a cancelled one bills what it processed; a failed one, nothing. Undefined when
+ * BigQuery cannot tell within STOP_GRACE_MS. A job BigQuery does not know (no attempt yet, or an insert
+ * that never arrived; jobs.get says 404) billed nothing.
+ */
+async function stopJob(job: Job | undefined): Promise<JobBill | undefined> {
+  if (!job) return NOTHING_BILLED;
+  let expired = false;
+  try {
+    return await withDeadline(async () => {
+      await job.cancel().catch(() => undefined); // nothing to cancel in a job that ended or never was: jobs.get tells
+      for (;;) {
+        const metadata = await jobMetadata(job);
+        if (metadata.status?.state === 'DONE') return billOf(metadata.statistics?.query);
+        if (expired) return undefined;
+        await delay(STOP_POLL_MS);
+      }
+    }, STOP_GRACE_MS);
+  } catch (error) {
+    return (error as { code?: unknown }).code === 404 ? NOTHING_BILLED : undefined;
+  } finally {
+    expired = true;
+  }
 }
 
 /** The client's DATE/TIMESTAMP wrappers as the DuckDB adapter's strings; INT64 already are numbers. */

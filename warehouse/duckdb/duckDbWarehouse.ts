@@ -11,7 +11,7 @@ import { type DuckDBConnection, type DuckDBInstance, type DuckDBType, DuckDBType
 import { ErrorCode, badUserInput, bytegateError } from '../../common/errors';
 import { billedBytes } from '../billing';
 import { PartitionStatistics, scanBytes } from '../scanBytes';
-import type { PartitionStat, QueryParam, SqlDialect, Warehouse, WarehouseQuery, WarehouseResult } from '../warehouse';
+import { type PartitionStat, type QueryParam, type SqlDialect, StoppedJobError, type Warehouse, type WarehouseQuery, type WarehouseResult } from '../warehouse';
 import { datasetPath, openReadOnly, sleep, writerActive } from './datasetFiles';
 import { quoteIdent } from './duckDbSchema';
 import { analyzeScans } from './scanAnalyzer';
@@ -126,7 +126,7 @@ export function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Warehous
   }
 
   return {
-    async query<Row extends object>(tenant: string, query: WarehouseQuery): Promise<WarehouseResult<Row>> {
+    async query<Row extends object>(tenant: string, query: WarehouseQuery, signal?: AbortSignal): Promise<WarehouseResult<Row>> {
       const sql = query.sql(duckDbDialect);
       return withHandle(tenant, async (handle, connection) => {
         const perTable = await measure(handle, connection, sql, query);
@@ -137,14 +137,25 @@ export function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Warehous
             billedBytes: billed, limitBytes: query.maxBytesBilled,
           });
         }
+        if (signal?.aborted) throw new StoppedJobError({ processedBytes: 0, billedBytes: 0 }); // never started
+        const processedBytes = perTable.reduce((sum, bytes) => sum + bytes, 0);
         const { values, types } = toDuckDbValues(sql, query.params);
-        const reader = await connection.runAndReadAll(sql, values, types);
-        return {
-          rows: normalizeRows<Row>(reader.getRowObjectsJson(), reader.columnNames(), reader.columnTypes().map((t) => t.typeId)),
-          processedBytes: perTable.reduce((sum, bytes) => sum + bytes, 0),
-          billedBytes: billed,
-          cacheHit: false,
-        };
+        // Stopped while it runs: interrupted, and reported billed in full (BigQuery may bill a cancelled job up to that).
+        const interrupt = () => connection.interrupt();
+        signal?.addEventListener('abort', interrupt, { once: true });
+        try {
+          const reader = await connection.runAndReadAll(sql, values, types).catch((error: unknown) => {
+            throw signal?.aborted ? new StoppedJobError({ processedBytes, billedBytes: billed }) : error;
+          });
+          return {
+            rows: normalizeRows<Row>(reader.getRowObjectsJson(), reader.columnNames(), reader.columnTypes().map((t) => t.typeId)),
+            processedBytes,
+            billedBytes: billed,
+            cacheHit: false,
+          };
+        } finally {
+          signal?.removeEventListener('abort', interrupt);
+        }
       });
     },
 
