@@ -3,6 +3,8 @@
  * (HMAC-SHA256). The signature covers the principal, an expiry and a digest of the GraphQL request
  * itself, so a captured header pair cannot be replayed with another query, another tenant or later
  * than `ttlMs`. A subgraph refuses any request without a valid pair: calling it directly crosses nothing.
+ * It may also carry a deadline — when the gateway stops waiting for the answer — after which the
+ * subgraph starts no warehouse job for the request (a job nobody waits for would be billed, never charged).
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { ErrorCode, bytegateError } from './errors';
@@ -33,6 +35,8 @@ export interface WarehouseCaps {
 export interface VerifiedIdentity {
   readonly principal: Principal;
   readonly caps?: WarehouseCaps;
+  /** Epoch ms after which the gateway no longer waits for the answer (none: no deadline). */
+  readonly deadline?: number;
 }
 
 interface IdentityPayload {
@@ -42,18 +46,22 @@ interface IdentityPayload {
   /** Expiry, epoch milliseconds. */
   exp: number;
   caps?: WarehouseCaps;
+  /** VerifiedIdentity.deadline, epoch milliseconds. */
+  deadline?: number;
 }
 
+/** `timeoutMs`: how long from `nowMs` the signer waits for the answer (the identity's deadline). */
 export function signIdentity(
   principal: Principal,
   request: SignedRequest,
   secret: string,
   nowMs: number,
-  options: { ttlMs?: number; caps?: WarehouseCaps } = {},
+  options: { ttlMs?: number; caps?: WarehouseCaps; timeoutMs?: number } = {},
 ): Record<typeof IDENTITY_HEADER | typeof SIGNATURE_HEADER, string> {
   const payload: IdentityPayload = {
     tenant: principal.tenant, sub: principal.userId, roles: [...principal.roles], exp: nowMs + (options.ttlMs ?? DEFAULT_IDENTITY_TTL_MS),
     ...(options.caps ? { caps: options.caps } : {}),
+    ...(options.timeoutMs !== undefined ? { deadline: nowMs + options.timeoutMs } : {}),
   };
   const identity = Buffer.from(JSON.stringify(payload)).toString('base64url');
   return { [IDENTITY_HEADER]: identity, [SIGNATURE_HEADER]: signature(identity, request, secret) };
@@ -78,11 +86,16 @@ export function verifyIdentity(
     throw invalid('unreadable gateway identity');
   }
   if (typeof payload.exp !== 'number' || payload.exp < nowMs) throw invalid('expired gateway identity');
-  if (typeof payload.tenant !== 'string' || !isTenantId(payload.tenant) || typeof payload.sub !== 'string' || !Array.isArray(payload.roles)) {
+  if (typeof payload.tenant !== 'string' || !isTenantId(payload.tenant) || typeof payload.sub !== 'string' || !Array.isArray(payload.roles)
+    || (payload.deadline !== undefined && typeof payload.deadline !== 'number')) {
     throw invalid('malformed gateway identity');
   }
   const principal = { tenant: payload.tenant, userId: payload.sub, roles: payload.roles.filter(isRole) };
-  return payload.caps ? { principal, caps: { maxJobBilledBytes: Number(payload.caps.maxJobBilledBytes), maxTotalBilledBytes: Number(payload.caps.maxTotalBilledBytes) } } : { principal };
+  return {
+    principal,
+    ...(payload.caps ? { caps: { maxJobBilledBytes: Number(payload.caps.maxJobBilledBytes), maxTotalBilledBytes: Number(payload.caps.maxTotalBilledBytes) } } : {}),
+    ...(payload.deadline !== undefined ? { deadline: payload.deadline } : {}),
+  };
 }
 
 // Private:

@@ -48,7 +48,10 @@ export class SignedIdentityDataSource extends RemoteGraphQLDataSource<GatewayCon
     // Health checks and schema loading carry no caller (and are unused with a static supergraph).
     if (options.kind !== GraphQLDataSourceRequestKind.INCOMING_OPERATION) return;
     const { request, context } = options;
-    const headers = signIdentity(context.principal, { query: request.query, variables: request.variables }, this.options.secret, this.options.now(), { caps: context.cost.caps });
+    // The deadline is this fetch's timeout: past it the subgraph starts no warehouse job, as nobody would wait for it.
+    const headers = signIdentity(context.principal, { query: request.query, variables: request.variables }, this.options.secret, this.options.now(), {
+      caps: context.cost.caps, timeoutMs: this.options.timeoutMs,
+    });
     for (const [name, value] of Object.entries(headers)) request.http?.headers.set(name, value);
     request.http?.headers.set(REQUEST_ID_HEADER, context.requestId);
   }

@@ -18,8 +18,11 @@ export interface Readiness {
 
 export interface GraphqlHttpServerOptions<Context extends BaseContext> {
   apollo: ApolloServer<Context>;
-  /** Builds the per-request context; throw a coded GraphQLError to refuse the request. */
-  context: (request: IncomingMessage, body: unknown) => Promise<Context>;
+  /**
+   * Builds the per-request context; throw a coded GraphQLError to refuse the request. `clientGone`
+   * aborts when the connection closes before the answer was sent: work for it is wasted.
+   */
+  context: (request: IncomingMessage, body: unknown, clientGone: AbortSignal) => Promise<Context>;
   /** Largest accepted request body; larger ones get HTTP 413 PAYLOAD_TOO_LARGE. */
   maxBodyBytes: number;
   readiness?: () => Promise<Readiness>;
@@ -115,6 +118,10 @@ async function handle<Context extends BaseContext>(
   if (route) return route(request, response);
   if (url.pathname !== '/graphql' && url.pathname !== '/') return sendJson(response, 404, errorBody(ErrorCode.NOT_FOUND, `No route ${url.pathname}.`));
 
+  const clientGone = new AbortController();
+  response.once('close', () => {
+    if (!response.writableFinished) clientGone.abort();
+  });
   const raw = await readBody(request, options.maxBodyBytes);
   if (raw === undefined) {
     request.resume();
@@ -139,7 +146,7 @@ async function handle<Context extends BaseContext>(
   }
   const result = await options.apollo.executeHTTPGraphQLRequest({
     httpGraphQLRequest: { method: (request.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
-    context: () => options.context(request, body),
+    context: () => options.context(request, body, clientGone.signal),
   });
   response.statusCode = result.status ?? 200;
   for (const [name, value] of result.headers) response.setHeader(name, value);

@@ -1,7 +1,8 @@
 /**
  * The per-request context every subgraph resolver receives. Built before any resolver runs: a
  * request without a valid gateway signature is refused here with INVALID_SIGNATURE (HTTP 401),
- * so it never reaches execution and never touches the warehouse.
+ * so it never reaches execution and never touches the warehouse. Once the gateway stops waiting for
+ * the answer — its connection closed, or the deadline it signed passed — no warehouse job starts.
  */
 import type { IncomingMessage } from 'node:http';
 import type { BaseContext } from '@apollo/server';
@@ -21,7 +22,7 @@ export interface SubgraphDeps {
   config: Config;
   /** The aggregate cache (subgraphs/common/aggregateCache.ts); undefined: every aggregate is computed. */
   aggregates?: AggregateCache;
-  /** Clock for signature expiry, epoch ms; default Date.now. */
+  /** Clock for signature expiry and the signed deadline, epoch ms; default Date.now. */
   now?: () => number;
   /** Request logs (one line per request); default silent. */
   log?: Logger;
@@ -47,11 +48,14 @@ export interface SubgraphContext extends BaseContext {
   perRequest<T>(key: string, create: () => T): T;
 }
 
-/** The context function for createGraphqlHttpServer: verifies the identity against the request it signs. */
-export function subgraphContext(deps: SubgraphDeps): (request: IncomingMessage, body: unknown) => Promise<SubgraphContext> {
+/**
+ * The context function for createGraphqlHttpServer: verifies the identity against the request it signs.
+ * `clientGone` aborts when the connection closes before the answer was sent.
+ */
+export function subgraphContext(deps: SubgraphDeps): (request: IncomingMessage, body: unknown, clientGone: AbortSignal) => Promise<SubgraphContext> {
   const now = deps.now ?? Date.now;
-  return async (request, body) => {
-    const { principal, caps } = verifyIdentity(
+  return async (request, body, clientGone) => {
+    const { principal, caps, deadline } = verifyIdentity(
       { identity: header(request, IDENTITY_HEADER), signature: header(request, SIGNATURE_HEADER) },
       signedRequest(request, body),
       deps.config.subgraphSecret,
@@ -60,6 +64,7 @@ export function subgraphContext(deps: SubgraphDeps): (request: IncomingMessage, 
     return createContext(principal, deps.warehouse, {
       caps, aggregates: deps.aggregates, dryRunAboveBytes: deps.config.dryRunAboveBytes, operationName: clientOperationName(body),
       requestId: requestIdFrom(request.headers[REQUEST_ID_HEADER]), log: deps.log, warehouseTimeoutMs: deps.config.warehouseTimeoutMs,
+      clientGone, deadline, now,
     });
   };
 }
@@ -71,6 +76,8 @@ export function createContext(
   options: {
     caps?: WarehouseCaps; aggregates?: AggregateCache; dryRunAboveBytes?: number; operationName?: string;
     requestId?: string; log?: Logger; warehouseTimeoutMs?: number;
+    /** No warehouse job starts once this aborts or `deadline` (epoch ms, by `now`) has passed; see tenantWarehouse. */
+    clientGone?: AbortSignal; deadline?: number; now?: () => number;
   } = {},
 ): SubgraphContext {
   const { caps, aggregates } = options;
@@ -82,6 +89,7 @@ export function createContext(
   };
   const bound = tenantWarehouse(warehouse, principal.tenant, {
     caps, dryRunAboveBytes: options.dryRunAboveBytes, timeoutMs: options.warehouseTimeoutMs,
+    signal: options.clientGone, deadline: options.deadline, now: options.now,
     attribution: { user: principal.userId, operation: options.operationName, requestId },
   });
   return {

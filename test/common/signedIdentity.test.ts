@@ -25,6 +25,16 @@ test('caps travel signed: changing them breaks the signature', () => {
   expect(() => verifyIdentity({ identity: raised, signature: signed[SIGNATURE_HEADER] }, request, secret, now)).toThrow(/bad gateway signature/);
 });
 
+test('a deadline travels signed: the gateway\'s fetch start + its timeout; changing it breaks the signature', () => {
+  const signed = signIdentity(principal, request, secret, now, { timeoutMs: 2000 });
+  expect(verifyIdentity({ identity: signed[IDENTITY_HEADER], signature: signed[SIGNATURE_HEADER] }, request, secret, now)).toEqual({ principal, deadline: now + 2000 });
+  const payload = JSON.parse(Buffer.from(signed[IDENTITY_HEADER], 'base64url').toString('utf8'));
+  const extended = Buffer.from(JSON.stringify({ ...payload, deadline: now + 60_000 })).toString('base64url');
+  expect(() => verifyIdentity({ identity: extended, signature: signed[SIGNATURE_HEADER] }, request, secret, now)).toThrow(/bad gateway signature/);
+  const dropped = Buffer.from(JSON.stringify({ ...payload, deadline: undefined })).toString('base64url');
+  expect(() => verifyIdentity({ identity: dropped, signature: signed[SIGNATURE_HEADER] }, request, secret, now)).toThrow(/bad gateway signature/);
+});
+
 test.each([
   ['no headers', {}, request, now],
   ['another secret', headersFor(principal, request, 'x'.repeat(32)), request, now],

@@ -6,9 +6,9 @@
  * at once when it is down, within SUBGRAPH_TIMEOUT_MS when it hangs — never a 5xx or a hang; the
  * gateway stays healthy and /readyz shows the subgraph down, then up; the statistics the gateway
  * prices with (served by metrics) keep serving from its cache; and the ledger charges each caller
- * exactly the bytes billed — a failed operation's reservation is released, not kept. Also shows one
- * gap (test.failing): warehouse jobs a frozen subgraph runs for requests the gateway already gave
- * up on are billed but never charged.
+ * exactly the bytes billed — a failed operation's reservation is released, not kept. And a frozen
+ * subgraph, once thawed, runs no warehouse job for the requests the gateway gave up on meanwhile (past
+ * the deadline their signed identity carries, their connections closed): nothing billed uncharged.
  */
 import type { SubgraphName } from '../../common/config';
 import { addDays } from '../../common/dates';
@@ -152,15 +152,12 @@ test('metrics frozen (SIGSTOP) under load: its fields fail within SUBGRAPH_TIMEO
   await checkCharges(outcomes);
 }, 90_000);
 
-// GAP (product): the gateway gives up on a frozen subgraph's fetch at SUBGRAPH_TIMEOUT_MS and settles
-// the reservation to what it was told was billed (nothing, for that fetch). The subgraph, once it runs
-// again, still executes the abandoned requests — their sockets are closed, their answers go nowhere —
-// and runs their warehouse jobs, which BigQuery bills: bytes billed for a caller but never charged
-// (README: "only what was billed is charged"). Fix proposed in the report: the subgraph skips (or
-// aborts) work for a request whose client has gone (`request.socket.destroyed` / an AbortSignal from
-// the response's 'close' passed into the context and checked before each warehouse job), and the
-// signed identity carries a deadline after which the subgraph refuses to start jobs.
-test.failing('GAP: a frozen subgraph does not bill warehouse jobs for requests the gateway abandoned', async () => {
+// README: "only what was billed is charged". The gateway gives up on a frozen subgraph's fetch at
+// SUBGRAPH_TIMEOUT_MS and settles the reservation to what it was told was billed (nothing, for that
+// fetch). The subgraph, once it runs again, still reads the abandoned requests — but their signed
+// deadline (fetch start + SUBGRAPH_TIMEOUT_MS) has passed and their connections are closed, so it
+// starts none of their warehouse jobs: nothing is billed that the caller was not charged.
+test('a frozen subgraph, thawed, runs no warehouse job for the requests the gateway abandoned', async () => {
   const token = await tokenFor(tenant.tenant, 'abandoned', 'executive');
   subgraphs.metrics.child.kill('SIGSTOP');
   const ids = ['abandoned.1', 'abandoned.2', 'abandoned.3'];
@@ -173,11 +170,16 @@ test.failing('GAP: a frozen subgraph does not bill warehouse jobs for requests t
   for (const answer of answers) expect(answer.body.errors[0].extensions.code).toBe(ErrorCode.SUBGRAPH_UNAVAILABLE);
   // Let metrics work off what queued while it was frozen.
   await sleep(1500);
-  const billedByMetrics = sum(logLines(subgraphs.metrics.output(), 'request').filter((l) => ids.includes(l.reqId)).map((l) => Number(l.billedBytes)));
+  const abandoned = logLines(subgraphs.metrics.output(), 'request').filter((l) => ids.includes(l.reqId));
+  // Metrics, thawed, read each of them — and started none of their jobs.
+  expect(abandoned.map((l) => ({ reqId: l.reqId, queries: l.queries, errors: l.errors })).sort((a, b) => a.reqId.localeCompare(b.reqId)))
+    .toEqual(ids.map((reqId) => ({ reqId, queries: 0, errors: [ErrorCode.SUBGRAPH_UNAVAILABLE] })));
+  const billedByMetrics = sum(abandoned.map((l) => Number(l.billedBytes)));
   const charged = sum(answers.map((a) => Number(a.body.extensions.cost.billedBytes)));
   const used = (await ledgerCounters(redis.url, tenant.tenant, ['abandoned'])).users.get('abandoned')!.usedBytes;
   expect(used).toBe(charged);
-  // What the warehouse billed for those requests was charged: fails, metrics billed them unseen.
+  // What metrics billed for those requests (nothing: no job started) was charged.
+  expect(billedByMetrics).toBe(0);
   expect(used).toBeGreaterThanOrEqual(charged + billedByMetrics);
 }, 60_000);
 

@@ -33,7 +33,7 @@ export interface Harness {
   resetQueries(): void;
   request<Data = any>(subgraph: SubgraphName, query: string, options?: RequestOptions): Promise<GraphqlResponse<Data>>;
   /** The identity headers the gateway would send for `principal` and this request. */
-  sign(principal: Principal, query: string, variables?: Record<string, unknown>, options?: { secret?: string; nowMs?: number }): Record<string, string>;
+  sign(principal: Principal, query: string, variables?: Record<string, unknown>, options?: { secret?: string; nowMs?: number; timeoutMs?: number }): Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -68,7 +68,7 @@ export async function startHarness(): Promise<Harness> {
   const urls = Object.fromEntries(names.map((name, i) => [name, running[i].url])) as Record<SubgraphName, string>;
 
   const sign: Harness['sign'] = (who, query, variables, options = {}) =>
-    signIdentity(who, { query, variables }, options.secret ?? config.subgraphSecret, options.nowMs ?? Date.now());
+    signIdentity(who, { query, variables }, options.secret ?? config.subgraphSecret, options.nowMs ?? Date.now(), { timeoutMs: options.timeoutMs });
 
   return {
     config,
