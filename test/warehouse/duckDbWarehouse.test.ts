@@ -1,7 +1,8 @@
+import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { MiB } from '../../warehouse/billing';
 import { createDuckDbWarehouse } from '../../warehouse/duckdb/duckDbWarehouse';
 import { createTenantDataset, ingestEvents, upsertUsers } from '../../warehouse/duckdb/tenantDataset';
-import { STOP_GRACE_MS, StoppedJobError, type Warehouse } from '../../warehouse/warehouse';
+import { STOP_GRACE_MS, StoppedJobError, type Warehouse, type WarehouseQuery } from '../../warehouse/warehouse';
 import { type WarehouseFixture, fixture, ndjson, tempDataDir } from './fixture';
 import { describeWarehouseContract } from './warehouseContract';
 
@@ -41,3 +42,58 @@ test('a query stopped while it runs is interrupted at once, and reported billed 
     await cleanup();
   }
 }, 30_000);
+
+describe('DuckDB handles', () => {
+  const tenant = fixture().tenant;
+  const count: WarehouseQuery = { name: 'count', sql: (d) => `SELECT count(e.eventType) AS n FROM ${d.table('sso_events')} AS e`, params: {} };
+  let dataDir: string;
+  let remove: () => void;
+
+  beforeAll(async () => {
+    ({ dataDir, remove } = tempDataDir());
+    await createTenantDataset(dataDir, tenant);
+    await upsertUsers(dataDir, tenant.id, fixture().users);
+    await ingestEvents(dataDir, tenant.id, ndjson(fixture().events));
+  });
+  afterAll(() => remove());
+  afterEach(() => jest.restoreAllMocks());
+
+  test('every connection a query opens is closed: answered, refused over its cap, or failed in DuckDB', async () => {
+    const connect = jest.spyOn(DuckDBInstance.prototype, 'connect');
+    const close = jest.spyOn(DuckDBConnection.prototype, 'closeSync');
+    const warehouse = createDuckDbWarehouse({ dataDir });
+    const outcomes = await Promise.allSettled([
+      ...Array.from({ length: 20 }, () => warehouse.query(tenant.id, count)),
+      warehouse.query(tenant.id, { ...count, maxBytesBilled: 0 }),
+      warehouse.query(tenant.id, { name: 'broken', sql: () => 'SELECT no_such_column FROM users', params: {} }),
+      warehouse.dryRun(tenant.id, count),
+      warehouse.partitionStats(tenant.id),
+    ]);
+    await warehouse.close();
+    expect(outcomes.map((outcome) => outcome.status)).toEqual([...Array(20).fill('fulfilled'), 'rejected', 'rejected', 'fulfilled', 'fulfilled']);
+    expect(connect).toHaveBeenCalledTimes(24);
+    expect(close).toHaveBeenCalledTimes(24);
+  });
+
+  test('every instance opened is closed: the old file\'s once an ingest replaced it, the current one at close()', async () => {
+    const open = jest.spyOn(DuckDBInstance, 'create');
+    const close = jest.spyOn(DuckDBInstance.prototype, 'closeSync');
+    const warehouse = createDuckDbWarehouse({ dataDir });
+    await warehouse.query(tenant.id, count);
+    await upsertUsers(dataDir, tenant.id, fixture().users); // a writer: the reader lets go, the file changes
+    await warehouse.query(tenant.id, count);
+    await warehouse.close();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(open).toHaveBeenCalledTimes(3); // reader, writer, reader of the new file
+    expect(close).toHaveBeenCalledTimes(3);
+  });
+
+  test('limits: each handle opens with the configured memory_limit and threads', async () => {
+    const warehouse = createDuckDbWarehouse({ dataDir, limits: { memoryLimitBytes: 64 * 2 ** 20, threads: 1 } });
+    const { rows } = await warehouse.query(tenant.id, {
+      name: 'settings', sql: () => `SELECT current_setting('memory_limit') AS memory_limit, current_setting('threads') AS threads`, params: {},
+    });
+    await warehouse.close();
+    expect(rows).toEqual([{ memory_limit: '64.0 MiB', threads: 1 }]);
+  });
+});

@@ -85,9 +85,24 @@ export async function withDatasetWriter<T>(
   }
 }
 
+/**
+ * How much a read-only handle may use. Each handle is a DuckDB instance of its own, so both bounds
+ * apply per tenant open in the process; unset, DuckDB's defaults (80% of RAM, one thread per core).
+ * https://duckdb.org/docs/stable/configuration/overview#global-configuration-options
+ */
+export interface ReaderLimits {
+  /** DuckDB `memory_limit`: its buffer pool and operators' working memory (not the allocator's free lists). */
+  readonly memoryLimitBytes?: number;
+  /** DuckDB `threads`: the handle's worker threads (its queries' parallelism), started when it opens. */
+  readonly threads?: number;
+}
+
 /** Opens the database read-only, retrying while a writer holds it (until `deadline`). */
-export function openReadOnly(databasePath: string, deadline: number): Promise<DuckDBInstance> {
-  return retryOnLock(() => DuckDBInstance.create(databasePath, { ...DUCKDB_OPTIONS, access_mode: 'READ_ONLY' }), deadline);
+export function openReadOnly(databasePath: string, deadline: number, limits: ReaderLimits = {}): Promise<DuckDBInstance> {
+  const options: Record<string, string> = { ...DUCKDB_OPTIONS, access_mode: 'READ_ONLY' };
+  if (limits.memoryLimitBytes !== undefined) options.memory_limit = `${limits.memoryLimitBytes}B`;
+  if (limits.threads !== undefined) options.threads = String(limits.threads);
+  return retryOnLock(() => DuckDBInstance.create(databasePath, options), deadline);
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -12,7 +12,7 @@ import { ErrorCode, badUserInput, bytegateError } from '../../common/errors';
 import { billedBytes } from '../billing';
 import { PartitionStatistics, scanBytes } from '../scanBytes';
 import { type PartitionStat, type QueryParam, type SqlDialect, StoppedJobError, type Warehouse, type WarehouseQuery, type WarehouseResult } from '../warehouse';
-import { datasetPath, openReadOnly, sleep, writerActive } from './datasetFiles';
+import { type ReaderLimits, datasetPath, openReadOnly, sleep, writerActive } from './datasetFiles';
 import { quoteIdent } from './duckDbSchema';
 import { analyzeScans } from './scanAnalyzer';
 
@@ -20,6 +20,8 @@ export interface DuckDbWarehouseOptions {
   dataDir: string;
   /** How long a query waits for an ingest holding the tenant's file, default 30 s; then WAREHOUSE_UNAVAILABLE. */
   busyTimeoutMs?: number;
+  /** DuckDB's memory and thread bounds of each tenant's handle. */
+  limits?: ReaderLimits;
 }
 
 /** How often idle handles look for a writer's marker: an ingest waits at most this long for an idle reader. */
@@ -66,7 +68,7 @@ export function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Warehous
         pending = undefined;
       }
       if (!pending) {
-        pending = openHandle(path, mtimeMs, deadline);
+        pending = openHandle(path, mtimeMs, deadline, options.limits);
         handles.set(tenant, pending);
         pending.catch(() => handles.delete(tenant));
       }
@@ -214,8 +216,8 @@ const PARAM_TYPES: Record<QueryParam['type'], string> = {
   STRING: 'VARCHAR', INT64: 'BIGINT', DATE: 'DATE', TIMESTAMP: 'TIMESTAMP', STRING_ARRAY: 'VARCHAR[]',
 };
 
-async function openHandle(path: string, mtimeMs: number, deadline: number): Promise<Handle> {
-  return { instance: await openReadOnly(path, deadline), mtimeMs, inFlight: 0, retired: false };
+async function openHandle(path: string, mtimeMs: number, deadline: number, limits: ReaderLimits | undefined): Promise<Handle> {
+  return { instance: await openReadOnly(path, deadline, limits), mtimeMs, inFlight: 0, retired: false };
 }
 
 /** The recorded statistics, read once per opened file. */
