@@ -45,6 +45,12 @@ export interface Config {
   readonly warehouseTimeoutMs: number;
   /** SUBGRAPH_TIMEOUT_MS, default 60000: the gateway's deadline on one subgraph fetch. */
   readonly subgraphTimeoutMs: number;
+  /**
+   * DUCKDB_MEMORY_LIMIT (a byte amount, e.g. 512MiB) and DUCKDB_THREADS: DuckDB's memory_limit and
+   * threads for each tenant file a subgraph process has open; unset, DuckDB's defaults (80% of RAM,
+   * one thread per core), each per open tenant.
+   */
+  readonly duckDb: Readonly<{ memoryLimitBytes: number | undefined; threads: number | undefined }>;
   /** LOG_LEVEL: pino level of the JSON logs on stdout (fatal, error, warn, info, debug, trace, silent); default info. */
   readonly logLevel: LogLevel;
   /** Dev defaults in use, to be printed as warnings at start-up. */
@@ -170,6 +176,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     cacheTtlMs: intVar(env, 'CACHE_TTL_MS', 86_400_000, 0, 30 * 86_400_000),
     warehouseTimeoutMs: intVar(env, 'WAREHOUSE_TIMEOUT_MS', 30_000, 100, 6 * 3600_000),
     subgraphTimeoutMs: intVar(env, 'SUBGRAPH_TIMEOUT_MS', 60_000, 100, 6 * 3600_000),
+    duckDb: Object.freeze({
+      // At 4 MiB DuckDB already fails a small GROUP BY (Out of Memory); 16 MiB runs it.
+      memoryLimitBytes: env.DUCKDB_MEMORY_LIMIT ? bytesVar(env, 'DUCKDB_MEMORY_LIMIT', 16 * 2 ** 20) : undefined,
+      threads: env.DUCKDB_THREADS ? intVar(env, 'DUCKDB_THREADS', 0, 1, 1024) : undefined,
+    }),
     logLevel: logLevel(env.LOG_LEVEL),
     warnings: Object.freeze(warnings),
   });
@@ -248,6 +259,19 @@ function intVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min: num
     throw new ConfigError(`${name} must be an integer in ${min}..${max}, not "${raw}".`);
   }
   return value;
+}
+
+/** A byte amount (parseBytes) of at least `min`. */
+function bytesVar(env: NodeJS.ProcessEnv, name: string, min: number): number {
+  const raw = env[name] ?? '';
+  let bytes: number;
+  try {
+    bytes = parseBytes(raw);
+  } catch (error) {
+    throw new ConfigError(`${name}: ${(error as Error).message}`);
+  }
+  if (bytes < min) throw new ConfigError(`${name} must be at least ${min} bytes, not "${raw}".`);
+  return bytes;
 }
 
 function numberVar(env: NodeJS.ProcessEnv, name: string, fallback: number): number {

@@ -36,6 +36,11 @@ describe('loadConfig', () => {
     expect(loadConfig({}).bigquery).toBeUndefined();
   });
 
+  test('DuckDB bounds: unset by default (DuckDB decides), byte amounts and a thread count when set', () => {
+    expect(loadConfig({}).duckDb).toEqual({ memoryLimitBytes: undefined, threads: undefined });
+    expect(loadConfig({ DUCKDB_MEMORY_LIMIT: '512MiB', DUCKDB_THREADS: '2' }).duckDb).toEqual({ memoryLimitBytes: 512 * 2 ** 20, threads: 2 });
+  });
+
   test('production IdP: JWKS needs issuer and audience', () => {
     expect(loadConfig({ AUTH_JWKS_URL: 'https://acme.okta.com/oauth2/default/v1/keys', AUTH_ISSUER: 'https://acme.okta.com/oauth2/default', AUTH_AUDIENCE: 'api://bytegate' }).auth)
       .toEqual({ kind: 'jwks', jwksUrl: 'https://acme.okta.com/oauth2/default/v1/keys', issuer: 'https://acme.okta.com/oauth2/default', audience: 'api://bytegate' });
@@ -55,6 +60,9 @@ describe('loadConfig', () => {
     [{ LOG_LEVEL: 'verbose' }, /LOG_LEVEL must be one of/],
     [{ WAREHOUSE_TIMEOUT_MS: '10' }, /WAREHOUSE_TIMEOUT_MS must be an integer/],
     [{ SUBGRAPH_TIMEOUT_MS: 'soon' }, /SUBGRAPH_TIMEOUT_MS must be an integer/],
+    [{ DUCKDB_MEMORY_LIMIT: '1GB' }, /DUCKDB_MEMORY_LIMIT: "GB" is not a unit/],
+    [{ DUCKDB_MEMORY_LIMIT: '1KiB' }, /DUCKDB_MEMORY_LIMIT must be at least/],
+    [{ DUCKDB_THREADS: '0' }, /DUCKDB_THREADS must be an integer/],
     [{ WAREHOUSE: 'bigquery', BIGQUERY_PROJECT: 'p', BIGQUERY_KMS_KEYS: 'acme=projects/p/locations/l/keyRings/r/cryptoKeys/k,acme=projects/p/locations/l/keyRings/r/cryptoKeys/j' }, /twice/],
     [{ JWT_SECRET: 'short' }, /at least 32/],
     [{ PRICE_PER_TIB_USD: '-1' }, /PRICE_PER_TIB_USD/],
