@@ -15,7 +15,7 @@ import { duckDbDatasetWriter } from './duckdb/tenantDataset';
 import type { Warehouse } from './warehouse';
 
 export function openWarehouse(config: Config, version: string): Warehouse {
-  if (config.warehouse === 'duckdb' || !config.bigquery) return createDuckDbWarehouse({ dataDir: config.dataDir });
+  if (config.warehouse === 'duckdb' || !config.bigquery) return createDuckDbWarehouse({ dataDir: config.dataDir, limits: config.duckDb });
   return createBigQueryWarehouse({
     ...connection(config.bigquery), datasetPrefix: config.bigquery.datasetPrefix, version, jobTimeoutMs: config.warehouseTimeoutMs,
   });

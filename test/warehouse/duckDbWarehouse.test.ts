@@ -1,7 +1,9 @@
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { loadConfig } from '../../common/config';
 import { MiB } from '../../warehouse/billing';
 import { createDuckDbWarehouse } from '../../warehouse/duckdb/duckDbWarehouse';
 import { createTenantDataset, ingestEvents, upsertUsers } from '../../warehouse/duckdb/tenantDataset';
+import { openWarehouse } from '../../warehouse/openWarehouse';
 import { STOP_GRACE_MS, StoppedJobError, type Warehouse, type WarehouseQuery } from '../../warehouse/warehouse';
 import { type WarehouseFixture, fixture, ndjson, tempDataDir } from './fixture';
 import { describeWarehouseContract } from './warehouseContract';
@@ -88,8 +90,8 @@ describe('DuckDB handles', () => {
     expect(close).toHaveBeenCalledTimes(3);
   });
 
-  test('limits: each handle opens with the configured memory_limit and threads', async () => {
-    const warehouse = createDuckDbWarehouse({ dataDir, limits: { memoryLimitBytes: 64 * 2 ** 20, threads: 1 } });
+  test('limits: each handle opens with the configured memory_limit and threads (DUCKDB_MEMORY_LIMIT, DUCKDB_THREADS)', async () => {
+    const warehouse = openWarehouse(loadConfig({ DATA_DIR: dataDir, DUCKDB_MEMORY_LIMIT: '64MiB', DUCKDB_THREADS: '1' }), 'test');
     const { rows } = await warehouse.query(tenant.id, {
       name: 'settings', sql: () => `SELECT current_setting('memory_limit') AS memory_limit, current_setting('threads') AS threads`, params: {},
     });
