@@ -81,6 +81,9 @@ export interface JobBill {
   readonly billedBytes: number;
 }
 
+/** A job that never ran, or failed: it billed nothing. */
+export const NOTHING_BILLED: JobBill = Object.freeze({ processedBytes: 0, billedBytes: 0 });
+
 /**
  * After a query's signal aborts, the query settles within this long: a caller waits no longer for
  * what the stopped job billed, and charges its cap instead.

@@ -14,7 +14,7 @@ import { withDeadline } from '../../common/deadline';
 import { ErrorCode, badUserInput, bytegateError } from '../../common/errors';
 import type { WarehouseCaps } from '../../common/signedIdentity';
 import {
-  type JobAttribution, type JobBill, type PartitionStat, STOP_GRACE_MS, StoppedJobError, type Warehouse, type WarehouseQuery, type WarehouseResult,
+  type JobAttribution, type JobBill, NOTHING_BILLED, type PartitionStat, STOP_GRACE_MS, StoppedJobError, type Warehouse, type WarehouseQuery, type WarehouseResult,
 } from '../../warehouse/warehouse';
 
 /** Summed over every warehouse query a request ran; the gateway settles budgets with it. */
@@ -168,7 +168,3 @@ export function tenantWarehouse(warehouse: Warehouse, tenant: string, options: T
     },
   };
 }
-
-// Private:
-
-const NOTHING_BILLED: JobBill = { processedBytes: 0, billedBytes: 0 };

@@ -23,7 +23,7 @@ import { withDeadline } from '../../common/deadline';
 import { ErrorCode, badUserInput, bytegateError } from '../../common/errors';
 import { MIN_BILLED_BYTES_PER_TABLE, MiB, billedBytes } from '../billing';
 import { ssoEvents } from '../tables';
-import { type JobBill, type PartitionStat, STOP_GRACE_MS, StoppedJobError, type Warehouse, type WarehouseQuery, type WarehouseResult } from '../warehouse';
+import { type JobBill, NOTHING_BILLED, type PartitionStat, STOP_GRACE_MS, StoppedJobError, type Warehouse, type WarehouseQuery, type WarehouseResult } from '../warehouse';
 import { bigQueryDialect, toBigQueryParams } from './bigQueryDialect';
 import { type BigQueryConnection, bigQueryClient, labelValue, withRetries } from './jobs';
 import { type PartitionTotals, columnStatsFromPartitions } from './partitionEstimates';
@@ -238,8 +238,6 @@ interface JobMetadata {
   status?: { state?: string };
   statistics?: { query?: JobStatistics };
 }
-
-const NOTHING_BILLED: JobBill = { processedBytes: 0, billedBytes: 0 };
 
 /** How often a stopped job's state is read until BigQuery reports it DONE. */
 const STOP_POLL_MS = 100;

@@ -11,7 +11,7 @@ import { type DuckDBConnection, type DuckDBInstance, type DuckDBType, DuckDBType
 import { ErrorCode, badUserInput, bytegateError } from '../../common/errors';
 import { billedBytes } from '../billing';
 import { PartitionStatistics, scanBytes } from '../scanBytes';
-import { type PartitionStat, type QueryParam, type SqlDialect, StoppedJobError, type Warehouse, type WarehouseQuery, type WarehouseResult } from '../warehouse';
+import { NOTHING_BILLED, type PartitionStat, type QueryParam, type SqlDialect, StoppedJobError, type Warehouse, type WarehouseQuery, type WarehouseResult } from '../warehouse';
 import { type ReaderLimits, datasetPath, openReadOnly, sleep, writerActive } from './datasetFiles';
 import { quoteIdent } from './duckDbSchema';
 import { analyzeScans } from './scanAnalyzer';
@@ -139,7 +139,7 @@ export function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Warehous
             billedBytes: billed, limitBytes: query.maxBytesBilled,
           });
         }
-        if (signal?.aborted) throw new StoppedJobError({ processedBytes: 0, billedBytes: 0 }); // never started
+        if (signal?.aborted) throw new StoppedJobError(NOTHING_BILLED); // never started
         const processedBytes = perTable.reduce((sum, bytes) => sum + bytes, 0);
         const { values, types } = toDuckDbValues(sql, query.params);
         // Stopped while it runs: interrupted, and reported billed in full (BigQuery may bill a cancelled job up to that).
