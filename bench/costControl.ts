@@ -17,16 +17,16 @@ import { createFileStore } from '../budgets/fileStore';
 import { createMemoryLedger } from '../budgets/memoryLedger';
 import { seedTenant } from '../cli/seedTenant';
 import { duckDbDatasetWriter } from '../warehouse/duckdb/tenantDataset';
-import { signDevToken } from '../gateway/devToken';
+import { signDevToken } from '../gateway/auth/devToken';
 import { startGateway } from '../gateway';
-import { indexCostDeclarations } from '../gateway/cost/costIndex';
-import { indexDemandControl, operationPoints } from '../gateway/cost/demandControl';
-import { planJobs, priceJobs } from '../gateway/cost/estimate';
+import { indexCostDirectives } from '../gateway/cost/costIndex';
+import { priceJobs } from '../gateway/cost/estimate';
+import { planOperation } from '../gateway/cost/planOperation';
 import { bytegateSubgraphs, composeSupergraph } from '../gateway/supergraph';
 import { generateDirectory } from '../okta/generator';
 import { startSubgraph } from '../subgraphs';
 import { createDuckDbWarehouse } from '../warehouse/duckdb/duckDbWarehouse';
-import { PartitionStatistics } from '../warehouse/scanBytes';
+import { PartitionStatistics } from '../pricing/scanBytes';
 import { quiet } from './stack';
 
 export interface CostControlBenchResult {
@@ -110,13 +110,12 @@ function dashboardMix(from: string, to: string): string[] {
   ];
 }
 
-/** A 50-field operation (aliases over ranges, fragments, nested entities) through plan + price + points. */
+/** A 50-field operation (aliases over ranges, fragments, nested entities) through plan (jobs + points) + price. */
 async function benchEstimator(supergraphSdl: string, stats: Awaited<ReturnType<ReturnType<typeof createDuckDbWarehouse>['partitionStats']>>, from: string, to: string) {
   const gateway = new ApolloGateway({ supergraphSdl });
   const { schema } = await gateway.load();
   await gateway.stop();
-  const index = indexCostDeclarations(supergraphSdl);
-  const points = indexDemandControl(supergraphSdl);
+  const index = indexCostDirectives(supergraphSdl);
   const statistics = new PartitionStatistics(stats);
   const ranges = Array.from({ length: 5 }, (_, i) => `r${i}: productivity(from: "${addDays(from, -i)}", to: "${to}") { totalEvents uniqueApps }`).join(' ');
   const document = parse(`query Fifty {
@@ -129,10 +128,7 @@ async function benchEstimator(supergraphSdl: string, stats: Awaited<ReturnType<R
   fragment Totals on User { ${ranges} productivity(from: "${from}", to: "${to}") { totalWasteHours contextSwitchWasteHours } }`);
   const fields = countFields(document);
   const roles = ['executive'];
-  const estimate = () => {
-    priceJobs(planJobs(schema, index, document, {}, 'Fifty', { roles, maxRangeDays: 366, defaultListSize: 500 }), statistics);
-    operationPoints(schema, points, document, {}, 'Fifty');
-  };
+  const estimate = () => priceJobs(planOperation(schema, index, document, {}, 'Fifty', { roles, maxRangeDays: 366, maxPageSize: 500 }).jobs, statistics);
   const estimateMicros = microsPerCall(estimate);
   const validateMicros = microsPerCall(() => validate(schema, document, specifiedRules));
   return { estimateMicros, validateMicros, estimateFields: fields };

@@ -30,7 +30,7 @@ import autocannon from 'autocannon';
 import { createClient } from '@redis/client';
 import { seedTenant } from '../cli/seedTenant';
 import { addDays } from '../common/dates';
-import { signDevToken } from '../gateway/devToken';
+import { signDevToken } from '../gateway/auth/devToken';
 import { generateDirectory } from '../okta/generator';
 import type { DirectoryUser } from '../okta/logEvent';
 import type { Role } from '../common/principal';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { createFileStore } from '../budgets/fileStore';
 import { createMemoryLedger } from '../budgets/memoryLedger';
 import { SUBGRAPH_NAMES, type SubgraphName, loadConfig } from '../common/config';
-import { signDevToken } from '../gateway/devToken';
+import { signDevToken } from '../gateway/auth/devToken';
 import { startGateway } from '../gateway';
 import { bytegateSubgraphs, composeSupergraph } from '../gateway/supergraph';
 import { startSubgraph } from '../subgraphs';

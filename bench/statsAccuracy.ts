@@ -19,8 +19,8 @@ import { DEFAULT_EVENTS_PER_USER } from '../okta/generator';
 import { type PartitionTotals, columnStatsFromPartitions } from '../warehouse/bigquery/partitionEstimates';
 import { createDuckDbWarehouse } from '../warehouse/duckdb/duckDbWarehouse';
 import { duckDbDatasetWriter } from '../warehouse/duckdb/tenantDataset';
-import { leafColumns, ssoEvents } from '../warehouse/tables';
-import type { PartitionStat } from '../warehouse/warehouse';
+import { leafColumns, ssoEvents } from '../pricing/tables';
+import type { PartitionStat } from '../pricing/scanBytes';
 
 /** The column sets of realistic queries on sso_events, whose summed bytes price them. */
 export const QUERY_COLUMN_SETS: readonly { readonly name: string; readonly columns: readonly string[] | 'all' }[] = [

@@ -1,7 +1,6 @@
-/** Shared command-line handling: typed flags, usage on bad input, exit code 2 for usage errors. */
+/** Command-line flags for the CLIs: typed, strict, a UsageError (exit code 2, usage printed) on bad input. */
 import { parseArgs } from 'node:util';
-
-export class UsageError extends Error {}
+import { UsageError } from '../common/runMain';
 
 export function parseFlags<T extends Record<string, { type: 'string' | 'boolean'; short?: string }>>(argv: string[], options: T) {
   try {
@@ -24,19 +23,4 @@ export function positiveInt(value: string | undefined, flag: string, fallback?: 
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`--${flag} must be a positive integer, not "${value}".`);
   return n;
-}
-
-/** Runs a CLI's main: usage errors print the usage and exit 2, other failures exit 1. */
-export function runCli(usage: string, main: () => Promise<number | void>): void {
-  main().then(
-    (code) => process.exit(code ?? 0),
-    (error: unknown) => {
-      if (error instanceof UsageError) {
-        process.stderr.write(`error: ${error.message}\n\nusage: ${usage}\n`);
-        process.exit(2);
-      }
-      process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exit(1);
-    },
-  );
 }

@@ -9,11 +9,12 @@ import { loadConfig } from '../common/config';
 import { isTenantId } from '../common/principal';
 import { openBigQueryClient } from '../warehouse/openWarehouse';
 import { provisionDdl } from '../warehouse/bigquery/provision';
-import { UsageError, parseFlags, required, runCli } from './args';
+import { parseFlags, required } from './args';
+import { UsageError, runMain } from '../common/runMain';
 
 const USAGE = 'npm run bq:provision -- --tenant T [--kms-key projects/P/locations/L/keyRings/R/cryptoKeys/K] [--apply]   (BIGQUERY_PROJECT required)';
 
-runCli(USAGE, async () => {
+runMain(USAGE, async () => {
   const { values } = parseFlags(process.argv.slice(2), { tenant: { type: 'string' }, 'kms-key': { type: 'string' }, apply: { type: 'boolean' } });
   const tenant = required(values.tenant, 'tenant');
   if (!isTenantId(tenant)) throw new UsageError(`--tenant "${tenant}" must be lowercase letters, digits and underscores, starting with a letter.`);

@@ -20,8 +20,9 @@ import { openBudgetStore } from '../budgets/openStore';
 import { type EffectiveBudget, effectiveLimits, validateBudgetChange } from '../budgets/policy';
 import { createRedisLedger } from '../budgets/redisLedger';
 import type { AuditEntry, BudgetStore, TenantBudgetSettings } from '../budgets/store';
-import { ByteAmountError, formatBytes, parseBytes } from '../budgets/units';
-import { UsageError, parseFlags, positiveInt, required, runCli } from './args';
+import { ByteAmountError, formatBytes, parseBytes } from '../common/units';
+import { parseFlags, positiveInt, required } from './args';
+import { UsageError, runMain } from '../common/runMain';
 
 const USAGE = `npm run budget -- COMMAND --tenant T [options]
   set   --tenant T [--user ID] [--daily AMOUNT|none] [--max-query AMOUNT|none] [--timezone TZ|none] [--reason TEXT]
@@ -40,7 +41,7 @@ const COMMANDS = {
 } as const;
 type Command = keyof typeof COMMANDS;
 
-runCli(USAGE, async () => {
+runMain(USAGE, async () => {
   const { values, positionals } = parseFlags(process.argv.slice(2), {
     tenant: { type: 'string' }, user: { type: 'string' }, daily: { type: 'string' }, 'max-query': { type: 'string' },
     timezone: { type: 'string' }, reason: { type: 'string' }, role: { type: 'string' }, limit: { type: 'string' },

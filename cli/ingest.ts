@@ -16,14 +16,15 @@ import { fileCheckpoint, pollOktaLogs } from '../okta/logsPoller';
 import { VERSION } from '../common/version';
 import type { DatasetWriter, IngestReport } from '../warehouse/datasetWriter';
 import { openDatasetWriter } from '../warehouse/openWarehouse';
-import { UsageError, parseFlags, positiveInt, required, runCli } from './args';
+import { parseFlags, positiveInt, required } from './args';
+import { UsageError, runMain } from '../common/runMain';
 import { progress } from './progress';
 
 const USAGE = `npm run ingest -- --tenant T --file F
        npm run ingest -- --tenant T --okta-url https://ORG.okta.com --token-env OKTA_TOKEN [--since ISO-8601] [--follow [--poll-interval SECONDS]]`;
 const SHOWN_REJECTIONS = 20;
 
-runCli(USAGE, async () => {
+runMain(USAGE, async () => {
   const { values } = parseFlags(process.argv.slice(2), {
     tenant: { type: 'string' }, file: { type: 'string' }, 'okta-url': { type: 'string' }, 'token-env': { type: 'string' },
     since: { type: 'string' }, follow: { type: 'boolean' }, 'poll-interval': { type: 'string' },

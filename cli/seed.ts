@@ -10,13 +10,14 @@ import { isTenantId } from '../common/principal';
 import { DEFAULT_EVENTS_PER_USER } from '../okta/generator';
 import { VERSION } from '../common/version';
 import { openDatasetWriter } from '../warehouse/openWarehouse';
-import { UsageError, parseFlags, positiveInt, required, runCli } from './args';
+import { parseFlags, positiveInt, required } from './args';
+import { UsageError, runMain } from '../common/runMain';
 import { progress } from './progress';
 import { seedTenant } from './seedTenant';
 
 const USAGE = 'npm run seed -- --tenant T --users N --days D [--events-per-user E] [--start YYYY-MM-DD] [--seed S] [--name NAME]';
 
-runCli(USAGE, async () => {
+runMain(USAGE, async () => {
   const { values } = parseFlags(process.argv.slice(2), {
     tenant: { type: 'string' }, users: { type: 'string' }, days: { type: 'string' }, 'events-per-user': { type: 'string' },
     start: { type: 'string' }, seed: { type: 'string' }, name: { type: 'string' },

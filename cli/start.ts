@@ -10,7 +10,7 @@ import { SUBGRAPH_NAMES, loadConfig } from '../common/config';
 import { addDays } from '../common/dates';
 import { createDuckDbWarehouse } from '../warehouse/duckdb/duckDbWarehouse';
 import { tenantsDir } from '../warehouse/duckdb/datasetFiles';
-import { runCli } from './args';
+import { runMain } from '../common/runMain';
 import { progress } from './progress';
 import { seedTenant } from './seedTenant';
 import { duckDbDatasetWriter } from '../warehouse/duckdb/tenantDataset';
@@ -24,7 +24,7 @@ const DEMO_TENANTS = [
 ];
 const RESTART_DELAY_MS = 1000;
 
-runCli('npm start', async () => {
+runMain('npm start', async () => {
   const config = loadConfig(process.env);
   for (const warning of config.warnings) console.warn(`warning: ${warning}`);
   // The demo tenants are embedded datasets; on BigQuery the tenants' datasets are already there.

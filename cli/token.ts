@@ -4,12 +4,13 @@
  */
 import { loadConfig } from '../common/config';
 import { ROLES, isRole, isTenantId } from '../common/principal';
-import { signDevToken } from '../gateway/devToken';
-import { UsageError, parseFlags, positiveInt, required, runCli } from './args';
+import { signDevToken } from '../gateway/auth/devToken';
+import { parseFlags, positiveInt, required } from './args';
+import { UsageError, runMain } from '../common/runMain';
 
 const USAGE = `npm run --silent token -- --tenant T --user U --role R[,R2] [--ttl SECONDS]   (roles: ${ROLES.join(', ')})`;
 
-runCli(USAGE, async () => {
+runMain(USAGE, async () => {
   const { values } = parseFlags(process.argv.slice(2), {
     tenant: { type: 'string' },
     user: { type: 'string' },

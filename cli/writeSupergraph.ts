@@ -2,9 +2,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { COMMITTED_SUPERGRAPH_PATH, composeDefaultSupergraph } from '../gateway/supergraph';
-import { runCli } from './args';
+import { runMain } from '../common/runMain';
 
-runCli('npm run schema', async () => {
+runMain('npm run schema', async () => {
   fs.writeFileSync(COMMITTED_SUPERGRAPH_PATH, composeDefaultSupergraph());
   console.log(`wrote ${path.relative(process.cwd(), COMMITTED_SUPERGRAPH_PATH)}`);
 });

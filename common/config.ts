@@ -3,8 +3,8 @@
  * with process.env). Every option, its variable and its default are listed in README.md.
  */
 import path from 'node:path';
-import { parseBytes } from '../budgets/units';
-import { GiB } from '../warehouse/billing';
+import { parseBytes } from './units';
+import { GiB } from './units';
 import { ROLES, type Role, isRole } from './principal';
 
 export interface Config {

@@ -3,7 +3,7 @@ import type { Config } from '../common/config';
 import { type ServedEndpoint, serve } from '../common/http/graphqlHttpServer';
 import { type GatewayDeps, buildGateway } from './buildGateway';
 
-export { type Gateway, type GatewayContext, type GatewayDeps, buildGateway } from './buildGateway';
+export { type Gateway, type GatewayDeps, buildGateway } from './buildGateway';
 
 /** The served gateway (stopping it stops Apollo Server and the gateway). */
 export type RunningGateway = ServedEndpoint;

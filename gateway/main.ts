@@ -4,7 +4,7 @@
  * URLs, opens the budget store and ledger, listens on PORT (GraphQL, /healthz, /readyz, /metrics), logs
  * JSON to stdout (LOG_LEVEL), and closes cleanly on SIGINT/SIGTERM.
  */
-import { runCli } from '../cli/args';
+import { runMain } from '../common/runMain';
 import { openBudgetChangeFeed } from '../budgets/changeFeed';
 import { openLedger } from '../budgets/openLedger';
 import { openBudgetStore } from '../budgets/openStore';
@@ -14,7 +14,7 @@ import { createGatewayObservability } from './observability';
 import { startGateway } from '.';
 import { bytegateSubgraphs, composeSupergraph } from './supergraph';
 
-runCli('tsx gateway/main.ts', async () => {
+runMain('tsx gateway/main.ts', async () => {
   const config = loadConfig(process.env);
   const log = createLog('gateway', config.logLevel);
   for (const warning of config.warnings) log.warn(`warning: ${warning}`);

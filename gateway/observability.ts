@@ -17,8 +17,11 @@
  * plus prom-client's default metrics (`bytegate_process_resident_memory_bytes`, `bytegate_nodejs_eventloop_lag_seconds`, heap, GC).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ApolloServerPlugin } from '@apollo/server';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Logger } from '../common/log';
+import { type Logger, REQUEST_ID_HEADER } from '../common/log';
+import type { ResponseSummary } from './admission/admissionPlugin';
+import type { GatewayContext } from './context';
 
 /** What the gateway knows of an operation once its response is settled. */
 export interface OperationRecord {
@@ -143,6 +146,30 @@ export function createGatewayObservability(log: Logger, options: { processMetric
       if (warehouse.cacheHits) cacheLookups.inc({ result: 'hit' }, warehouse.cacheHits);
       if (warehouse.cacheMisses) cacheLookups.inc({ result: 'miss' }, warehouse.cacheMisses);
       for (const ms of warehouse.queryDurationsMs ?? []) warehouseDuration.observe({ subgraph }, ms / 1000);
+    },
+  };
+}
+
+/** The record of an operation admission has answered (admission/admissionPlugin.ts `onResponse`). */
+export function operationRecord(context: GatewayContext, response: ResponseSummary): OperationRecord {
+  const { report } = response;
+  return {
+    requestId: context.requestId, tenant: context.principal.tenant, user: context.principal.userId, operationName: response.operationName,
+    mode: report.mode, durationMs: performance.now() - context.startedAt, hasData: response.hasData, errorCodes: response.errorCodes,
+    rejected: !response.executed, estimatedBilledBytes: report.estimatedBilledBytes, estimatedUsd: report.estimatedUsd,
+    billedBytes: report.billedBytes, billedUsd: report.billedUsd, tenantRemainingBytes: report.budget?.tenant.remainingBytes ?? undefined,
+  };
+}
+
+/** Answers every operation's request id in the `x-request-id` response header. */
+export function requestIdHeader(): ApolloServerPlugin<GatewayContext> {
+  return {
+    async requestDidStart({ contextValue }) {
+      return {
+        async willSendResponse({ response }) {
+          response.http.headers.set(REQUEST_ID_HEADER, contextValue.requestId);
+        },
+      };
     },
   };
 }

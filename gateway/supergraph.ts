@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { DocumentNode } from 'graphql';
 import { SUBGRAPH_NAMES, type SubgraphName, loadConfig } from '../common/config';
 import { SUBGRAPHS } from '../subgraphs';
-import { BUDGETS_LOCAL_URL, BUDGETS_SUBGRAPH, typeDefs as budgetsTypeDefs } from './budgets';
+import { BUDGETS_LOCAL_URL, BUDGETS_SUBGRAPH, typeDefs as budgetsTypeDefs } from './admin';
 
 export interface SubgraphDefinition {
   readonly name: string;

@@ -7,11 +7,11 @@ import { SUBGRAPH_NAMES, type SubgraphName, loadConfig } from '../common/config'
 import { createLog } from '../common/log';
 import { VERSION } from '../common/version';
 import { openWarehouse } from '../warehouse/openWarehouse';
-import { UsageError, runCli } from '../cli/args';
+import { UsageError, runMain } from '../common/runMain';
 import { openAggregateCache } from './common/aggregateCache';
 import { startSubgraph } from '.';
 
-runCli(`tsx subgraphs/main.ts <${SUBGRAPH_NAMES.join('|')}>`, async () => {
+runMain(`tsx subgraphs/main.ts <${SUBGRAPH_NAMES.join('|')}>`, async () => {
   const name = process.argv[2];
   if (!SUBGRAPH_NAMES.includes(name as SubgraphName)) throw new UsageError(`unknown subgraph "${name ?? ''}".`);
   const config = loadConfig(process.env);

@@ -4,8 +4,8 @@
  * NULL, and an ARRAY the sum over its elements. The ingest records these per day partition; the
  * estimator prices scans with them.
  */
-import { FIXED_SIZE_BYTES } from './billing';
-import { type TableSchema, leafColumns } from './tables';
+import { FIXED_SIZE_BYTES } from '../pricing/billing';
+import { type TableSchema, leafColumns } from '../pricing/tables';
 import type { SqlDialect } from './warehouse';
 
 /** One expression per leaf column of `table` (in declaration order) over the row `rowAlias`. */

@@ -3,6 +3,7 @@
  * Adapters: DuckDB (embedded default, warehouse/duckdb) and BigQuery (production).
  * Every adapter passes test/warehouse/warehouseContract.ts.
  */
+import type { PartitionStat } from '../pricing/scanBytes';
 
 /** A typed named parameter: SQL is never built from input, values travel as parameters. */
 export type QueryParam =
@@ -63,16 +64,6 @@ export interface WarehouseResult<Row> {
   /** Bytes it bills: MiB rounding, 10 MiB minimum per table and per query; 0 for a cached result. */
   readonly billedBytes: number;
   readonly cacheHit: boolean;
-}
-
-/** Recorded statistics of one column in one day partition (or of an unpartitioned table: day null). */
-export interface PartitionStat {
-  readonly table: string;
-  readonly day: string | null;
-  /** Leaf path, e.g. `actor.id`. */
-  readonly column: string;
-  readonly rows: number;
-  readonly logicalBytes: number;
 }
 
 /** What a job processed and billed (BigQuery's job statistics). */

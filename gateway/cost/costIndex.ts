@@ -1,15 +1,31 @@
 /**
- * The supergraph's cost declarations, indexed once per schema load. `@scan` / `@noScan`
- * (subgraphs/common/costDirectives.ts) survive composition only in the supergraph SDL — the API
- * schema Apollo Server hands plugins drops them — so this reads the SDL, with `@join__type` /
- * `@join__field` telling which subgraph resolves what.
+ * The supergraph's cost declarations, indexed once per schema load from one parse of the supergraph
+ * SDL — the only place they survive composition (the API schema Apollo Server hands plugins drops
+ * them), with `@join__type` / `@join__field` telling which subgraph resolves what:
+ *
+ * - bytegate's `@scan` / `@noScan` (common/graphql/costSpec.ts): the warehouse jobs a field runs;
+ * - Apollo's demand-control `@cost` / `@listSize` (https://specs.apollo.dev/cost/v0.1), under the
+ *   names the cost spec's `@link` gives them (it can rename them: `import: [{ name: "@cost", as:
+ *   "@price" }]`, or `@federation__cost` when a subgraph used it unimported).
  *
  * Start-up contract: every field a subgraph resolves on Query, Mutation or an entity type (other
- * than its keys) declares its cost; a missing or malformed declaration is a CostDeclarationError
- * naming every offender, so a new warehouse-backed field cannot ship unpriced.
+ * than its keys) declares its warehouse cost; a missing or malformed declaration is a
+ * CostDeclarationError naming every offender, so a new warehouse-backed field cannot ship unpriced
+ * (`requireScans: false` lifts the first rule, for supergraphs scored for points only).
  */
-import { type ConstDirectiveNode, type ConstValueNode, type FieldDefinitionNode, Kind, type OperationDefinitionNode, parse } from 'graphql';
-import { TABLES, leafColumns } from '../../warehouse/tables';
+import {
+  type ConstDirectiveNode,
+  type ConstValueNode,
+  type DocumentNode,
+  type FieldDefinitionNode,
+  type InputValueDefinitionNode,
+  Kind,
+  type OperationDefinitionNode,
+  isTypeDefinitionNode,
+  isTypeExtensionNode,
+  parse,
+} from 'graphql';
+import { TABLES, leafColumns } from '../../pricing/tables';
 
 export type ScanPer = 'FIELD' | 'BATCH' | 'REQUEST';
 
@@ -29,19 +45,34 @@ export interface ScanDeclaration {
   readonly ifArgument?: string;
 }
 
+/** `@listSize`. Its `requireOneSlicingArgument` is not kept: see planOperation.ts. */
+export interface ListSize {
+  readonly assumedSize?: number;
+  readonly slicingArguments?: readonly string[];
+  readonly sizedFields?: readonly string[];
+}
+
+/** What the supergraph declares of one field (of an object, interface or input object type). */
 export interface FieldCost {
   /** Subgraphs that resolve the field (`@join__field`); empty: every subgraph defining the type. */
   readonly owners: readonly string[];
   readonly scans: readonly ScanDeclaration[];
+  /** `@cost(weight:)` on the field (or input field). */
+  readonly weight?: number;
+  /** `@cost(weight:)` on its arguments, by argument name. */
+  readonly argumentWeights?: ReadonlyMap<string, number>;
+  readonly listSize?: ListSize;
 }
 
 export interface CostIndex {
-  /** `Type.field` → its owners and declared scans. */
-  readonly fields: ReadonlyMap<string, FieldCost>;
+  /** Type → field → what it declares. Object types list every field; others only those with a directive. */
+  readonly fields: ReadonlyMap<string, ReadonlyMap<string, FieldCost>>;
   /** Type → subgraphs defining it (`@join__type`). */
   readonly typeGraphs: ReadonlyMap<string, readonly string[]>;
   /** `Type` → subgraph → scans its entity resolution runs. */
   readonly entityScans: ReadonlyMap<string, ReadonlyMap<string, readonly ScanDeclaration[]>>;
+  /** `@cost(weight:)` on object, scalar and enum types: the weight of a field or argument of that type without its own. */
+  readonly typeWeights: ReadonlyMap<string, number>;
   /** Subgraph name → URL (`@join__graph`). */
   readonly subgraphUrls: ReadonlyMap<string, string>;
   /** The subgraph serving the internal `_scanStatistics` field, if any. */
@@ -52,8 +83,13 @@ export class CostDeclarationError extends Error {}
 
 export const STATISTICS_FIELD = '_scanStatistics';
 
-export function indexCostDeclarations(supergraphSdl: string): CostIndex {
-  const document = parse(supergraphSdl);
+export interface IndexOptions {
+  /** Every field resolved on Query, Mutation or an entity must declare `@scan` or `@noScan`; default true. */
+  readonly requireScans?: boolean;
+}
+
+export function indexCostDirectives(supergraphSdl: string, options: IndexOptions = {}): CostIndex {
+  const document = parse(supergraphSdl, { noLocation: true });
   const problems: string[] = [];
   const graphNames = new Map<string, string>(); // join__Graph enum value → subgraph name
   const subgraphUrls = new Map<string, string>();
@@ -66,22 +102,31 @@ export function indexCostDeclarations(supergraphSdl: string): CostIndex {
     }
   }
   const graphOf = (enumValue: unknown) => graphNames.get(String(enumValue)) ?? String(enumValue);
+  const demand = demandControlNames(document);
+  const weightOf = (nodes: readonly ConstDirectiveNode[] | undefined): number | undefined => {
+    const cost = demand && nodes?.find((directive) => directive.name.value === demand.cost);
+    return cost ? numberOf(directiveArgs(cost).weight) : undefined;
+  };
 
-  const fields = new Map<string, FieldCost>();
+  const fields = new Map<string, Map<string, FieldCost>>();
   const typeGraphs = new Map<string, string[]>();
   const entityScans = new Map<string, Map<string, ScanDeclaration[]>>();
+  const typeWeights = new Map<string, number>();
   let statisticsSubgraph: string | undefined;
   const roots = rootTypeNames(document);
 
   for (const type of document.definitions) {
-    if (type.kind !== Kind.OBJECT_TYPE_DEFINITION && type.kind !== Kind.OBJECT_TYPE_EXTENSION) continue;
+    if (!isTypeDefinitionNode(type) && !isTypeExtensionNode(type)) continue;
     const typeName = type.name.value;
+    const typeWeight = weightOf(type.directives);
+    if (typeWeight !== undefined) typeWeights.set(typeName, typeWeight);
+    const isObject = type.kind === Kind.OBJECT_TYPE_DEFINITION || type.kind === Kind.OBJECT_TYPE_EXTENSION;
     const joins = directives(type.directives, 'join__type').map(directiveArgs);
-    typeGraphs.set(typeName, [...new Set(joins.map((j) => graphOf(j.graph)))]);
+    if (isObject) typeGraphs.set(typeName, [...new Set(joins.map((j) => graphOf(j.graph)))]);
     const keyFields = new Set(joins.flatMap((j) => (typeof j.key === 'string' ? topLevelFields(j.key) : [])));
     const isEntity = joins.some((j) => typeof j.key === 'string');
 
-    for (const scan of directives(type.directives, 'scan')) {
+    for (const scan of isObject ? directives(type.directives, 'scan') : []) {
       const args = directiveArgs(scan);
       const graph = typeof args.subgraph === 'string' ? args.subgraph : undefined;
       if (!graph || !subgraphUrls.has(graph)) {
@@ -95,13 +140,20 @@ export function indexCostDeclarations(supergraphSdl: string): CostIndex {
       entityScans.set(typeName, byGraph);
     }
 
-    for (const field of type.fields ?? []) {
+    const typeFields = fields.get(typeName) ?? new Map<string, FieldCost>();
+    for (const field of 'fields' in type ? ((type.fields ?? []) as readonly (FieldDefinitionNode | InputValueDefinitionNode)[]) : []) {
       const coordinate = `${typeName}.${field.name.value}`;
+      const demandControl = demandControlOf(field, demand, weightOf);
+      if (!isObject) {
+        if (Object.keys(demandControl).length > 0) typeFields.set(field.name.value, { owners: [], scans: [], ...demandControl });
+        continue;
+      }
+      const definition = field as FieldDefinitionNode;
       const owners = directives(field.directives, 'join__field').map(directiveArgs)
         .filter((j) => j.external !== true && j.graph !== undefined)
         .map((j) => graphOf(j.graph));
       const scans = directives(field.directives, 'scan')
-        .map((d) => scanDeclaration(directiveArgs(d), coordinate, field, problems))
+        .map((d) => scanDeclaration(directiveArgs(d), coordinate, definition, problems))
         .filter((d): d is ScanDeclaration => d !== undefined);
       for (const scan of scans) {
         const first = scans.find((s) => s.query === scan.query)!;
@@ -110,24 +162,27 @@ export function indexCostDeclarations(supergraphSdl: string): CostIndex {
         }
       }
       const free = directives(field.directives, 'noScan').length > 0;
-      fields.set(coordinate, { owners, scans });
+      typeFields.set(field.name.value, { owners, scans, ...demandControl });
       if (field.name.value === STATISTICS_FIELD) statisticsSubgraph = owners[0];
-      const mustDeclare = (roots.has(typeName) || isEntity) && !keyFields.has(field.name.value);
+      const mustDeclare = options.requireScans !== false && (roots.has(typeName) || isEntity) && !keyFields.has(field.name.value);
       if (mustDeclare && scans.length === 0 && !free) problems.push(`${coordinate} declares no cost: add @scan(...) or @noScan(reason: ...).`);
     }
+    if (typeFields.size > 0) fields.set(typeName, typeFields);
   }
   if (problems.length > 0) throw new CostDeclarationError(`Cost declarations are incomplete:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-  return { fields, typeGraphs, entityScans, subgraphUrls, statisticsSubgraph };
+  return { fields, typeGraphs, entityScans, typeWeights, subgraphUrls, statisticsSubgraph };
 }
 
 // Private:
 
 const PER: readonly ScanPer[] = ['FIELD', 'BATCH', 'REQUEST'];
+/** Any version of the cost spec: https://specs.apollo.dev/cost/v0.1 is the one Federation 2.9 links. */
+const COST_SPEC_URL = /^https:\/\/specs\.apollo\.dev\/cost\/v\d+\.\d+$/;
 
 function scanDeclaration(args: Record<string, unknown>, where: string, field: FieldDefinitionNode | undefined, problems: string[]): ScanDeclaration | undefined {
   const before = problems.length;
   const table = TABLES[String(args.table)];
-  if (!table) problems.push(`${where}: @scan table "${String(args.table)}" is not a warehouse table (warehouse/tables.ts).`);
+  if (!table) problems.push(`${where}: @scan table "${String(args.table)}" is not a warehouse table (pricing/tables.ts).`);
   // No columns is legitimate: `SELECT count(*)` reads none, and BigQuery bills it nothing.
   const columns = Array.isArray(args.columns) ? args.columns.map(String) : [];
   if (table) {
@@ -161,7 +216,81 @@ function scanDeclaration(args: Record<string, unknown>, where: string, field: Fi
   };
 }
 
-function rootTypeNames(document: ReturnType<typeof parse>): Set<string> {
+/** A field's `@cost` / `@listSize` (and its arguments' `@cost`); empty when it carries none. */
+function demandControlOf(
+  field: FieldDefinitionNode | InputValueDefinitionNode,
+  names: DemandControlNames | undefined,
+  weightOf: (nodes: readonly ConstDirectiveNode[] | undefined) => number | undefined,
+): Pick<FieldCost, 'weight' | 'argumentWeights' | 'listSize'> {
+  const weight = weightOf(field.directives);
+  const argumentWeights = new Map<string, number>();
+  for (const argument of field.kind === Kind.FIELD_DEFINITION ? (field.arguments ?? []) : []) {
+    const argumentWeight = weightOf(argument.directives);
+    if (argumentWeight !== undefined) argumentWeights.set(argument.name.value, argumentWeight);
+  }
+  const listSize = names && field.directives?.find((directive) => directive.name.value === names.listSize);
+  return {
+    ...(weight !== undefined && { weight }),
+    ...(argumentWeights.size > 0 && { argumentWeights }),
+    ...(listSize && { listSize: listSizeOf(listSize) }),
+  };
+}
+
+interface DemandControlNames {
+  readonly cost: string;
+  readonly listSize: string;
+}
+
+/**
+ * The names `@cost` and `@listSize` go by in the supergraph, from the cost spec's `@link`
+ * (https://specs.apollo.dev/link/v1.0/#@link.import): an imported directive by its import (or its
+ * alias), the rest prefixed by the namespace (`as:`, else `cost`) — `@cost__listSize` — except the
+ * directive named like the namespace, which is `@cost` itself (as `@link` is in the link spec).
+ * Undefined without that link: nothing is weighted or sized.
+ */
+function demandControlNames(document: DocumentNode): DemandControlNames | undefined {
+  for (const definition of document.definitions) {
+    if (definition.kind !== Kind.SCHEMA_DEFINITION && definition.kind !== Kind.SCHEMA_EXTENSION) continue;
+    for (const link of directives(definition.directives, 'link').map(directiveArgs)) {
+      if (typeof link.url !== 'string' || !COST_SPEC_URL.test(link.url)) continue;
+      const namespace = typeof link.as === 'string' ? link.as : 'cost';
+      const names = { cost: namespace, listSize: `${namespace}__listSize` };
+      for (const imported of Array.isArray(link.import) ? link.import : []) {
+        // "@cost", or { name: "@cost", as: "@price" }
+        const { name, as = name } = (typeof imported === 'string' ? { name: imported } : imported) as { name?: unknown; as?: unknown };
+        if (name === '@cost') names.cost = String(as).slice(1);
+        if (name === '@listSize') names.listSize = String(as).slice(1);
+      }
+      return names;
+    }
+  }
+  return undefined;
+}
+
+function listSizeOf(directive: ConstDirectiveNode): ListSize {
+  const args = directiveArgs(directive);
+  const assumedSize = numberOf(args.assumedSize);
+  const slicingArguments = stringsOf(args.slicingArguments);
+  const sizedFields = stringsOf(args.sizedFields);
+  return {
+    ...(assumedSize !== undefined && { assumedSize }),
+    ...(slicingArguments && { slicingArguments }),
+    ...(sizedFields && { sizedFields }),
+  };
+}
+
+/** A number, or a string holding one: cost/v0.1 types `weight` Int!, the Router also reads strings. */
+function numberOf(value: unknown): number | undefined {
+  if (typeof value === 'string' && value.trim() === '') return undefined;
+  const number = typeof value === 'number' || typeof value === 'string' ? Number(value) : NaN;
+  return Number.isFinite(number) ? number : undefined;
+}
+
+function stringsOf(value: unknown): string[] | undefined {
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : undefined;
+}
+
+function rootTypeNames(document: DocumentNode): Set<string> {
   const names = new Set(['Query', 'Mutation']);
   for (const definition of document.definitions) {
     if (definition.kind !== Kind.SCHEMA_DEFINITION) continue;

@@ -1,18 +1,16 @@
 /** One Apollo Server per subgraph, all built the same way. */
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
-import { buildSubgraphSchema } from '@apollo/subgraph';
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import { type DocumentNode, type GraphQLSchema, Kind } from 'graphql';
+import type { DocumentNode } from 'graphql';
 import { keepInputErrorCode } from '../../common/errors';
+import { type ResolverMap, subgraphSchema } from '../../common/graphql/subgraphSchema';
 import type { SubgraphContext } from './context';
-import { SCALARS } from './scalars';
 import { warehouseUsagePlugin } from './warehouseUsagePlugin';
 
 export interface SubgraphDefinition {
   typeDefs: DocumentNode;
-  /** Resolvers; the scalars the typeDefs declare are added from ./scalars.ts. */
-  resolvers: GraphQLResolverMap<SubgraphContext>;
+  /** Resolvers; the scalars the typeDefs declare are added (common/graphql/scalars.ts). */
+  resolvers: ResolverMap<SubgraphContext>;
 }
 
 export function buildSubgraphServer({ typeDefs, resolvers }: SubgraphDefinition): ApolloServer<SubgraphContext> {
@@ -24,13 +22,6 @@ export function buildSubgraphServer({ typeDefs, resolvers }: SubgraphDefinition)
     stopOnTerminationSignals: false,
     formatError: keepInputErrorCode,
   });
-}
-
-/** The Federation subgraph schema of `typeDefs`, with the scalars they declare (./scalars.ts) added. */
-export function subgraphSchema<Context>(typeDefs: DocumentNode, resolvers: GraphQLResolverMap<Context>): GraphQLSchema {
-  // buildSubgraphSchema's types know no context type; the server passes its own to every resolver.
-  const untyped = { ...declaredScalars(typeDefs), ...resolvers } as GraphQLResolverMap<unknown>;
-  return buildSubgraphSchema({ typeDefs, resolvers: untyped });
 }
 
 // Private:
@@ -71,9 +62,3 @@ function requestLog(): ApolloServerPlugin<SubgraphContext> {
     },
   };
 }
-
-function declaredScalars(typeDefs: DocumentNode) {
-  const declared = typeDefs.definitions.flatMap((d) => (d.kind === Kind.SCALAR_TYPE_DEFINITION && SCALARS[d.name.value] ? [d.name.value] : []));
-  return Object.fromEntries(declared.map((name) => [name, SCALARS[name]]));
-}
-

@@ -13,9 +13,8 @@
 import { withDeadline } from '../../common/deadline';
 import { ErrorCode, badUserInput, bytegateError } from '../../common/errors';
 import type { WarehouseCaps } from '../../common/signedIdentity';
-import {
-  type JobAttribution, type JobBill, NOTHING_BILLED, type PartitionStat, STOP_GRACE_MS, StoppedJobError, type Warehouse, type WarehouseQuery, type WarehouseResult,
-} from '../../warehouse/warehouse';
+import { type JobAttribution, type JobBill, NOTHING_BILLED, STOP_GRACE_MS, StoppedJobError, type Warehouse, type WarehouseQuery, type WarehouseResult } from '../../warehouse/warehouse';
+import { type PartitionStat } from '../../pricing/scanBytes';
 
 /** Summed over every warehouse query a request ran; the gateway settles budgets with it. */
 export interface WarehouseUsage {

@@ -3,7 +3,7 @@
  * tenant-level figures are computed over the scope only (executive: everyone, manager: their
  * team, viewer: themselves), so they never reveal anyone else's activity.
  */
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import type { ResolverMap } from '../../common/graphql/subgraphSchema';
 import type { Config } from '../../common/config';
 import type { DateRange } from '../../common/dates';
 import { pageSize, range } from '../common/arguments';
@@ -17,7 +17,7 @@ interface RangeArgs {
   to: string;
 }
 
-export function metricsResolvers(config: Config): GraphQLResolverMap<SubgraphContext> {
+export function metricsResolvers(config: Config): ResolverMap<SubgraphContext> {
   /** The validated range, once the user is known to be in the caller's scope. */
   const userRange = async (userId: string, args: RangeArgs, ctx: SubgraphContext): Promise<DateRange> => {
     const checked = range(args, config);

@@ -3,7 +3,8 @@
  * always computed over the caller's scope (executive: tenant, manager: team, viewer: self).
  */
 import { type DocumentNode, parse } from 'graphql';
-import { TEAM_SCOPE, schemaHeader } from '../common/costDirectives';
+import { schemaHeader } from '../../common/graphql/costSpec';
+import { TEAM_SCOPE } from '../common/sharedScans';
 
 /** The productivity_daily columns productivityByUser and dailyByUser read (queries.ts). */
 const ROLLUP_TOTALS = '["actor_id", "day", "total_events", "unique_apps", "auth_waste_hours", "context_switch_waste_hours"]';

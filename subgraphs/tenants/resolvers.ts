@@ -1,5 +1,5 @@
 /** The caller's tenant: taken from the verified principal, never from arguments. */
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import type { ResolverMap } from '../../common/graphql/subgraphSchema';
 import type { DateRange } from '../../common/dates';
 import type { SubgraphContext } from '../common/context';
 import { ownTenant } from '../common/scope';
@@ -9,7 +9,7 @@ interface TenantRef {
   id: string;
 }
 
-export function tenantsResolvers(): GraphQLResolverMap<SubgraphContext> {
+export function tenantsResolvers(): ResolverMap<SubgraphContext> {
   return {
     Query: {
       tenant: async (_root, _args, ctx: SubgraphContext): Promise<TenantRef> => {

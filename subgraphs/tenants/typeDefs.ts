@@ -1,6 +1,6 @@
 /** The tenants subgraph: the caller's tenant and the span of its data. */
 import { type DocumentNode, parse } from 'graphql';
-import { schemaHeader } from '../common/costDirectives';
+import { schemaHeader } from '../../common/graphql/costSpec';
 
 export const typeDefs: DocumentNode = parse(/* GraphQL */ `
   ${schemaHeader(['@key'])}

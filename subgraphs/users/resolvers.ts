@@ -4,7 +4,7 @@
  * - a profile (an entity reference from another subgraph, or `manager`) is visible for users in
  *   scope and for the caller's management chain, so a viewer can still see who their manager is.
  */
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import type { ResolverMap } from '../../common/graphql/subgraphSchema';
 import type { Config } from '../../common/config';
 import { badUserInput } from '../../common/errors';
 import { pageSize } from '../common/arguments';
@@ -18,7 +18,7 @@ interface UserConnection {
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
 }
 
-export function usersResolvers(config: Config): GraphQLResolverMap<SubgraphContext> {
+export function usersResolvers(config: Config): ResolverMap<SubgraphContext> {
   return {
     Query: {
       me: (_root, _args, ctx: SubgraphContext) => usersLoaders(ctx).userById.load(ctx.principal.userId),

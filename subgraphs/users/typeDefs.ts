@@ -1,6 +1,7 @@
 /** The users subgraph: the tenant's directory, scoped by the caller's role. */
 import { type DocumentNode, parse } from 'graphql';
-import { TEAM_SCOPE, USER_COLUMNS, schemaHeader } from '../common/costDirectives';
+import { schemaHeader } from '../../common/graphql/costSpec';
+import { TEAM_SCOPE, USER_COLUMNS } from '../common/sharedScans';
 
 /** One DataLoader batch of directory entries (loaders.ts userById). */
 const USERS_BY_ID = `@scan(query: "usersById", table: "users", columns: ${USER_COLUMNS})`;

@@ -11,8 +11,8 @@ import { createClient } from '@redis/client';
 import { BUDGET_CHANGES_CHANNEL } from '../../budgets/changeFeed';
 import { createFileStore } from '../../budgets/fileStore';
 import { createRedisLedger } from '../../budgets/redisLedger';
-import { GiB, MiB } from '../../warehouse/billing';
-import { runCli } from '../e2e/processes';
+import { GiB, MiB } from '../../common/units';
+import { runMain } from '../e2e/processes';
 
 const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 const actor = `cli:${os.userInfo().username}`;
@@ -24,7 +24,7 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
 function budget(args: string[], env: NodeJS.ProcessEnv = {}) {
-  return runCli('budget', args, { DATA_DIR: dataDir, ...env });
+  return runMain('budget', args, { DATA_DIR: dataDir, ...env });
 }
 
 test('with REDIS_URL, a change is announced to the running gateways on the budget-changes channel', async () => {

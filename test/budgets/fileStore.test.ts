@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { BUDGET_LOG_FILE, createFileStore } from '../../budgets/fileStore';
 import type { BudgetStore } from '../../budgets/store';
-import { GiB } from '../../warehouse/billing';
+import { GiB } from '../../common/units';
 import { newTenant, storeContract } from './storeContract';
 
 const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'bytegate-file-store-'));

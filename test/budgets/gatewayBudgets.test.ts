@@ -14,9 +14,9 @@ import { createFileStore } from '../../budgets/fileStore';
 import { createPostgresStore } from '../../budgets/postgresStore';
 import { createMemoryLedger } from '../../budgets/memoryLedger';
 import { createRedisLedger } from '../../budgets/redisLedger';
-import { MiB } from '../../warehouse/billing';
+import { MiB } from '../../common/units';
 import { type GeneratorOptions, generateDirectory } from '../../okta/generator';
-import { type System, seedDataDir, startSystem } from '../cost/system';
+import { type System, seedDataDir, startSystem } from '../support/system';
 
 const tenant: GeneratorOptions = { tenant: 'acme', users: 30, days: 10, eventsPerUser: 20, start: '2025-05-05', seed: 4 };
 const LAST = addDays(tenant.start, tenant.days - 1);

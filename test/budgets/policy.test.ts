@@ -14,7 +14,7 @@ import { createFileStore } from '../../budgets/fileStore';
 import { openBudgetStore } from '../../budgets/openStore';
 import { MAX_BUDGET_BYTES, effectiveLimits, resolveLimits, validateBudgetChange } from '../../budgets/policy';
 import type { StoredTenantBudget, StoredUserBudget, TenantBudgetSettings } from '../../budgets/store';
-import { GiB, MiB, TiB } from '../../warehouse/billing';
+import { GiB, MiB, TiB } from '../../common/units';
 
 // Defaults: viewer 1 GiB, manager 5 GiB, executive 20 GiB, quota-admin 1 GiB, tenant 1 TiB; MAX_QUERY_BYTES 1 GiB.
 const config = loadConfig({});

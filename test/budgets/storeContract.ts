@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AuditEntry, BudgetStore, TenantBudgetSettings } from '../../budgets/store';
-import { GiB, MiB, TiB } from '../../warehouse/billing';
+import { GiB, MiB, TiB } from '../../common/units';
 
 export interface StoreHarness {
   /** A new store on the suite's persisted state. */

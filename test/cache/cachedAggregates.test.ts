@@ -9,7 +9,7 @@ import type { Principal, Role } from '../../common/principal';
 import { type GeneratorOptions, generateDays, generateDirectory } from '../../okta/generator';
 import { type AggregateCache, openAggregateCache } from '../../subgraphs/common/aggregateCache';
 import { ingestEvents } from '../../warehouse/duckdb/tenantDataset';
-import { type System, seedDataDir, startSystem } from '../cost/system';
+import { type System, seedDataDir, startSystem } from '../support/system';
 import { freePorts, startRedisServer } from '../e2e/processes';
 
 /** Tenant ids of this run only, so the shared Redis holds nothing of theirs yet. */

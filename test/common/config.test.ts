@@ -1,5 +1,5 @@
 import { ConfigError, DEV_JWT_SECRET, loadConfig } from '../../common/config';
-import { GiB } from '../../warehouse/billing';
+import { GiB } from '../../common/units';
 
 describe('loadConfig', () => {
   test('defaults: gateway on 4000, subgraphs on the next three ports, dev secrets with warnings', () => {

@@ -2,15 +2,16 @@
 import { parse } from 'graphql';
 import { loadConfig } from '../../common/config';
 import { buildGateway } from '../../gateway';
-import { CostDeclarationError, indexCostDeclarations } from '../../gateway/cost/costIndex';
+import { CostDeclarationError, indexCostDirectives } from '../../gateway/cost/costIndex';
 import { composeDefaultSupergraph, composeSupergraph } from '../../gateway/supergraph';
-import { schemaHeader } from '../../subgraphs/common/costDirectives';
+import { schemaHeader } from '../../common/graphql/costSpec';
 
 test("bytegate's supergraph prices every field, owned by the subgraph that runs it", () => {
-  const index = indexCostDeclarations(composeDefaultSupergraph());
+  const index = indexCostDirectives(composeDefaultSupergraph());
   expect(index.statisticsSubgraph).toBe('metrics');
-  expect(index.fields.get('Tenant.appUsage')).toEqual({
+  expect(index.fields.get('Tenant')?.get('appUsage')).toEqual({
     owners: ['metrics'],
+    listSize: { slicingArguments: ['first'] },
     scans: [
       { query: 'appUsage', table: 'sso_events', columns: ['published', 'actor.id', 'target.id', 'target.type', 'target.displayName'], partitionedBy: ['from', 'to'], per: 'FIELD' },
       expect.objectContaining({ query: 'teamScope', per: 'REQUEST', roles: ['manager'], exceptRoles: ['executive'] }),
@@ -40,7 +41,7 @@ test.each([
   ['declarations of one job that disagree', 'events: Int @scan(query: "q", table: "users", columns: ["id"]) @scan(query: "q", table: "users", columns: ["email"], per: "FIELD")', /must agree/],
 ])('%s stops the gateway at start-up', (_name, field, message) => {
   const sdl = supergraphWith(field);
-  expect(() => indexCostDeclarations(sdl)).toThrow(message);
+  expect(() => indexCostDirectives(sdl)).toThrow(message);
   expect(() => buildGateway(loadConfig({}), { supergraphSdl: sdl })).toThrow(CostDeclarationError);
 });
 
@@ -50,6 +51,6 @@ test('scans without a statistics subgraph to price them stop the gateway', () =>
 });
 
 test('@noScan marks a free field', () => {
-  const index = indexCostDeclarations(supergraphWith('version: String @noScan(reason: "a constant")'));
-  expect(index.fields.get('Query.version')).toEqual({ owners: [], scans: [] });
+  const index = indexCostDirectives(supergraphWith('version: String @noScan(reason: "a constant")'));
+  expect(index.fields.get('Query')?.get('version')).toEqual({ owners: [], scans: [] });
 });

@@ -5,10 +5,10 @@
  */
 import { addDays } from '../../common/dates';
 import type { Principal } from '../../common/principal';
-import { MiB } from '../../warehouse/billing';
+import { MiB } from '../../common/units';
 import { type GeneratorOptions, generateDirectory } from '../../okta/generator';
 import { createDuckDbWarehouse } from '../../warehouse/duckdb/duckDbWarehouse';
-import { type System, type SystemOptions, seedDataDir, startSystem } from './system';
+import { type System, type SystemOptions, seedDataDir, startSystem } from '../support/system';
 
 /** Big enough that two months of raw events bill well over the 10 MiB minimum a week bills. */
 const tenant: GeneratorOptions = { tenant: 'acme', users: 200, days: 60, eventsPerUser: 20, start: '2025-03-03', seed: 9 };

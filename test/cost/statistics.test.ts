@@ -1,6 +1,7 @@
 /** The gateway's statistics cache: fetched once per tenant, refreshed in the background, stale beats none. */
-import { createStatisticsCache, subgraphStatistics } from '../../gateway/cost/statistics';
-import type { PartitionStat } from '../../warehouse/warehouse';
+import { createStatisticsCache } from '../../gateway/cost/statistics';
+import { subgraphStatistics } from '../../gateway/execute/statisticsFetch';
+import type { PartitionStat } from '../../pricing/scanBytes';
 
 const scan = { table: 'sso_events', columns: ['published'], days: null } as const;
 const partitioned = { ...scan, days: [{}] };

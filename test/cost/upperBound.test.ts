@@ -7,7 +7,7 @@
 import { addDays } from '../../common/dates';
 import type { Principal, Role } from '../../common/principal';
 import { type GeneratorOptions, generateDirectory } from '../../okta/generator';
-import { type System, seedDataDir, startSystem } from './system';
+import { type System, seedDataDir, startSystem } from '../support/system';
 
 const tenant: GeneratorOptions = { tenant: 'acme', users: 120, days: 95, eventsPerUser: 20, start: '2025-06-02', seed: 5 };
 const LAST = addDays(tenant.start, tenant.days - 1);

@@ -10,10 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { addDays } from '../../common/dates';
 import type { Role } from '../../common/principal';
-import { signDevToken } from '../../gateway/devToken';
+import { signDevToken } from '../../gateway/auth/devToken';
 import { type GeneratorOptions, generateDirectory } from '../../okta/generator';
-import { MiB } from '../../warehouse/billing';
-import { type RedisServer, type RunningCli, freePorts, runCli, startMain, startRedisServer } from './processes';
+import { MiB } from '../../common/units';
+import { type RedisServer, type RunningCli, freePorts, runMain, startMain, startRedisServer } from './processes';
 
 /** A tenant id of its own, so the shared Redis holds no usage of an earlier run. */
 const tenant: GeneratorOptions = {
@@ -46,7 +46,7 @@ beforeAll(async () => {
     // No aggregate cache: every admitted operation runs its job and bills it, so usage is exact.
     CACHE_TTL_MS: '0',
   };
-  expect(await runCli('seed', ['--tenant', tenant.tenant, '--users', String(tenant.users), '--days', String(tenant.days),
+  expect(await runMain('seed', ['--tenant', tenant.tenant, '--users', String(tenant.users), '--days', String(tenant.days),
     '--events-per-user', String(tenant.eventsPerUser), '--start', tenant.start, '--seed', String(tenant.seed)], env)).toMatchObject({ code: 0 });
   privateRedis = await startRedisServer(privatePort);
 
@@ -73,7 +73,7 @@ afterAll(async () => {
 test('500 concurrent operations split over two gateways on one Redis: exactly the 7 the budget admits run', async () => {
   const user = staff[0];
   // The quota admin's CLI writes the budget store both gateways read.
-  const set = await runCli('budget', ['set', '--tenant', tenant.tenant, '--user', user.id, '--daily', '70MiB', '--reason', 'e2e'], env);
+  const set = await runMain('budget', ['set', '--tenant', tenant.tenant, '--user', user.id, '--daily', '70MiB', '--reason', 'e2e'], env);
   expect(set).toMatchObject({ code: 0 });
   const token = await tokenFor(user.id, 'executive');
 
@@ -88,7 +88,7 @@ test('500 concurrent operations split over two gateways on one Redis: exactly th
   for (const refusal of refused) expect(refusal.body.errors[0].extensions.code).toBe('BUDGET_EXCEEDED');
 
   // The shared ledger, read by the CLI: the whole budget used, nothing left held.
-  const usage = await runCli('budget', ['usage', '--tenant', tenant.tenant, '--user', user.id, '--role', 'executive'], env);
+  const usage = await runMain('budget', ['usage', '--tenant', tenant.tenant, '--user', user.id, '--role', 'executive'], env);
   expect(usage.code).toBe(0);
   expect(usage.stdout).toMatch(new RegExp(`user ${user.id} +used 70 MiB \\(73400320 bytes\\) · reserved 0 B · remaining 0 B`));
   // Either gateway reports the same budget (to an admin: reading a user costs a users scan, which

@@ -17,7 +17,7 @@ export interface CliResult {
 }
 
 /** Runs `cli/<script>.ts args…` to completion. */
-export function runCli(script: string, args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
+export function runMain(script: string, args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawnMain(`cli/${script}.ts`, args, env);
     let stdout = '';

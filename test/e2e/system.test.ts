@@ -10,7 +10,7 @@ import path from 'node:path';
 import { addDays } from '../../common/dates';
 import { type GeneratorOptions, generateDays, generateDirectory } from '../../okta/generator';
 import type { LogEvent } from '../../okta/logEvent';
-import { type RunningCli, freePorts, runCli, startCli } from './processes';
+import { type RunningCli, freePorts, runMain, startCli } from './processes';
 
 const acme: GeneratorOptions = { tenant: 'acme', users: 12, days: 3, eventsPerUser: 40, start: '2026-01-05', seed: 7 };
 const globex: GeneratorOptions = { tenant: 'globex', users: 5, days: 2, eventsPerUser: 30, start: '2026-01-05', seed: 3 };
@@ -41,7 +41,7 @@ beforeAll(async () => {
   gatewayUrl = `http://127.0.0.1:${port}/graphql`;
   subgraphUrls = [users, tenants, metrics].map((p) => `http://127.0.0.1:${p}/graphql`);
   for (const options of [acme, globex]) {
-    const seeded = await runCli('seed', seedArgs(options), env);
+    const seeded = await runMain('seed', seedArgs(options), env);
     expect(seeded).toMatchObject({ code: 0 });
   }
   system = startCli('start', [], env);
@@ -158,7 +158,7 @@ test('events ingested while the system serves are visible to the next query; mal
   lines.splice(5, 0, '{"uuid": "broken", "published": ');
   fs.writeFileSync(file, `${lines.join('\n')}\n`);
 
-  const ingested = await runCli('ingest', ['--tenant', 'acme', '--file', file], env);
+  const ingested = await runMain('ingest', ['--tenant', 'acme', '--file', file], env);
   expect(ingested.code).toBe(1);
   expect(ingested.stdout).toContain(`${extraEvents.length} new events, 0 duplicates, 1 rejected`);
   expect(ingested.stderr).toContain(`${file}:6:`);
@@ -168,7 +168,7 @@ test('events ingested while the system serves are visible to the next query; mal
   const after = await query(token, counts);
   expect(after.body.data.tenant).toEqual({ dataRange: { to: extraDay.start }, eventCounts: countsByDay([...acmeEvents, ...extraEvents]) });
 
-  const again = await runCli('ingest', ['--tenant', 'acme', '--file', file], env);
+  const again = await runMain('ingest', ['--tenant', 'acme', '--file', file], env);
   expect(again.stdout).toContain(`0 new events, ${extraEvents.length} duplicates, 1 rejected`);
   expect((await query(token, counts)).body.data).toEqual(after.body.data);
 });
@@ -186,7 +186,7 @@ function seedArgs(o: GeneratorOptions): string[] {
 }
 
 async function tokenFor(tenant: string, user: string, role: string): Promise<string> {
-  const result = await runCli('token', ['--tenant', tenant, '--user', user, '--role', role], env);
+  const result = await runMain('token', ['--tenant', tenant, '--user', user, '--role', role], env);
   expect(result.code).toBe(0);
   return result.stdout.trim();
 }

@@ -13,8 +13,8 @@ import { SUBGRAPH_NAMES, type SubgraphName } from '../../common/config';
 import { ErrorCode } from '../../common/errors';
 import type { Role } from '../../common/principal';
 import { createRedisLedger } from '../../budgets/redisLedger';
-import { signDevToken } from '../../gateway/devToken';
-import { type RunningCli, runCli, startMain } from '../e2e/processes';
+import { signDevToken } from '../../gateway/auth/devToken';
+import { type RunningCli, runMain, startMain } from '../e2e/processes';
 
 export const JWT_SECRET = 'faults-jwt-secret-0123456789abcdef0123456789';
 export const SUBGRAPH_SECRET = 'faults-subgraph-secret-0123456789abcdef01';
@@ -250,7 +250,7 @@ export async function ledgerCounters(redisUrl: string, tenant: string, userIds: 
  * the user's when asked — as used and reserved bytes.
  */
 export async function cliUsage(env: NodeJS.ProcessEnv, tenant: string, userId?: string): Promise<{ tenant: Counters; user?: Counters; stdout: string }> {
-  const result = await runCli('budget', ['usage', '--tenant', tenant, ...(userId ? ['--user', userId, '--role', 'executive'] : [])], env);
+  const result = await runMain('budget', ['usage', '--tenant', tenant, ...(userId ? ['--user', userId, '--role', 'executive'] : [])], env);
   if (result.code !== 0) throw new Error(`npm run budget -- usage exited ${result.code}:\n${result.stdout}\n${result.stderr}`);
   const line = (label: string): Counters => {
     const found = result.stdout.split('\n').find((l) => l.trim().startsWith(label));

@@ -13,8 +13,8 @@ import { SUBGRAPH_NAMES, type SubgraphName } from '../../common/config';
 import { addDays } from '../../common/dates';
 import { ErrorCode } from '../../common/errors';
 import { type RedisServer, type RunningCli, freePorts, startRedisServer } from '../e2e/processes';
-import { seedDataDir } from '../cost/system';
-import { MiB } from '../../warehouse/billing';
+import { seedDataDir } from '../support/system';
+import { MiB } from '../../common/units';
 import {
   type Load, type Outcome, baseEnv, billedOf, cliUsage, codesOf, describe, eventually, healthz, isAlive, isData, isRefusal,
   ledgerCounters, dumpOutputs, note, post, readiness, sleep, startGatewayProcess, startLoad, startSubgraphProcesses, sum, tokenFor, wasReserved,

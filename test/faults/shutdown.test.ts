@@ -5,7 +5,7 @@
  * and exits within the 5 s npm start allows.
  */
 import type { SubgraphName } from '../../common/config';
-import { seedDataDir } from '../cost/system';
+import { seedDataDir } from '../support/system';
 import { type RedisServer, type RunningCli, freePorts, startRedisServer } from '../e2e/processes';
 import { type Load, baseEnv, crash, describe, dumpOutputs, expectData, post, sleep, startGatewayProcess, startLoad, startSubgraphProcesses, tokenFor } from './harness';
 

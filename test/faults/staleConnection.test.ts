@@ -13,8 +13,8 @@ import net from 'node:net';
 import type { SubgraphName } from '../../common/config';
 import { addDays } from '../../common/dates';
 import { ErrorCode } from '../../common/errors';
-import { POOL_IDLE_TIMEOUT_MS } from '../../gateway/subgraphDataSource';
-import { seedDataDir } from '../cost/system';
+import { POOL_IDLE_TIMEOUT_MS } from '../../gateway/execute/subgraphDataSource';
+import { seedDataDir } from '../support/system';
 import { type RunningCli, freePorts } from '../e2e/processes';
 import { baseEnv, codesOf, dumpOutputs, expectData, post, sleep, startGatewayProcess, startSubgraphProcesses, tokenFor } from './harness';
 

@@ -14,8 +14,8 @@ import type { SubgraphName } from '../../common/config';
 import { addDays } from '../../common/dates';
 import { ErrorCode } from '../../common/errors';
 import { generateDirectory } from '../../okta/generator';
-import { MiB } from '../../warehouse/billing';
-import { seedDataDir } from '../cost/system';
+import { MiB } from '../../common/units';
+import { seedDataDir } from '../support/system';
 import { type RedisServer, type RunningCli, freePorts, startRedisServer } from '../e2e/processes';
 import {
   type Load, type Outcome, baseEnv, billedOf, cliUsage, codesOf, crash, describe, dumpOutputs, eventually, healthz, isAlive, isData,

@@ -12,8 +12,8 @@ import type { SubgraphName } from '../../common/config';
 import { addDays } from '../../common/dates';
 import { ErrorCode } from '../../common/errors';
 import { generateDirectory } from '../../okta/generator';
-import { MiB } from '../../warehouse/billing';
-import { seedDataDir } from '../cost/system';
+import { MiB } from '../../common/units';
+import { seedDataDir } from '../support/system';
 import { type RedisServer, type RunningCli, freePorts, startRedisServer } from '../e2e/processes';
 import { type BigQueryFake, isQueryJob, isQueryResults, startBigQueryFake } from '../warehouse/bigQueryFake';
 import {

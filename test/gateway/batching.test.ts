@@ -6,7 +6,7 @@
 import { addDays } from '../../common/dates';
 import type { Principal } from '../../common/principal';
 import { type GeneratorOptions, generateDirectory } from '../../okta/generator';
-import { type System, seedDataDir, startSystem } from '../cost/system';
+import { type System, seedDataDir, startSystem } from '../support/system';
 
 const tenant: GeneratorOptions = { tenant: 'acme', users: 80, days: 7, eventsPerUser: 10, start: '2025-09-01', seed: 12 };
 const LAST = addDays(tenant.start, tenant.days - 1);

@@ -10,7 +10,7 @@ import { ErrorCode } from '../../common/errors';
 import { loadConfig } from '../../common/config';
 import { close, listen } from '../../common/http/graphqlHttpServer';
 import { buildGateway, startGateway } from '../../gateway';
-import { signDevToken } from '../../gateway/devToken';
+import { signDevToken } from '../../gateway/auth/devToken';
 import { composeDefaultSupergraph } from '../../gateway/supergraph';
 import { type Harness, startHarness } from './harness';
 import { accounts } from './fixtures/accounts';

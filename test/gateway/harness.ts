@@ -7,7 +7,7 @@ import http from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import type { ResolverMap } from '../../common/graphql/subgraphSchema';
 import type { DocumentNode } from 'graphql';
 import { type JWK, type JWTPayload, SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { type Config, loadConfig } from '../../common/config';
@@ -15,7 +15,7 @@ import { close, createGraphqlHttpServer, listen } from '../../common/http/graphq
 import type { Principal } from '../../common/principal';
 import { IDENTITY_HEADER, SIGNATURE_HEADER, type WarehouseCaps, verifyIdentity } from '../../common/signedIdentity';
 import { type RunningGateway, startGateway } from '../../gateway';
-import type { Logger } from '../../gateway/buildGateway';
+import type { ApolloLogger } from '../../gateway/context';
 import { composeSupergraph } from '../../gateway/supergraph';
 
 export interface FixtureContext {
@@ -26,7 +26,7 @@ export interface FixtureContext {
 export interface FixtureSubgraph {
   name: string;
   typeDefs: DocumentNode;
-  resolvers: GraphQLResolverMap<FixtureContext>;
+  resolvers: ResolverMap<FixtureContext>;
 }
 
 /** One HTTP request a fixture subgraph received, and what verifying its identity headers gave. */
@@ -156,7 +156,7 @@ export async function startJwksServer(): Promise<JwksServer> {
 
 // Private:
 
-const quietLogger: Logger = {
+const quietLogger: ApolloLogger = {
   debug: () => {},
   info: () => {},
   warn: (message) => console.warn(message),
@@ -166,7 +166,7 @@ const quietLogger: Logger = {
 /** Serves a fixture like a bytegate subgraph: every request must carry a valid signed identity. */
 async function serveFixture(fixture: FixtureSubgraph, config: Config, log: ReceivedRequest[]): Promise<ServedFixture> {
   const apollo = new ApolloServer<FixtureContext>({
-    schema: buildSubgraphSchema({ typeDefs: fixture.typeDefs, resolvers: fixture.resolvers as GraphQLResolverMap<unknown> }),
+    schema: buildSubgraphSchema({ typeDefs: fixture.typeDefs, resolvers: fixture.resolvers as ResolverMap<unknown> }),
     plugins: [ApolloServerPluginInlineTraceDisabled()],
     includeStacktraceInErrorResponses: false,
   });

@@ -11,7 +11,7 @@ import type { Principal } from '../../common/principal';
 import { generateDirectory } from '../../okta/generator';
 import { openAggregateCache } from '../../subgraphs/common/aggregateCache';
 import { createGatewayObservability } from '../../gateway/observability';
-import { type System, seedDataDir, startSystem } from '../cost/system';
+import { type System, seedDataDir, startSystem } from '../support/system';
 
 const tenant = { tenant: 'acme', users: 20, days: 5, eventsPerUser: 10, start: '2025-07-07', seed: 4 };
 const ceo = generateDirectory(tenant).find((u) => u.managerId === null)!;

@@ -5,7 +5,7 @@
  */
 import { parse } from 'graphql';
 import { ErrorCode } from '../../common/errors';
-import { schemaHeader } from '../../subgraphs/common/costDirectives';
+import { schemaHeader } from '../../common/graphql/costSpec';
 import { tenantWarehouse } from '../../subgraphs/common/tenantWarehouse';
 import type { Warehouse } from '../../warehouse/warehouse';
 import { accounts } from './fixtures/accounts';

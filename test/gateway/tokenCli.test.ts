@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { decodeJwt } from 'jose';
-import { createAuthenticator } from '../../gateway/auth';
+import { createAuthenticator } from '../../gateway/auth/authenticate';
 
 const ROOT = path.join(__dirname, '../..');
 const secret = 't'.repeat(32);

@@ -14,7 +14,7 @@ import type { LogEvent } from '../../okta/logEvent';
 import { type Checkpoint, OktaApiError, fileCheckpoint, nextLink, pollOktaLogs } from '../../okta/logsPoller';
 import { createDuckDbWarehouse } from '../../warehouse/duckdb/duckDbWarehouse';
 import { ingestEvents } from '../../warehouse/duckdb/tenantDataset';
-import { runCli } from '../e2e/processes';
+import { runMain } from '../e2e/processes';
 import { startBigQueryFake } from '../warehouse/bigQueryFake';
 import { type OktaFake, startOktaFake } from './oktaFake';
 
@@ -162,10 +162,10 @@ describe('npm run ingest -- --okta-url', () => {
   const env = () => ({ DATA_DIR: dataDir, OKTA_TOKEN: TOKEN });
 
   test('loads everything, then a second run resumes and finds nothing new', async () => {
-    const first = await runCli('ingest', ['--tenant', 'okta', '--okta-url', fake.url, '--token-env', 'OKTA_TOKEN', '--since', SINCE], env());
+    const first = await runMain('ingest', ['--tenant', 'okta', '--okta-url', fake.url, '--token-env', 'OKTA_TOKEN', '--since', SINCE], env());
     expect(first.stderr).toContain(`okta: ${events.length} new events`);
     expect(first.code).toBe(0);
-    const second = await runCli('ingest', ['--tenant', 'okta', '--okta-url', fake.url, '--token-env', 'OKTA_TOKEN'], env());
+    const second = await runMain('ingest', ['--tenant', 'okta', '--okta-url', fake.url, '--token-env', 'OKTA_TOKEN'], env());
     expect(second.code).toBe(0);
     expect(second.stderr).toMatch(/okta: 0 events from 1 pages/);
     expect((await stored()).total).toBe(events.length);
@@ -179,7 +179,7 @@ describe('npm run ingest -- --okta-url', () => {
       [['--tenant', 'okta', '--file', 'x.ndjson', '--okta-url', fake.url], /either --file or --okta-url/],
       [['--tenant', 'okta', '--file', 'x.ndjson', '--follow'], /--follow applies to --okta-url only/],
     ] as const) {
-      const result = await runCli('ingest', [...args], env());
+      const result = await runMain('ingest', [...args], env());
       expect(result.code).toBe(2);
       expect(result.stderr).toMatch(message);
     }
@@ -192,18 +192,18 @@ test('with WAREHOUSE=bigquery, ingest and seed load through BigQuery load jobs (
   try {
     const env = { DATA_DIR: dataDir, OKTA_TOKEN: TOKEN, WAREHOUSE: 'bigquery', BIGQUERY_PROJECT: 'acme-analytics', BIGQUERY_API_ENDPOINT: bigQuery.url };
     const args = ['--tenant', 'okta', '--okta-url', fake.url, '--token-env', 'OKTA_TOKEN', '--since', SINCE];
-    const first = await runCli('ingest', args, env);
+    const first = await runMain('ingest', args, env);
     expect(first.stderr).toContain(`okta: ${events.length} new events`);
     expect(first.code).toBe(0);
     expect(bigQuery.loads().length).toBeGreaterThan(0);
     fake.append(later);
-    const second = await runCli('ingest', args, env);
+    const second = await runMain('ingest', args, env);
     expect(second.stderr).toContain(`okta: ${later.length} new events`);
     const inBigQuery = await stored(bigQueryDir);
     expect(inBigQuery.total).toBe(events.length + later.length);
     expect(inBigQuery.distinct).toBe(inBigQuery.total);
 
-    const seed = await runCli('seed', ['--tenant', 'seeded', '--users', '3', '--days', '2', '--start', '2025-01-06'], env);
+    const seed = await runMain('seed', ['--tenant', 'seeded', '--users', '3', '--days', '2', '--start', '2025-01-06'], env);
     expect(seed.code).toBe(0);
     expect(seed.stdout).toMatch(/seeded: \d+ events stored \(0 already present\) in BigQuery dataset acme-analytics\.bytegate_seeded/);
   } finally {

@@ -12,10 +12,10 @@
  */
 import fs from 'node:fs';
 import { addDays } from '../../common/dates';
-import { signDevToken } from '../../gateway/devToken';
+import { signDevToken } from '../../gateway/auth/devToken';
 import { type GeneratorOptions, generateDirectory } from '../../okta/generator';
 import { type RunningCli, freePorts, startCli } from '../e2e/processes';
-import { seedDataDir } from '../cost/system';
+import { seedDataDir } from '../support/system';
 import { send } from './support';
 
 const ACME: GeneratorOptions = { tenant: 'acme', users: 10, days: 3, eventsPerUser: 10, start: '2025-07-07', seed: 5 };

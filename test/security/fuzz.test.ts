@@ -16,9 +16,9 @@ import fs from 'node:fs';
 import fc from 'fast-check';
 import { type GraphQLArgument, type GraphQLObjectType, type GraphQLSchema, buildClientSchema, getIntrospectionQuery, getNamedType, isInterfaceType, isNonNullType, isObjectType } from 'graphql';
 import { addDays } from '../../common/dates';
-import { signDevToken } from '../../gateway/devToken';
+import { signDevToken } from '../../gateway/auth/devToken';
 import { type GeneratorOptions, generateDirectory } from '../../okta/generator';
-import { type System, seedDataDir, startSystem } from '../cost/system';
+import { type System, seedDataDir, startSystem } from '../support/system';
 import {
   type DocumentedErrors,
   HOSTILE_STRINGS,

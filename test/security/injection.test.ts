@@ -22,9 +22,9 @@ import { createPostgresStore } from '../../budgets/postgresStore';
 import { createRedisLedger } from '../../budgets/redisLedger';
 import type { BudgetLedger } from '../../budgets/ledger';
 import type { BudgetStore } from '../../budgets/store';
-import { signDevToken } from '../../gateway/devToken';
+import { signDevToken } from '../../gateway/auth/devToken';
 import { type GeneratorOptions, generateDirectory } from '../../okta/generator';
-import { type System, seedDataDir, startSystem } from '../cost/system';
+import { type System, seedDataDir, startSystem } from '../support/system';
 import {
   type ArgumentSite,
   type DocumentedErrors,

@@ -23,10 +23,10 @@ import { SUBGRAPH_NAMES, type SubgraphName } from '../../common/config';
 import { addDays } from '../../common/dates';
 import type { Principal, Role } from '../../common/principal';
 import { DEFAULT_IDENTITY_TTL_MS, IDENTITY_HEADER, signIdentity } from '../../common/signedIdentity';
-import { signDevToken } from '../../gateway/devToken';
+import { signDevToken } from '../../gateway/auth/devToken';
 import { type GeneratorOptions, generateDays, generateDirectory } from '../../okta/generator';
 import { type AggregateCache, openAggregateCache } from '../../subgraphs/common/aggregateCache';
-import { type System, seedDataDir, startSystem } from '../cost/system';
+import { type System, seedDataDir, startSystem } from '../support/system';
 import { claimsOf, signJwt } from '../gateway/harness';
 import {
   type DocumentedErrors,

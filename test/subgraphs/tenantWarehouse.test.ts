@@ -7,7 +7,7 @@
  */
 import { ErrorCode } from '../../common/errors';
 import { tenantWarehouse } from '../../subgraphs/common/tenantWarehouse';
-import { MiB } from '../../warehouse/billing';
+import { MiB } from '../../common/units';
 import { STOP_GRACE_MS, StoppedJobError, type Warehouse, type WarehouseQuery, type WarehouseResult } from '../../warehouse/warehouse';
 
 const query: WarehouseQuery = { name: 'productivityByUser', params: {}, sql: () => 'SELECT 1' };

@@ -35,7 +35,7 @@ import { withDatasetWriter } from '../../warehouse/duckdb/datasetFiles';
 import { createTableSql, quoteIdent } from '../../warehouse/duckdb/duckDbSchema';
 import { createDuckDbWarehouse, toDuckDbValues } from '../../warehouse/duckdb/duckDbWarehouse';
 import { createEmptyDataset } from '../../warehouse/duckdb/tenantDataset';
-import { TABLES, type FieldSchema } from '../../warehouse/tables';
+import { TABLES, type FieldSchema } from '../../pricing/tables';
 import type { QueryParam } from '../../warehouse/warehouse';
 
 export interface RecordedRequest {

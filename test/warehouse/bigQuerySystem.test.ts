@@ -10,7 +10,7 @@ import { loadConfig } from '../../common/config';
 import type { Principal } from '../../common/principal';
 import { generateDirectory } from '../../okta/generator';
 import { openWarehouse } from '../../warehouse/openWarehouse';
-import { type System, seedDataDir, startSystem } from '../cost/system';
+import { type System, seedDataDir, startSystem } from '../support/system';
 import { type BigQueryFake, startBigQueryFake } from './bigQueryFake';
 
 process.env.METADATA_SERVER_DETECTION = 'none';

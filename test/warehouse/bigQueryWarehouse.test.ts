@@ -7,7 +7,7 @@
  */
 import { OAuth2Client } from 'google-auth-library';
 import { ErrorCode } from '../../common/errors';
-import { MiB } from '../../warehouse/billing';
+import { MiB } from '../../common/units';
 import { appUsage, dailyByUser, eventCounts, productivityByUser, topTimeWasters } from '../../subgraphs/metrics/queries';
 import { countUsers, managementChain, usersById, usersPage } from '../../subgraphs/users/queries';
 import { createDuckDbWarehouse, duckDbDialect } from '../../warehouse/duckdb/duckDbWarehouse';

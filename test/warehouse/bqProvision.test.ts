@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PARTITION_EXPIRATION_DAYS, provisionDdl } from '../../warehouse/bigquery/provision';
-import { TABLES } from '../../warehouse/tables';
-import { runCli } from '../e2e/processes';
+import { TABLES } from '../../pricing/tables';
+import { runMain } from '../e2e/processes';
 import { startBigQueryFake } from './bigQueryFake';
 
 const KEY = 'projects/acme-kms/locations/eu/keyRings/bytegate/cryptoKeys/acme';
@@ -56,13 +56,13 @@ describe('npm run bq:provision', () => {
     const fake = await startBigQueryFake({ dataDir, projectId: 'acme-analytics', datasetPrefix: 'bytegate' });
     try {
       const env = { BIGQUERY_PROJECT: 'acme-analytics', BIGQUERY_LOCATION: 'EU', BIGQUERY_API_ENDPOINT: fake.url, METADATA_SERVER_DETECTION: 'none' };
-      const printed = await runCli('bqProvision', ['--tenant', 'acme', '--kms-key', KEY], env);
+      const printed = await runMain('bqProvision', ['--tenant', 'acme', '--kms-key', KEY], env);
       expect(printed.code).toBe(0);
       const expected = provisionDdl({ ...base, kmsKeyName: KEY });
       expect(printed.stdout).toBe(expected.map((s) => `${s};\n\n`).join(''));
       expect(fake.jobInserts()).toHaveLength(0);
 
-      const applied = await runCli('bqProvision', ['--tenant', 'acme', '--kms-key', KEY, '--apply'], env);
+      const applied = await runMain('bqProvision', ['--tenant', 'acme', '--kms-key', KEY, '--apply'], env);
       expect(applied.code).toBe(0);
       expect(applied.stderr).toContain(`applied ${expected.length}/${expected.length}`);
       expect(fake.jobInserts().map((r) => r.body.configuration.query.query)).toEqual(expected);
@@ -77,7 +77,7 @@ describe('npm run bq:provision', () => {
       [['--tenant', 'Acme'], { BIGQUERY_PROJECT: 'p' }, /--tenant "Acme"/],
       [['--tenant', 'acme', '--kms-key', 'nope'], { BIGQUERY_PROJECT: 'p' }, /KMS key name looks like/],
     ] as const) {
-      const result = await runCli('bqProvision', [...args], env);
+      const result = await runMain('bqProvision', [...args], env);
       expect(result.code).toBe(2);
       expect(result.stderr).toMatch(message);
     }

@@ -1,6 +1,6 @@
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { loadConfig } from '../../common/config';
-import { MiB } from '../../warehouse/billing';
+import { MiB } from '../../common/units';
 import { createDuckDbWarehouse } from '../../warehouse/duckdb/duckDbWarehouse';
 import { createTenantDataset, ingestEvents, upsertUsers } from '../../warehouse/duckdb/tenantDataset';
 import { openWarehouse } from '../../warehouse/openWarehouse';

@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { DirectoryUser, LogEvent } from '../../okta/logEvent';
-import { scalarBytes } from '../../warehouse/billing';
-import { type TableSchema, leafColumns, ssoEvents } from '../../warehouse/tables';
+import { scalarBytes } from '../../pricing/billing';
+import { type TableSchema, leafColumns, ssoEvents } from '../../pricing/tables';
 import type { TenantInfo } from '../../warehouse/datasetWriter';
 
 export interface WarehouseFixture {

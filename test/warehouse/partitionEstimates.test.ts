@@ -3,8 +3,8 @@
  * split over the columns in the proportions recorded at ingest (partitionEstimates.ts).
  */
 import { columnStatsFromPartitions } from '../../warehouse/bigquery/partitionEstimates';
-import { leafColumns, tenantInfo } from '../../warehouse/tables';
-import type { PartitionStat } from '../../warehouse/warehouse';
+import { leafColumns, tenantInfo } from '../../pricing/tables';
+import type { PartitionStat } from '../../pricing/scanBytes';
 
 const stat = (day: string | null, column: string, logicalBytes: number, table = 'sso_events'): PartitionStat => ({ table, day, column, rows: 0, logicalBytes });
 const bytesOf = (stats: PartitionStat[], day: string | null, column: string, table = 'sso_events') =>

@@ -1,7 +1,7 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { duckDbDialect } from '../../warehouse/duckdb/duckDbWarehouse';
 import { analyzeScans } from '../../warehouse/duckdb/scanAnalyzer';
-import type { TableScan } from '../../warehouse/scanBytes';
+import type { TableScan } from '../../pricing/scanBytes';
 import type { QueryParam } from '../../warehouse/warehouse';
 
 const d = duckDbDialect;

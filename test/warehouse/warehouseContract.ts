@@ -4,7 +4,7 @@
  * events in JavaScript (fixture.ts), independently of the adapter.
  */
 import { ErrorCode } from '../../common/errors';
-import { MiB } from '../../warehouse/billing';
+import { MiB } from '../../common/units';
 import { StoppedJobError, type Warehouse, type WarehouseQuery } from '../../warehouse/warehouse';
 import { DAYS, type WarehouseFixture, eventsOn, expectedBytes, fixture } from './fixture';
 

@@ -28,7 +28,7 @@ import type { DatasetWriter, IngestOptions, IngestReport, TenantInfo } from '../
 import { stageEventBatch } from '../duckdb/tenantDataset';
 import { logicalByteExpressions } from '../logicalBytes';
 import { refreshProductivityDailySql, rollupParams } from '../rollup';
-import { type FieldSchema, type TableSchema, productivityDaily, ssoEvents, tenantInfo, users } from '../tables';
+import { type FieldSchema, type TableSchema, productivityDaily, ssoEvents, tenantInfo, users } from '../../pricing/tables';
 import type { QueryParam, SqlDialect } from '../warehouse';
 import { bigQueryDialect, toBigQueryParams } from './bigQueryDialect';
 import { type RetryPolicy, labelValue, withRetries } from './jobs';

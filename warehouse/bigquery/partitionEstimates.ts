@@ -13,8 +13,8 @@
  * shrunk by a DML delete scales down — and only the column split can then be off, by how far that
  * day's column mix differs from its recorded one. README.md (BigQuery → Statistics) has measurements: `npm run bench -- stats`.
  */
-import { TABLES, leafColumns } from '../tables';
-import type { PartitionStat } from '../warehouse';
+import { TABLES, leafColumns } from '../../pricing/tables';
+import type { PartitionStat } from '../../pricing/scanBytes';
 
 /** One row of INFORMATION_SCHEMA.PARTITIONS: day null for an unpartitioned table. */
 export interface PartitionTotals {

@@ -9,7 +9,7 @@
  * Only the statement text is built here; identifiers come from validated configuration and the
  * declarations, never from request input.
  */
-import { TABLES, type FieldSchema, type TableSchema } from '../tables';
+import { TABLES, type FieldSchema, type TableSchema } from '../../pricing/tables';
 
 export interface ProvisionOptions {
   readonly projectId: string;

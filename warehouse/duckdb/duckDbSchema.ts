@@ -2,7 +2,7 @@
  * DuckDB renderings of the table declarations in warehouse/tables.ts: the DDL, and the `from_json`
  * structure that parses Okta JSON straight into a row.
  */
-import type { FieldSchema, ScalarType, TableSchema } from '../tables';
+import type { FieldSchema, ScalarType, TableSchema } from '../../pricing/tables';
 
 const DUCKDB_TYPE: Record<ScalarType, string> = {
   STRING: 'VARCHAR', INT64: 'BIGINT', FLOAT64: 'DOUBLE', BOOL: 'BOOLEAN', TIMESTAMP: 'TIMESTAMP',

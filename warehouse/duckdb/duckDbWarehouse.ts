@@ -9,9 +9,10 @@
 import fs from 'node:fs';
 import { type DuckDBConnection, type DuckDBInstance, type DuckDBType, DuckDBTypeId, type DuckDBValue, LIST, VARCHAR, listValue } from '@duckdb/node-api';
 import { ErrorCode, badUserInput, bytegateError } from '../../common/errors';
-import { billedBytes } from '../billing';
-import { PartitionStatistics, scanBytes } from '../scanBytes';
-import { NOTHING_BILLED, type PartitionStat, type QueryParam, type SqlDialect, StoppedJobError, type Warehouse, type WarehouseQuery, type WarehouseResult } from '../warehouse';
+import { billedBytes } from '../../pricing/billing';
+import { PartitionStatistics, scanBytes } from '../../pricing/scanBytes';
+import { NOTHING_BILLED, type QueryParam, type SqlDialect, StoppedJobError, type Warehouse, type WarehouseQuery, type WarehouseResult } from '../warehouse';
+import { type PartitionStat } from '../../pricing/scanBytes';
 import { type ReaderLimits, datasetPath, openReadOnly, sleep, writerActive } from './datasetFiles';
 import { quoteIdent } from './duckDbSchema';
 import { analyzeScans } from './scanAnalyzer';

@@ -10,8 +10,8 @@
  * This is an independent measurement: it never looks at the gateway's cost declarations.
  */
 import { addDays } from '../../common/dates';
-import type { DayRange, TableScan } from '../scanBytes';
-import { TABLES, type TableSchema, leafColumns } from '../tables';
+import type { DayRange, TableScan } from '../../pricing/scanBytes';
+import { TABLES, type TableSchema, leafColumns } from '../../pricing/tables';
 import type { QueryParam } from '../warehouse';
 
 type Node = Record<string, any>; // DuckDB's serialized parse tree

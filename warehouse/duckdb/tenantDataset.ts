@@ -9,7 +9,7 @@ import type { DirectoryUser } from '../../okta/logEvent';
 import type { DatasetWriter, IngestOptions, IngestReport, TenantInfo } from '../datasetWriter';
 import { logicalByteExpressions } from '../logicalBytes';
 import { refreshProductivityDailySql, rollupParams } from '../rollup';
-import { TABLES, type TableSchema, productivityDaily, ssoEvents, tenantInfo, users } from '../tables';
+import { TABLES, type TableSchema, productivityDaily, ssoEvents, tenantInfo, users } from '../../pricing/tables';
 import { DUCKDB_OPTIONS, type WriterOptions, withDatasetWriter } from './datasetFiles';
 import { createTableSql, derivedColumns, duckDbType, jsonStructure, quoteIdent } from './duckDbSchema';
 import { duckDbDialect, toDuckDbValues } from './duckDbWarehouse';

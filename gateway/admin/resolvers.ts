@@ -3,7 +3,7 @@
  * and reading the tenant's usage need `quota-admin`; a user may read their own budget, an executive
  * the tenant's. Every change is audited in the budget store (who, when, old → new, reason).
  */
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import type { ResolverMap } from '../../common/graphql/subgraphSchema';
 import type { Config } from '../../common/config';
 import { dateRange } from '../../common/dates';
 import { ErrorCode, badUserInput, bytegateError } from '../../common/errors';
@@ -11,7 +11,7 @@ import type { Principal } from '../../common/principal';
 import { LedgerUnavailableError, type UsageSnapshot } from '../../budgets/ledger';
 import { type EffectiveBudget, resolveLimits, validateBudgetChange } from '../../budgets/policy';
 import type { AuditEntry, UserBudgetSettings } from '../../budgets/store';
-import type { Budgets } from './budgetGuard';
+import type { Budgets } from '../admission/budgetGuard';
 
 interface Context {
   readonly principal: Principal;
@@ -27,7 +27,7 @@ interface BudgetArgs {
 const MAX_ID_LENGTH = 256;
 const MAX_REASON_LENGTH = 1000;
 
-export function budgetsResolvers(config: Config, budgets: Budgets, onChange: (tenant: string) => void): GraphQLResolverMap<Context> {
+export function budgetsResolvers(config: Config, budgets: Budgets, onChange: (tenant: string) => void): ResolverMap<Context> {
   const { store, ledger } = budgets;
 
   /** A user's budget; roles of users other than the caller are unknown here, so their role default is the viewer's. */

@@ -1,6 +1,6 @@
 /** Dev tokens: HS256 JWTs with the claims gateway/auth.ts expects (`npm run token`, tests). */
 import { SignJWT } from 'jose';
-import type { Role } from '../common/principal';
+import type { Role } from '../../common/principal';
 
 export interface DevTokenOptions {
   tenant: string;

@@ -4,8 +4,8 @@
  * See https://spec.graphql.org/October2021/#sec-Scalars.Input-Coercion
  */
 import { GraphQLScalarType, Kind, type ValueNode } from 'graphql';
-import { badUserInput } from '../../common/errors';
-import { parseDate } from '../../common/dates';
+import { badUserInput } from '../errors';
+import { parseDate } from '../dates';
 
 /** A calendar date, `YYYY-MM-DD` (UTC). */
 export const DateScalar = new GraphQLScalarType<string, string>({

@@ -4,14 +4,20 @@
  * Each row states its arithmetic, as the docs do.
  */
 import { composeServices } from '@apollo/composition';
-import { type GraphQLSchema, GraphQLError, buildSchema, execute, parse } from 'graphql';
-import { type DemandControlIndex, type PointsOptions, indexDemandControl, operationPoints } from '../../gateway/cost/demandControl';
+import { type DocumentNode, type GraphQLSchema, GraphQLError, buildSchema, execute, parse } from 'graphql';
+import { type CostIndex, indexCostDirectives } from '../../gateway/cost/costIndex';
+import { type PlanOptions, planOperation } from '../../gateway/cost/planOperation';
 
 interface Supergraph {
   readonly sdl: string;
   readonly apiSchema: GraphQLSchema;
-  readonly index: DemandControlIndex;
+  readonly index: CostIndex;
 }
+
+/** Points only: these supergraphs declare no warehouse cost. */
+const indexDemandControl = (sdl: string) => indexCostDirectives(sdl, { requireScans: false });
+const operationPoints = (schema: GraphQLSchema, index: CostIndex, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | null | undefined, options: Partial<PlanOptions> = {}) =>
+  planOperation(schema, index, document, variables, operationName, { roles: [], maxRangeDays: 366, maxPageSize: 500, ...options }).points;
 
 function compose(subgraphs: Record<string, string>): Supergraph {
   const result = composeServices(
@@ -26,7 +32,7 @@ function pointsOf(
   query: string,
   variables?: Record<string, unknown>,
   operationName?: string,
-  options?: PointsOptions,
+  options?: Partial<PlanOptions>,
 ): number {
   return operationPoints(apiSchema, index, parse(query), variables, operationName, options);
 }
@@ -71,7 +77,7 @@ describe("the demand-control docs' examples", () => {
     expect(weighted.sdl).toContain('@link(url: "https://specs.apollo.dev/cost/v0.1", import: ["@listSize"])');
     expect(weighted.sdl).toMatch(/type Address\s+@join__type\(graph: BOOKS\)\s+@cost\(weight: 5\)/);
     expect(weighted.index.typeWeights.get('Address')).toBe(5);
-    expect(weighted.index.fields.get('Query')?.get('newestAdditions')).toEqual({ listSize: { slicingArguments: ['limit'] } });
+    expect(weighted.index.fields.get('Query')?.get('newestAdditions')).toEqual({ owners: [], scans: [], listSize: { slicingArguments: ['limit'] } });
   });
 });
 
@@ -229,7 +235,9 @@ describe('indexDemandControl', () => {
 
   test('a supergraph without the cost spec has an empty index: default weights and list size', () => {
     const supergraph = compose({ books: `${federation('"@key"')} type Query { books: [Book] } type Book { title: String }` });
-    expect(supergraph.index).toEqual({ typeWeights: new Map(), fields: new Map() });
+    expect(supergraph.index.typeWeights).toEqual(new Map());
+    const directed = [...supergraph.index.fields.values()].flatMap((fields) => [...fields.values()]).filter((f) => f.weight !== undefined || f.listSize || f.argumentWeights);
+    expect(directed).toEqual([]);
     expect(pointsOf(supergraph, query)).toBe(10); // 10 books × book (1)
   });
 });

@@ -3,11 +3,8 @@
  * https://cloud.google.com/bigquery/docs/reference/standard-sql/data-types#data_type_sizes
  * https://cloud.google.com/bigquery/pricing#on_demand_pricing
  */
+import { MiB, TiB } from '../common/units';
 import type { ScalarType } from './tables';
-
-export const MiB = 1024 * 1024;
-export const GiB = 1024 * MiB;
-export const TiB = 1024 * GiB;
 
 /** BigQuery bills at least this much per table referenced and per query. */
 export const MIN_BILLED_BYTES_PER_TABLE = 10 * MiB;

@@ -4,7 +4,7 @@
  * settles them — and so every replica reads the same ledger the requests are charged to.
  */
 import { type DocumentNode, parse } from 'graphql';
-import { schemaHeader } from '../../subgraphs/common/costDirectives';
+import { schemaHeader } from '../../common/graphql/costSpec';
 
 const LEDGER = '@noScan(reason: "budgets live in the ledger and the budget store, not the warehouse")';
 

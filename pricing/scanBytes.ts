@@ -4,7 +4,15 @@
  * Pure: the DuckDB adapter derives scans from the SQL it runs; the gateway's estimator derives them
  * from cost declarations. Both price them with the same `PartitionStatistics`.
  */
-import type { PartitionStat } from './warehouse';
+/** Recorded statistics of one column in one day partition (or of an unpartitioned table: day null). */
+export interface PartitionStat {
+  readonly table: string;
+  readonly day: string | null;
+  /** Leaf path, e.g. `actor.id`. */
+  readonly column: string;
+  readonly rows: number;
+  readonly logicalBytes: number;
+}
 
 /** Inclusive day bounds; a missing bound is open (every partition on that side). */
 export interface DayRange {

@@ -18,7 +18,7 @@ import { type BudgetLedger, LedgerUnavailableError, type Reservation, type Usage
 import { type EffectiveBudget, resolveLimits } from '../../budgets/policy';
 import type { BudgetChangeFeed } from '../../budgets/changeFeed';
 import type { BudgetStore } from '../../budgets/store';
-import type { Logger } from '../buildGateway';
+import type { ApolloLogger } from '../context';
 
 export interface Budgets {
   readonly store: BudgetStore;
@@ -40,22 +40,23 @@ export interface BudgetLine {
   readonly resetsAt: string;
 }
 
-export interface Admission {
-  readonly admitted: true;
-  readonly limits: EffectiveBudget;
-  /** Absent when admitted unrecorded under the ledger failure policy. */
-  readonly reservation?: Reservation;
-  readonly report?: BudgetReport;
-}
+/** What the ledger decided of an operation's estimated bytes. */
+export type BudgetDecision =
+  /** Held against the user's and the tenant's remaining budget until settled. */
+  | { readonly kind: 'reserved'; readonly reservation: Reservation; readonly report: BudgetReport }
+  /** Admitted without a record: the ledger is unreachable and LEDGER_FAILURE_POLICY allows it (or measure mode). */
+  | { readonly kind: 'unrecorded' }
+  /** The operation would exceed the user's or the tenant's remaining budget. */
+  | {
+    readonly kind: 'refused';
+    readonly message: string;
+    readonly report: BudgetReport;
+    /** Until the exhausted budget resets. */
+    readonly retryAfterSeconds: number;
+  };
 
-/** The operation would exceed the user's or the tenant's remaining budget. */
-export interface Refusal {
-  readonly admitted: false;
-  readonly message: string;
-  readonly report: BudgetReport;
-  /** Until the exhausted budget resets. */
-  readonly retryAfterSeconds: number;
-}
+/** A decision that lets the operation run. */
+export type Admission = Exclude<BudgetDecision, { kind: 'refused' }>;
 
 export interface LedgerStatus {
   readonly ledger: 'ok' | 'unreachable';
@@ -66,7 +67,7 @@ export interface LedgerStatus {
 export interface BudgetGuard {
   limits(principal: Principal): Promise<EffectiveBudget>;
   /** Reserves `bytes` (enforce) or only records them (measure: unlimited); throws LEDGER_UNAVAILABLE per the failure policy. */
-  admit(principal: Principal, limits: EffectiveBudget, bytes: number, enforce: boolean): Promise<Admission | Refusal>;
+  admit(principal: Principal, limits: EffectiveBudget, bytes: number, enforce: boolean): Promise<BudgetDecision>;
   /** The caller's budget now, without reserving (undefined when the ledger cannot say). */
   peek(principal: Principal, limits: EffectiveBudget): Promise<BudgetReport | undefined>;
   /** Replaces the reservation by what was billed; the caller's budget afterwards. Never throws. */
@@ -79,7 +80,7 @@ export interface BudgetGuard {
 /** How long resolved limits are reused: a quota admin's change applies within this time. */
 const LIMITS_TTL_MS = 5000;
 
-export function createBudgetGuard(config: Config, budgets: Budgets, logger: Logger, now: () => number = Date.now): BudgetGuard {
+export function createBudgetGuard(config: Config, budgets: Budgets, logger: ApolloLogger, now: () => number = Date.now): BudgetGuard {
   const cache = new Map<string, { limits: Promise<EffectiveBudget>; at: number }>();
   const outage = trackOutage({
     down: (error) => logger.error(`budget ledger unreachable (${error.message}); policy ${config.budgets.onLedgerError}`),
@@ -120,7 +121,7 @@ export function createBudgetGuard(config: Config, budgets: Budgets, logger: Logg
       } catch (error) {
         if (!(error instanceof LedgerUnavailableError)) throw error;
         const allowed = !enforce || (config.budgets.onLedgerError === 'allow-up-to-cap' && bytes <= config.budgets.failOpenMaxBytes);
-        if (allowed) return { admitted: true, limits };
+        if (allowed) return { kind: 'unrecorded' };
         throw bytegateError(ErrorCode.LEDGER_UNAVAILABLE, `Budgets cannot be checked right now, so operations estimated over ${config.budgets.failOpenMaxBytes} bytes are refused. Retry shortly.`);
       }
       const report = reportOf(result.user, result.tenant);
@@ -128,13 +129,13 @@ export function createBudgetGuard(config: Config, budgets: Budgets, logger: Logg
         const exhausted = result.exceeded === 'user' ? report.user : report.tenant;
         void budgets.ledger.recordRejection(principal.tenant, { at: new Date(now()).toISOString(), userId: principal.userId, requestedBytes: bytes, exceeded: result.exceeded }).catch(() => undefined);
         return {
-          admitted: false,
+          kind: 'refused',
           message: `This operation would bill an estimated ${bytes} bytes, more than ${result.exceeded === 'user' ? 'your' : "your tenant's"} remaining daily budget of ${exhausted.remainingBytes} bytes. It resets at ${exhausted.resetsAt}.`,
           report,
           retryAfterSeconds: secondsUntil(exhausted.resetsAt, now()),
         };
       }
-      return { admitted: true, limits, reservation: result.reservation, report };
+      return { kind: 'reserved', reservation: result.reservation, report };
     },
 
     async peek(principal, limits) {
@@ -147,16 +148,16 @@ export function createBudgetGuard(config: Config, budgets: Budgets, logger: Logg
     },
 
     async settle(admission, billedBytes) {
-      if (!admission.reservation) return admission.report;
+      if (admission.kind === 'unrecorded') return undefined;
+      const { reservation, report } = admission;
       try {
-        await ledgerCall(() => budgets.ledger.settle(admission.reservation!, billedBytes));
+        await ledgerCall(() => budgets.ledger.settle(reservation, billedBytes));
         // The report taken at reservation, moved from held to billed: no second round trip.
-        const { bytes } = admission.reservation;
-        return admission.report && { user: settled(admission.report.user, bytes, billedBytes), tenant: settled(admission.report.tenant, bytes, billedBytes) };
+        return { user: settled(report.user, reservation.bytes, billedBytes), tenant: settled(report.tenant, reservation.bytes, billedBytes) };
       } catch (error) {
         // The reservation expires on its own; the charge is lost, never doubled.
-        logger.warn(`budget settlement failed (${(error as Error).message}); reservation ${admission.reservation.id} will expire`);
-        return admission.report;
+        logger.warn(`budget settlement failed (${(error as Error).message}); reservation ${reservation.id} will expire`);
+        return report;
       }
     },
 

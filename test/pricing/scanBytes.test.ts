@@ -1,6 +1,6 @@
 /** PartitionStatistics prices scans by prefix sums; checked against a plain sum over every statistic. */
-import { type DayRange, PartitionStatistics, type TableScan } from '../../warehouse/scanBytes';
-import type { PartitionStat } from '../../warehouse/warehouse';
+import { type DayRange, PartitionStatistics, type TableScan } from '../../pricing/scanBytes';
+import type { PartitionStat } from '../../pricing/scanBytes';
 
 const days = Array.from({ length: 40 }, (_, i) => new Date(Date.UTC(2025, 0, 1 + i)).toISOString().slice(0, 10));
 const stats: PartitionStat[] = [

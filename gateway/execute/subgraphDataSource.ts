@@ -6,15 +6,12 @@
 import http from 'node:http';
 import https from 'node:https';
 import { type GraphQLDataSourceProcessOptions, RemoteGraphQLDataSource } from '@apollo/gateway';
-// The enum is not re-exported from the package root.
-import { GraphQLDataSourceRequestKind } from '@apollo/gateway/dist/datasources/types';
 import { GraphQLError } from 'graphql';
-import { ErrorCode, bytegateError } from '../common/errors';
-import { REQUEST_ID_HEADER } from '../common/log';
-import { signIdentity } from '../common/signedIdentity';
-import type { GatewayContext } from './buildGateway';
-import type { CostControl } from './cost/costControl';
-import type { GatewayObservability, WarehouseReport } from './observability';
+import { ErrorCode, bytegateError } from '../../common/errors';
+import { REQUEST_ID_HEADER } from '../../common/log';
+import { signIdentity } from '../../common/signedIdentity';
+import type { GatewayContext } from '../context';
+import type { GatewayObservability, WarehouseReport } from '../observability';
 
 /**
  * How long a connection may sit idle in a subgraph's pool: below Node's default server keepAliveTimeout
@@ -24,9 +21,20 @@ import type { GatewayObservability, WarehouseReport } from './observability';
  */
 export const POOL_IDLE_TIMEOUT_MS = 4000;
 
+export interface SubgraphDataSourceOptions {
+  /** SUBGRAPH_SECRET: what identities are signed with. */
+  readonly secret: string;
+  /** SUBGRAPH_TIMEOUT_MS: the deadline of one fetch, signed too (past it the subgraph starts no warehouse job). */
+  readonly timeoutMs: number;
+  readonly now: () => number;
+  readonly observability: GatewayObservability;
+  /** Each response of a client fetch: its extensions (`warehouse`: what it processed and billed) and error codes. */
+  readonly onResponse: (context: GatewayContext, extensions: Record<string, unknown> | undefined, errorCodes: readonly unknown[]) => void;
+}
+
 /**
  * Adds the signed identity (and the operation's warehouse caps) to every fetch made for a client
- * operation, and hands each response's warehouse usage to cost control.
+ * operation, and hands each response's warehouse usage to admission.
  */
 export class SignedIdentityDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   /** This subgraph's own keep-alive pool, so that a stale connection found in it can be acted on. */
@@ -35,7 +43,7 @@ export class SignedIdentityDataSource extends RemoteGraphQLDataSource<GatewayCon
   constructor(
     private readonly subgraph: string,
     url: string,
-    private readonly options: { secret: string; timeoutMs: number; now: () => number; costControl: CostControl; observability: GatewayObservability },
+    private readonly options: SubgraphDataSourceOptions,
   ) {
     super({ url });
     this.pool = connectionPool(url);
@@ -46,7 +54,7 @@ export class SignedIdentityDataSource extends RemoteGraphQLDataSource<GatewayCon
 
   override willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): void {
     // Health checks and schema loading carry no caller (and are unused with a static supergraph).
-    if (options.kind !== GraphQLDataSourceRequestKind.INCOMING_OPERATION) return;
+    if (!isClientFetch(options)) return;
     const { request, context } = options;
     // The deadline is this fetch's timeout: past it the subgraph starts no warehouse job, as nobody would wait for it.
     const headers = signIdentity(context.principal, { query: request.query, variables: request.variables }, this.options.secret, this.options.now(), {
@@ -57,7 +65,7 @@ export class SignedIdentityDataSource extends RemoteGraphQLDataSource<GatewayCon
   }
 
   override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
-    if (options.kind !== GraphQLDataSourceRequestKind.INCOMING_OPERATION) return super.process(options);
+    if (!isClientFetch(options)) return super.process(options);
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
     let response;
@@ -101,7 +109,7 @@ export class SignedIdentityDataSource extends RemoteGraphQLDataSource<GatewayCon
   }
 
   override didReceiveResponse({ response, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['didReceiveResponse']>>[0]) {
-    this.options.costControl.observe(context, response.extensions, (response.errors ?? []).map((error) => error.extensions?.code));
+    this.options.onResponse(context, response.extensions, (response.errors ?? []).map((error) => error.extensions?.code));
     return response;
   }
 
@@ -111,6 +119,17 @@ export class SignedIdentityDataSource extends RemoteGraphQLDataSource<GatewayCon
 }
 
 // Private:
+
+type ProcessOptions = GraphQLDataSourceProcessOptions<GatewayContext>;
+
+/**
+ * A fetch made for a client operation (not a health check or schema load). Apollo's
+ * GraphQLDataSourceRequestKind enum is not exported from @apollo/gateway's root, so the fetch is told
+ * by the field only that variant of the public GraphQLDataSourceProcessOptions union has.
+ */
+function isClientFetch(options: ProcessOptions): options is Extract<ProcessOptions, { incomingRequestContext: unknown }> {
+  return 'incomingRequestContext' in options;
+}
 
 /** Marks a fetch error as a reset of a reused connection before any response (minipass-fetch copies it onto its FetchError). */
 const STALE_CONNECTION = Symbol('stale pooled connection');

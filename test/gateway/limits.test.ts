@@ -1,6 +1,7 @@
 import { type GraphQLError, buildSchema, getIntrospectionQuery, parse, specifiedRules, validate } from 'graphql';
 import { ErrorCode } from '../../common/errors';
-import { INTROSPECTION_DEPTH, MaxAliasesRule, MaxDepthRule } from '../../gateway/operationLimits';
+import { MaxAliasesRule } from '../../gateway/limits/MaxAliasesRule';
+import { INTROSPECTION_DEPTH, MaxDepthRule } from '../../gateway/limits/MaxDepthRule';
 
 const schema = buildSchema(`
   type Query { me: User, user(id: ID!): User }

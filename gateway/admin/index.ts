@@ -3,8 +3,8 @@ import { type GraphQLDataSourceProcessOptions, LocalGraphQLDataSource } from '@a
 import { GraphQLError } from 'graphql';
 import { ErrorCode } from '../../common/errors';
 import type { Config } from '../../common/config';
-import { subgraphSchema } from '../../subgraphs/common/buildSubgraphServer';
-import type { Budgets } from './budgetGuard';
+import { subgraphSchema } from '../../common/graphql/subgraphSchema';
+import type { Budgets } from '../admission/budgetGuard';
 import { budgetsResolvers } from './resolvers';
 import { typeDefs } from './typeDefs';
 

@@ -3,7 +3,13 @@
  * units only (KiB, MiB, GiB, TiB, PiB), case-insensitive; `KB`/`GB` are refused rather than guessed,
  * since BigQuery bills in binary units.
  */
-const UNITS: Readonly<Record<string, number>> = { b: 1, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40, pib: 2 ** 50 };
+export const KiB = 2 ** 10;
+export const MiB = 2 ** 20;
+export const GiB = 2 ** 30;
+export const TiB = 2 ** 40;
+export const PiB = 2 ** 50;
+
+const UNITS: Readonly<Record<string, number>> = { b: 1, kib: KiB, mib: MiB, gib: GiB, tib: TiB, pib: PiB };
 const PATTERN = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i;
 
 export class ByteAmountError extends Error {}

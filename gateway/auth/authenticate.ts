@@ -8,9 +8,9 @@
 import { HeaderMap } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import { type JWTPayload, type JWTVerifyGetKey, createRemoteJWKSet, errors, jwtVerify } from 'jose';
-import type { AuthConfig } from '../common/config';
-import { ErrorCode, bytegateError } from '../common/errors';
-import { type Principal, isRole, isTenantId } from '../common/principal';
+import type { AuthConfig } from '../../common/config';
+import { ErrorCode, bytegateError } from '../../common/errors';
+import { type Principal, isRole, isTenantId } from '../../common/principal';
 
 /** Resolves the caller of a request from its Authorization header, or throws UNAUTHENTICATED. */
 export type Authenticator = (authorizationHeader: string | undefined) => Promise<Principal>;

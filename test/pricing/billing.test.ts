@@ -1,4 +1,5 @@
-import { MiB, billedBytes, bytesToUsd, scalarBytes, TiB } from '../../warehouse/billing';
+import { billedBytes, bytesToUsd, scalarBytes } from '../../pricing/billing';
+import { MiB, TiB } from '../../common/units';
 
 describe('BigQuery logical sizes', () => {
   // https://cloud.google.com/bigquery/docs/reference/standard-sql/data-types#data_type_sizes

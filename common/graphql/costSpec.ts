@@ -1,7 +1,8 @@
 /**
  * Cost declarations live next to the fields they price. Every subgraph's typeDefs start with
  * `schemaHeader(...)`, which links Federation 2.9 and bytegate's cost spec and composes `@scan` and
- * `@noScan` into the supergraph, where the gateway indexes them (gateway/cost/costIndex.ts).
+ * `@noScan` into the supergraph, where the gateway indexes them (gateway/cost/costIndex.ts). The gateway's
+ * own admin subgraph uses it too, so it lives below both.
  *
  * `@scan` declares one warehouse job a field runs — the same job the resolver's WarehouseQuery runs
  * (`query` is its name): the table, the leaf columns its SQL references, the arguments bounding the
@@ -44,9 +45,3 @@ export function schemaHeader(federation: readonly string[]): string {
   directive @noScan(reason: String!) on FIELD_DEFINITION
 `;
 }
-
-/** The `users` columns every directory query selects (subgraphs/users/queries.ts USER_COLUMNS). */
-export const USER_COLUMNS = '["id", "email", "display_name", "department", "manager_id"]';
-
-/** A manager's team, looked up once per request by scope.ts (teamQuery); executives and viewers skip it. */
-export const TEAM_SCOPE = '@scan(query: "teamScope", table: "users", columns: ["id", "manager_id"], per: "REQUEST", roles: ["manager"], exceptRoles: ["executive"])';

@@ -1,0 +1,22 @@
+/**
+ * The entry of every process bytegate runs (servers and CLIs): one place that turns a main's outcome
+ * into an exit code — 0, its own number, 2 with the usage for a UsageError, 1 for anything else.
+ */
+
+/** Bad arguments: the usage is printed and the process exits 2. */
+export class UsageError extends Error {}
+
+/** Runs a process's main: usage errors print the usage and exit 2, other failures exit 1. */
+export function runMain(usage: string, main: () => Promise<number | void>): void {
+  main().then(
+    (code) => process.exit(code ?? 0),
+    (error: unknown) => {
+      if (error instanceof UsageError) {
+        process.stderr.write(`error: ${error.message}\n\nusage: ${usage}\n`);
+        process.exit(2);
+      }
+      process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,501 @@
+/**
+ * The one walk of an operation. Pure and synchronous — no I/O — it yields both halves of its price:
+ *
+ * - **jobs**: the warehouse jobs the subgraphs will run for it. The walk follows the query planner's
+ *   fetches — a new subgraph fetch wherever a field's owner differs from its parent's — and each
+ *   `@scan` becomes a job keyed the way the subgraph runs it: per field occurrence, per DataLoader
+ *   batch (same partition arguments, same nesting level, same fetch) or once per fetch. So a list of
+ *   100 users costs one batched job, and aliases with other arguments cost one job each. A job the
+ *   subgraph might skip (a memoized lookup it does not need) is still counted: an upper bound.
+ * - **points**: Apollo Router's demand-control estimate, from the Federation 2.9 `@cost` /
+ *   `@listSize` directives (https://specs.apollo.dev/cost/v0.1), for what the warehouse does not serve.
+ *
+ * Points, by the Router's rules — its docs
+ * (https://www.apollographql.com/docs/graphos/routing/security/demand-control#calculating-cost) and,
+ * where they are silent, its calculator
+ * (https://github.com/apollographql/router/blob/dev/apollo-router/src/plugins/demand_control/cost_calculator/static_cost.rs):
+ * - an operation costs its base — mutation 10, query and subscription 0 — plus its fields;
+ * - a field costs `count × (weight + its selection) + its arguments`, where `weight` is the field's
+ *   `@cost`, else its type's, else 1 for an object, interface or union and 0 for a scalar or enum;
+ *   `count` is 1 unless the field returns a list, and for a list the size its parent's `sizedFields`
+ *   gives it, else the largest of its `slicingArguments` (a literal, a variable, or the argument's
+ *   default), else its `assumedSize`, else `defaultListSize`;
+ * - an argument (or input field) costs its `@cost`, else its type's, else 0; an input object 1 (or its
+ *   `@cost`) plus its fields; a list its `@cost` plus its items; null 0;
+ * - fragments add their selections, every branch of an abstract type included (the Router sums the
+ *   branches); `__typename` and introspection cost 0, and so does whatever `@skip` / `@include` leave out.
+ * Where this differs from the Router, on purpose:
+ * - variables are read as graphql-js coerces them (the operation's defaults applied); variables that
+ *   cannot be coerced are read as sent (execution refuses the request before any resolver runs, and
+ *   no job is planned for it);
+ * - `@skip` / `@include` exclude fragments too, and their variables are resolved; the Router's
+ *   estimate only honours literal conditions on fields;
+ * - a negative slicing argument sizes a list 0: the Router multiplies by it, so `first: -1000`
+ *   would lower an operation's points;
+ * - `requireOneSlicingArgument` is not enforced (the Router refuses the operation): with no slicing
+ *   argument the field falls back to `assumedSize`, with several the largest counts;
+ * - `@requires` selections are not added (the Router adds their points to the requiring field).
+ *
+ * How the walk goes: selection by selection, as written (the Router scores the document as written,
+ * so a field selected twice counts twice). Jobs need execution's view — the runtime object types a
+ * selection applies to, and where in which subgraph fetch their objects are — so the walk carries
+ * those as `branches`: one per possible object type, narrowed by type conditions as graphql-js's
+ * collectFields narrows them. A field selected twice plans the same job keys twice, which merge; a
+ * fragment spread twice in one selection is walked once (its points are added again), so fragments
+ * spreading fragments stay linear.
+ *
+ * Why not graphql-query-complexity's walk (its visitor with field estimators, the usual tool for
+ * points): its semantics differ from what both halves need. It scores an abstract type's selection
+ * as its dearest possible type where the Router sums the branches; it calls an estimator after the
+ * field's children, with no parent field, so a parent's `sizedFields` cannot size a child and a job
+ * cannot know the subgraph fetch it is in; an estimator returns a number, where a job is keyed per
+ * fetch, batch and level so that a batched lookup is counted once; and it re-walks a fragment at
+ * every spread, which is exponential in fragments spreading fragments (it gives up at 10,000 nodes).
+ * test/cost/planOperation.test.ts checks this walk's points against it where the two agree.
+ */
+import {
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type FragmentSpreadNode,
+  type GraphQLCompositeType,
+  type GraphQLField,
+  type GraphQLInputObjectType,
+  type GraphQLInputType,
+  type GraphQLNamedType,
+  GraphQLError,
+  GraphQLInterfaceType,
+  GraphQLList,
+  GraphQLNonNull,
+  GraphQLObjectType,
+  type GraphQLSchema,
+  GraphQLUnionType,
+  type InlineFragmentNode,
+  Kind,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  type ValueNode,
+  getNamedType,
+  getVariableValues,
+  isCompositeType,
+  isInputObjectType,
+} from 'graphql';
+import { getArgumentValues } from 'graphql/execution/values';
+import { dateRange } from '../../common/dates';
+import type { DayRange } from '../../pricing/scanBytes';
+import type { CostIndex, FieldCost, ListSize, ScanDeclaration } from './costIndex';
+
+/** A warehouse job the operation will run, as the subgraph runs it. */
+export interface PlannedJob {
+  /** The subgraph that runs it. */
+  readonly subgraph: string;
+  /** The WarehouseQuery name. */
+  readonly query: string;
+  /** Response path of the first field in the document asking for it, e.g. `tenant.topTimeWasters`. */
+  readonly path: string;
+  readonly tables: readonly { table: string; columns: readonly string[]; days: DayRange | null }[];
+  /** How many times it runs: 1, or the parent list's size for a per-field job under a list. */
+  readonly times: number;
+}
+
+export interface OperationPlan {
+  /** None for an operation that cannot execute (variables that cannot be coerced). */
+  readonly jobs: readonly PlannedJob[];
+  /** Demand-control points (Apollo Router semantics). */
+  readonly points: number;
+}
+
+export interface PlanOptions {
+  /** The caller's roles: `@scan` declarations with `roles` / `exceptRoles` apply accordingly. */
+  readonly roles: readonly string[];
+  /** Longest from..to range, as the subgraphs enforce it: a longer range is refused there, so it runs nothing. */
+  readonly maxRangeDays: number;
+  /** Jobs: objects assumed under a list without a `first` argument (the largest page a subgraph serves). */
+  readonly maxPageSize: number;
+  /** Points: size of a list field with no `@listSize` that applies (the Router's `static_estimated.list_size`). Default 10. */
+  readonly defaultListSize?: number;
+}
+
+/**
+ * The jobs and points of the operation `operationName` selects. Throws GraphQLError for an unknown or
+ * ambiguous operationName, as graphql-js would; never throws on a validated document.
+ */
+export function planOperation(
+  schema: GraphQLSchema,
+  index: CostIndex,
+  document: DocumentNode,
+  variables: Record<string, unknown> | undefined,
+  operationName: string | null | undefined,
+  options: PlanOptions,
+): OperationPlan {
+  const { operation, fragments } = selectOperation(document, operationName);
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {});
+  const walk = new Walk(schema, index, fragments, coerced.coerced ?? variables ?? {}, options);
+  const base = operation.operation === 'mutation' ? MUTATION_POINTS : 0;
+  const rootType = schema.getRootType(operation.operation);
+  if (!rootType) return { jobs: [], points: base };
+  // Execution refuses variables it cannot coerce before any resolver runs: no job, points as sent.
+  const branches = coerced.errors ? NO_BRANCHES : [{ type: rootType, at: ROOT }];
+  const points = base + walk.selectionSet(operation.selectionSet, rootType, walk.level(UNSIZED, branches));
+  return { jobs: walk.jobs(), points };
+}
+
+// Private:
+
+const DEFAULT_LIST_SIZE = 10;
+const MUTATION_POINTS = 10;
+
+/** Where objects are in the planned execution: the current subgraph fetch and the position inside it. */
+interface Position {
+  /** Identifies the subgraph request: `root:<subgraph>` or `<entity path>:<subgraph>`. */
+  readonly fetch: string;
+  readonly subgraph: string | null;
+  /** Nesting level inside the fetch: DataLoader batches form per level. */
+  readonly depth: number;
+  readonly path: string;
+  /** Objects at this position: the product of the enclosing lists' sizes. */
+  readonly times: number;
+}
+
+/** A runtime object type a selection applies to, and where its objects are. */
+interface Branch {
+  readonly type: GraphQLObjectType;
+  readonly at: Position;
+}
+
+/** The sizes a field's `sizedFields` give its children (the Router's list sizing). */
+interface Sizing {
+  readonly sizedFields: readonly string[];
+  readonly size: number;
+}
+
+/**
+ * One selection set's context: its sizing and branches, and the points of each fragment already
+ * spread in it — a fragment spread again here adds those points without another walk (its jobs,
+ * at the same positions, are planned already).
+ */
+interface Level {
+  readonly sizing: Sizing;
+  readonly branches: readonly Branch[];
+  readonly fragmentPoints: Map<string, number>;
+}
+
+/** An argument or input field: its type, and its weight — its own `@cost`, else its type's. */
+interface InputSlot {
+  readonly type: GraphQLNamedType;
+  readonly weight: number | undefined;
+}
+
+interface JobBuilder {
+  subgraph: string;
+  query: string;
+  path: string;
+  times: number;
+  tables: Map<string, { columns: Set<string>; days: DayRange | null }>;
+}
+
+const ROOT: Position = { fetch: '', subgraph: null, depth: 0, path: '', times: 1 };
+const UNSIZED: Sizing = { sizedFields: [], size: 0 };
+const NO_BRANCHES: readonly Branch[] = [];
+const NO_ARGS: Record<string, unknown> = Object.freeze({});
+const NO_SCANS: readonly ScanDeclaration[] = [];
+const NO_TYPES: readonly GraphQLObjectType[] = [];
+const NO_FIELDS: ReadonlyMap<string, FieldCost> = new Map();
+
+class Walk {
+  private readonly builders = new Map<string, JobBuilder>();
+  /** Fragments being walked on the current path: a spread closing a cycle adds nothing. */
+  private readonly activeFragments = new Set<string>();
+  private readonly defaultListSize: number;
+
+  constructor(
+    private readonly schema: GraphQLSchema,
+    private readonly index: CostIndex,
+    private readonly fragments: ReadonlyMap<string, FragmentDefinitionNode>,
+    private readonly variables: Record<string, unknown>,
+    private readonly options: PlanOptions,
+  ) {
+    this.defaultListSize = options.defaultListSize ?? DEFAULT_LIST_SIZE;
+  }
+
+  jobs(): PlannedJob[] {
+    return [...this.builders.values()].map((b) => ({
+      subgraph: b.subgraph,
+      query: b.query,
+      path: b.path,
+      times: b.times,
+      tables: [...b.tables].map(([table, t]) => ({ table, columns: [...t.columns].sort(), days: t.days })),
+    }));
+  }
+
+  level(sizing: Sizing, branches: readonly Branch[]): Level {
+    return { sizing, branches, fragmentPoints: new Map() };
+  }
+
+  /** Points of a selection set; its jobs are planned on the way. */
+  selectionSet(selectionSet: SelectionSetNode, parentType: GraphQLCompositeType, level: Level): number {
+    let points = 0;
+    for (const selection of selectionSet.selections) {
+      if (!this.included(selection)) continue;
+      if (selection.kind === Kind.FIELD) {
+        points += this.field(selection, parentType, level);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        const type = selection.typeCondition ? this.schema.getType(selection.typeCondition.name.value) : parentType;
+        if (isCompositeType(type)) points += this.selectionSet(selection.selectionSet, type, this.narrowed(level, type));
+      } else {
+        points += this.fragment(selection.name.value, level);
+      }
+    }
+    return points;
+  }
+
+  private fragment(name: string, level: Level): number {
+    const known = level.fragmentPoints.get(name);
+    if (known !== undefined) return known;
+    const fragment = this.fragments.get(name);
+    const type = fragment && this.schema.getType(fragment.typeCondition.name.value);
+    if (!fragment || !isCompositeType(type) || this.activeFragments.has(name)) return 0;
+    this.activeFragments.add(name);
+    const points = this.selectionSet(fragment.selectionSet, type, this.narrowed(level, type));
+    this.activeFragments.delete(name);
+    level.fragmentPoints.set(name, points);
+    return points;
+  }
+
+  /** The level inside a type condition: only the branches whose object type satisfies it (graphql-js's doesFragmentConditionMatch). */
+  private narrowed(level: Level, condition: GraphQLCompositeType): Level {
+    const branches = level.branches.filter((b) => b.type === condition || (!(condition instanceof GraphQLObjectType) && this.schema.isSubType(condition, b.type)));
+    return branches.length === level.branches.length ? level : this.level(level.sizing, branches);
+  }
+
+  private field(node: FieldNode, parentType: GraphQLCompositeType, level: Level): number {
+    const name = node.name.value;
+    if (name.startsWith('__')) return 0; // __typename, __schema, __type: no warehouse, no points
+    const definition = parentType instanceof GraphQLObjectType || parentType instanceof GraphQLInterfaceType ? parentType.getFields()[name] : undefined;
+    if (!definition) return 0;
+    const cost = this.index.fields.get(parentType.name)?.get(name);
+    const type = getNamedType(definition.type);
+    const listSize = cost?.listSize;
+    const expectedSize = listSize && this.expectedSize(listSize, node, definition);
+    let count = 1;
+    if (getNullable(definition.type) instanceof GraphQLList) {
+      count = level.sizing.sizedFields.includes(name) ? level.sizing.size : (expectedSize ?? this.defaultListSize);
+    }
+    const weight = cost?.weight ?? this.index.typeWeights.get(type.name) ?? (isCompositeType(type) ? 1 : 0);
+    const children = level.branches.flatMap((branch) => this.fieldJobs(branch, node));
+    let selectionPoints = 0;
+    if (node.selectionSet && isCompositeType(type)) {
+      const sizing = listSize?.sizedFields && expectedSize !== undefined ? { sizedFields: listSize.sizedFields, size: expectedSize } : UNSIZED;
+      selectionPoints = this.selectionSet(node.selectionSet, type, this.level(sizing, children));
+    }
+    return count * (weight + selectionPoints) + this.arguments(node, definition, cost);
+  }
+
+  /**
+   * Plans the jobs of the field for objects of one branch; the branches of its selection. None when
+   * execution runs nothing below it (arguments it refuses, a range the subgraph refuses).
+   */
+  private fieldJobs({ type: parentType, at }: Branch, node: FieldNode): Branch[] {
+    const name = node.name.value;
+    const definition = parentType.getFields()[name];
+    if (!definition) return [];
+    let args: Record<string, unknown> = NO_ARGS;
+    try {
+      if (definition.args.length > 0) args = getArgumentValues(definition, node, this.variables);
+    } catch {
+      return []; // execution refuses the field's arguments: it runs nothing
+    }
+    const cost = (this.index.fields.get(parentType.name) ?? NO_FIELDS).get(name);
+    const owners = cost?.owners.length ? cost.owners : (this.index.typeGraphs.get(parentType.name) ?? []);
+    const responseKey = node.alias?.value ?? name;
+    const path = at.path ? `${at.path}.${responseKey}` : responseKey;
+
+    let here: Position;
+    if (at.subgraph !== null && (owners.length === 0 || owners.includes(at.subgraph))) {
+      here = { fetch: at.fetch, subgraph: at.subgraph, depth: at.depth + 1, path, times: at.times };
+    } else {
+      const subgraph = owners[0] ?? at.subgraph ?? 'unknown';
+      const fetch = at.subgraph === null ? `root:${subgraph}` : `${at.path}:${subgraph}`;
+      if (at.subgraph !== null) {
+        // An entity fetch: the subgraph first resolves the parent objects themselves.
+        for (const scan of this.index.entityScans.get(parentType.name)?.get(subgraph) ?? []) {
+          this.add(scan, NO_ARGS, { fetch, subgraph, depth: 0, path: at.path, times: at.times }, `${parentType.name}@entity`);
+        }
+      }
+      here = { fetch, subgraph, depth: 1, path, times: at.times };
+    }
+
+    const scans = cost?.scans ?? NO_SCANS;
+    if (scans.length > 0) {
+      const partitioned = scans.find((s) => s.partitionedBy);
+      const days = partitioned ? this.partitionDays(partitioned, args) : null;
+      if (days === undefined) return []; // the subgraph refuses the range: no job, and nothing below it runs
+      for (const scan of scans) this.add(scan, args, here, `${parentType.name}.${name}`, days);
+    }
+
+    const nullable = getNullable(definition.type);
+    const size = nullable instanceof GraphQLList ? pageSize(args, this.options.maxPageSize) : 1;
+    const type = getNamedType(definition.type);
+    const objectTypes = type instanceof GraphQLObjectType ? [type]
+      : type instanceof GraphQLInterfaceType || type instanceof GraphQLUnionType ? this.schema.getPossibleTypes(type) : NO_TYPES;
+    const below: Position = { ...here, times: here.times * size };
+    return objectTypes.map((objectType) => ({ type: objectType, at: below }));
+  }
+
+  /** Adds `scan` to its job; declarations naming the same query at the same key merge their columns. */
+  private add(scan: ScanDeclaration, args: Record<string, unknown>, at: Position, coordinate: string, days: DayRange | null = null): void {
+    if (!this.applies(scan, args)) return;
+    const key = jobKey(scan, at, coordinate, days);
+    let builder = this.builders.get(key);
+    if (!builder) {
+      builder = { subgraph: at.subgraph ?? 'unknown', query: scan.query, path: at.path, times: scan.per === 'FIELD' ? at.times : 1, tables: new Map() };
+      this.builders.set(key, builder);
+    }
+    const table = builder.tables.get(scan.table) ?? { columns: new Set<string>(), days: scan.partitionedBy ? days : null };
+    for (const column of scan.columns) table.columns.add(column);
+    builder.tables.set(scan.table, table);
+  }
+
+  private applies(scan: ScanDeclaration, args: Record<string, unknown>): boolean {
+    const roles = this.options.roles;
+    if (scan.roles && !scan.roles.some((r) => roles.includes(r))) return false;
+    if (scan.exceptRoles && scan.exceptRoles.some((r) => roles.includes(r))) return false;
+    if (scan.ifArgument && (args[scan.ifArgument] === undefined || args[scan.ifArgument] === null)) return false;
+    return true;
+  }
+
+  /** The days the field's partition arguments select, or undefined when the subgraph will refuse them. */
+  private partitionDays(scan: ScanDeclaration, args: Record<string, unknown>): DayRange | undefined {
+    const [from, to] = scan.partitionedBy!.map((name) => args[name]);
+    if (typeof from !== 'string' || typeof to !== 'string') return undefined;
+    try {
+      return dateRange(from, to, this.options.maxRangeDays);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Points: the largest slicing argument (given, else defaulted), else `assumedSize`; a negative size counts 0. */
+  private expectedSize(listSize: ListSize, node: FieldNode, definition: GraphQLField<unknown, unknown>): number | undefined {
+    let size: number | undefined;
+    for (const name of listSize.slicingArguments ?? []) {
+      const given = node.arguments?.find((argument) => argument.name.value === name)?.value;
+      let value = given?.kind === Kind.INT ? Number(given.value) : given?.kind === Kind.VARIABLE ? this.variables[given.name.value] : undefined;
+      if (!Number.isInteger(value)) value = definition.args.find((argument) => argument.name === name)?.defaultValue;
+      if (Number.isInteger(value)) size = Math.max(size ?? 0, value as number);
+    }
+    return size ?? listSize.assumedSize;
+  }
+
+  private arguments(node: FieldNode, definition: GraphQLField<unknown, unknown>, cost: FieldCost | undefined): number {
+    let points = 0;
+    for (const argument of node.arguments ?? []) {
+      const name = argument.name.value;
+      const argumentDefinition = definition.args.find((arg) => arg.name === name);
+      if (argumentDefinition) points += this.literalPoints(argument.value, this.slot(argumentDefinition.type, cost?.argumentWeights?.get(name)));
+    }
+    return points;
+  }
+
+  /** A literal value's points (the Router's score_argument). */
+  private literalPoints(value: ValueNode, slot: InputSlot): number {
+    switch (value.kind) {
+      case Kind.NULL:
+        return 0;
+      case Kind.VARIABLE:
+        return this.variablePoints(this.variables[value.name.value], slot);
+      case Kind.LIST:
+        return value.values.reduce((sum, item) => sum + this.literalPoints(item, slot), slot.weight ?? 0);
+      case Kind.OBJECT: {
+        const { type } = slot;
+        if (!isInputObjectType(type)) return slot.weight ?? 0;
+        return value.fields.reduce((sum, field) => {
+          const fieldSlot = this.inputFieldSlot(type, field.name.value);
+          return sum + (fieldSlot ? this.literalPoints(field.value, fieldSlot) : 0);
+        }, slot.weight ?? 1);
+      }
+      default:
+        return slot.weight ?? 0;
+    }
+  }
+
+  /** A variable's value's points, by the same rules (the Router's score_variable). */
+  private variablePoints(value: unknown, slot: InputSlot): number {
+    if (value === null || value === undefined) return 0;
+    if (Array.isArray(value)) return value.reduce<number>((sum, item) => sum + this.variablePoints(item, slot), slot.weight ?? 0);
+    const { type } = slot;
+    if (typeof value !== 'object' || !isInputObjectType(type)) return slot.weight ?? 0;
+    return Object.entries(value).reduce((sum, [name, item]) => {
+      const fieldSlot = this.inputFieldSlot(type, name);
+      return sum + (fieldSlot ? this.variablePoints(item, fieldSlot) : 0);
+    }, slot.weight ?? 1);
+  }
+
+  private slot(type: GraphQLInputType, ownWeight: number | undefined): InputSlot {
+    const named = getNamedType(type);
+    return { type: named, weight: ownWeight ?? this.index.typeWeights.get(named.name) };
+  }
+
+  private inputFieldSlot(type: GraphQLInputObjectType, name: string): InputSlot | undefined {
+    const field = type.getFields()[name];
+    return field && this.slot(field.type, this.index.fields.get(type.name)?.get(name)?.weight);
+  }
+
+  /** graphql-js's shouldIncludeNode, reading a condition that is neither a Boolean nor a Boolean variable as absent. */
+  private included(selection: FieldNode | InlineFragmentNode | FragmentSpreadNode): boolean {
+    for (const directive of selection.directives ?? []) {
+      const name = directive.name.value;
+      if (name !== 'skip' && name !== 'include') continue;
+      const condition = directive.arguments?.find((argument) => argument.name.value === 'if')?.value;
+      const value = condition?.kind === Kind.BOOLEAN ? condition.value : condition?.kind === Kind.VARIABLE ? this.variables[condition.name.value] : undefined;
+      if (value === (name === 'skip')) return false;
+    }
+    return true;
+  }
+}
+
+/** graphql-js's choice of operation (buildExecutionContext), with its messages. */
+function selectOperation(
+  document: DocumentNode,
+  operationName: string | undefined | null,
+): { operation: OperationDefinitionNode; fragments: Map<string, FragmentDefinitionNode> } {
+  let operation: OperationDefinitionNode | undefined;
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) {
+      fragments.set(definition.name.value, definition);
+    } else if (definition.kind === Kind.OPERATION_DEFINITION) {
+      if (operationName == null) {
+        if (operation) throw new GraphQLError('Must provide operation name if query contains multiple operations.');
+        operation = definition;
+      } else if (definition.name?.value === operationName) {
+        operation = definition;
+      }
+    }
+  }
+  if (!operation) throw new GraphQLError(operationName != null ? `Unknown operation named "${operationName}".` : 'Must provide an operation.');
+  return { operation, fragments };
+}
+
+/** Jobs that are one warehouse query share a key: see the module comment. */
+function jobKey(scan: ScanDeclaration, at: Position, coordinate: string, days: DayRange | null): string {
+  switch (scan.per) {
+    case 'REQUEST':
+      return `${at.fetch}|${scan.query}`;
+    case 'BATCH':
+      return `${at.fetch}|${scan.query}|${coordinate}|${at.depth}|${days?.from ?? ''}..${days?.to ?? ''}`;
+    case 'FIELD':
+      return `${at.fetch}|${scan.query}|${at.path}`;
+  }
+}
+
+/** Jobs: a list's size is its `first` argument, else the largest page a subgraph serves. */
+function pageSize(args: Record<string, unknown>, fallback: number): number {
+  const first = args.first;
+  return typeof first === 'number' && Number.isInteger(first) && first >= 0 ? first : fallback;
+}
+
+/** Plain `instanceof` rather than graphql's is*Type helpers: those re-check every miss in development builds. */
+function getNullable<T>(type: T | GraphQLNonNull<any>): T {
+  return type instanceof GraphQLNonNull ? type.ofType : type;
+}
