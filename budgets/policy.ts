@@ -10,7 +10,7 @@
  *   only ever lowers MAX_QUERY_BYTES.
  * - Timezone of the budget day: the tenant's, else UTC.
  */
-import type { Config } from '../common/config';
+import type { BudgetConfig, Config } from '../common/config';
 import type { Principal } from '../common/principal';
 import type { BudgetStore, StoredTenantBudget, StoredUserBudget, TenantBudgetSettings, UserBudgetSettings } from './store';
 
@@ -24,23 +24,36 @@ export interface EffectiveBudget {
   readonly timezone: string;
 }
 
+/** What a caller's limits fall back to where nothing was stored. */
+export interface LimitDefaults {
+  /** BUDGET_DEFAULTS: daily bytes per role and for a whole tenant. */
+  readonly dailyBytes: BudgetConfig['defaults'];
+  /** MAX_QUERY_BYTES: the per-query cap a stored one can only lower. */
+  readonly maxQueryBytes: number;
+}
+
+/** The configured LimitDefaults. */
+export function limitDefaults(config: Pick<Config, 'budgets' | 'maxQueryBytes'>): LimitDefaults {
+  return { dailyBytes: config.budgets.defaults, maxQueryBytes: config.maxQueryBytes };
+}
+
 /** The largest daily limit or per-query cap a change may set: 1 PiB; anything above is a typo. */
 export const MAX_BUDGET_BYTES = 2 ** 50;
 
-export async function resolveLimits(config: Config, store: BudgetStore, principal: Principal): Promise<EffectiveBudget> {
+export async function resolveLimits(defaults: LimitDefaults, store: BudgetStore, principal: Principal): Promise<EffectiveBudget> {
   const [tenant, user] = await Promise.all([store.tenantBudget(principal.tenant), store.userBudget(principal.tenant, principal.userId)]);
-  return effectiveLimits(config, tenant, user, principal.roles);
+  return effectiveLimits(defaults, tenant, user, principal.roles);
 }
 
 /** resolveLimits over settings already read (the budget CLI prints them too). */
-export function effectiveLimits(config: Config, tenant: StoredTenantBudget | null, user: StoredUserBudget | null, roles: Principal['roles']): EffectiveBudget {
-  const { defaults } = config.budgets;
-  const ofRoles = roles.map((role) => defaults.roles[role]);
-  const roleDefault = ofRoles.length > 0 ? Math.max(...ofRoles) : Math.min(...Object.values(defaults.roles));
-  const caps = [config.maxQueryBytes, tenant?.maxQueryBytes ?? null, user?.maxQueryBytes ?? null].filter((cap): cap is number => cap !== null);
+export function effectiveLimits(defaults: LimitDefaults, tenant: StoredTenantBudget | null, user: StoredUserBudget | null, roles: Principal['roles']): EffectiveBudget {
+  const { dailyBytes } = defaults;
+  const ofRoles = roles.map((role) => dailyBytes.roles[role]);
+  const roleDefault = ofRoles.length > 0 ? Math.max(...ofRoles) : Math.min(...Object.values(dailyBytes.roles));
+  const caps = [defaults.maxQueryBytes, tenant?.maxQueryBytes ?? null, user?.maxQueryBytes ?? null].filter((cap): cap is number => cap !== null);
   return {
     userDailyBytes: user?.dailyLimitBytes ?? roleDefault,
-    tenantDailyBytes: tenant?.dailyLimitBytes ?? defaults.tenant,
+    tenantDailyBytes: tenant?.dailyLimitBytes ?? dailyBytes.tenant,
     maxQueryBytes: Math.min(...caps),
     timezone: tenant?.timezone ?? 'UTC',
   };

@@ -17,7 +17,7 @@ import { ROLES, type Role, isRole, isTenantId } from '../common/principal';
 import { openBudgetChangeFeed } from '../budgets/changeFeed';
 import type { UsageSnapshot } from '../budgets/ledger';
 import { openBudgetStore } from '../budgets/openStore';
-import { type EffectiveBudget, effectiveLimits, validateBudgetChange } from '../budgets/policy';
+import { type EffectiveBudget, effectiveLimits, limitDefaults, validateBudgetChange } from '../budgets/policy';
 import { createRedisLedger } from '../budgets/redisLedger';
 import type { AuditEntry, BudgetStore, TenantBudgetSettings } from '../budgets/store';
 import { ByteAmountError, formatBytes, parseBytes } from '../common/units';
@@ -154,7 +154,7 @@ async function get(config: Config, store: BudgetStore, tenant: string, userId: s
     console.log(`user ${shown(userId)}${userBudget ? '' : ': nothing stored, defaults apply'}`);
     if (userBudget) printFields(userBudget);
   }
-  const limits = effectiveLimits(config, tenantBudget, userBudget, roles);
+  const limits = effectiveLimits(limitDefaults(config), tenantBudget, userBudget, roles);
   console.log(`in effect for ${userId === undefined ? 'a user without an override' : `user ${shown(userId)}`} as ${roles.join(', ')}`);
   printLimits(limits);
 }
@@ -167,7 +167,7 @@ async function audit(store: BudgetStore, tenant: string, userId: string | undefi
 
 async function usage(config: Config, store: BudgetStore, redisUrl: string, tenant: string, userId: string | undefined, roles: Role[]): Promise<void> {
   const [tenantBudget, userBudget] = await storedBudgets(store, tenant, userId);
-  const limits = effectiveLimits(config, tenantBudget, userBudget, roles);
+  const limits = effectiveLimits(limitDefaults(config), tenantBudget, userBudget, roles);
   const ledger = await createRedisLedger({ url: redisUrl, reservationTtlMs: config.budgets.reservationTtlMs });
   try {
     const counters = userId === undefined ? { tenant: await ledger.tenantUsage(tenant, limits) } : await ledger.usage({ tenant, userId }, limits);

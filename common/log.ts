@@ -5,10 +5,14 @@
  * log it and label BigQuery jobs with it, so one id finds a request everywhere.
  */
 import { randomUUID } from 'node:crypto';
+import type { ApolloServerOptions, BaseContext } from '@apollo/server';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from './config';
 
 export type { Logger } from 'pino';
+
+/** The logger Apollo Server and Apollo Gateway take (a pino Logger is one); the gateway's own parts log through it too. */
+export type ApolloLogger = NonNullable<ApolloServerOptions<BaseContext>['logger']>;
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 

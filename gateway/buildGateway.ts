@@ -14,16 +14,17 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloGateway } from '@apollo/gateway';
 import type { GraphQLError } from 'graphql';
 import type { Config } from '../common/config';
+import { limitDefaults } from '../budgets/policy';
 import { codeRequestErrors, keepInputErrorCode } from '../common/errors';
 import { createGraphqlHttpServer } from '../common/http/graphqlHttpServer';
-import { REQUEST_ID_HEADER, requestIdFrom, silentLog } from '../common/log';
+import { type ApolloLogger, REQUEST_ID_HEADER, requestIdFrom, silentLog } from '../common/log';
 import type { Principal } from '../common/principal';
 import { BUDGETS_SUBGRAPH, budgetsDataSource } from './admin';
 import { createAdmission } from './admission/admissionPlugin';
 import { type Budgets, createBudgetGuard } from './admission/budgetGuard';
 import { COST_MODE_HEADER } from './admission/operationCost';
 import { createAuthenticator } from './auth/authenticate';
-import type { ApolloLogger, GatewayContext } from './context';
+import type { GatewayContext } from './context';
 import { createPricer } from './cost/pricer';
 import type { FetchStatistics } from './cost/statistics';
 import { subgraphStatistics } from './execute/statisticsFetch';
@@ -76,7 +77,8 @@ export function buildGateway(config: Config, deps: GatewayDeps): Gateway {
   });
   pricer.load(deps.supergraphSdl); // an unpriced warehouse field stops the gateway here
   // 4. admission
-  const guard = deps.budgets && createBudgetGuard(config, deps.budgets, logger, now);
+  const budgetDefaults = limitDefaults(config);
+  const guard = deps.budgets && createBudgetGuard({ limitDefaults: budgetDefaults, ...config.budgets }, deps.budgets, logger, now);
   // A change made through any replica drops the limits every replica cached for that tenant.
   deps.budgets?.changes?.subscribe((tenant) => guard?.forget(tenant));
   const admission = createAdmission(
@@ -91,7 +93,7 @@ export function buildGateway(config: Config, deps: GatewayDeps): Gateway {
       if (name === BUDGETS_SUBGRAPH) {
         if (!deps.budgets) throw new Error('The supergraph has the budgets subgraph, which needs a budget store and ledger (GatewayDeps.budgets).');
         const budgets = deps.budgets;
-        return budgetsDataSource(config, budgets, (tenant) => {
+        return budgetsDataSource({ limitDefaults: budgetDefaults, ...config.limits }, budgets, (tenant) => {
           guard?.forget(tenant);
           void budgets.changes?.publish(tenant);
         }, logger);

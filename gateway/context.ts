@@ -1,5 +1,5 @@
-/** What every stage of the gateway's request path shares: the per-request context and Apollo's logger. */
-import type { ApolloServerOptions, BaseContext } from '@apollo/server';
+/** The gateway's per-request context: what the stages of its request path know of an operation. */
+import type { BaseContext } from '@apollo/server';
 import type { Principal } from '../common/principal';
 import type { CostContext } from './admission/operationCost';
 
@@ -11,6 +11,3 @@ export interface GatewayContext extends BaseContext, CostContext {
   /** performance.now() when the request arrived. */
   readonly startedAt: number;
 }
-
-/** The logger Apollo Server and Apollo Gateway take (and the gateway's own stages use). */
-export type ApolloLogger = NonNullable<ApolloServerOptions<BaseContext>['logger']>;

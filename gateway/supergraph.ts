@@ -11,7 +11,7 @@ import { composeServices } from '@apollo/composition';
 import path from 'node:path';
 import type { DocumentNode } from 'graphql';
 import { SUBGRAPH_NAMES, type SubgraphName, loadConfig } from '../common/config';
-import { SUBGRAPHS } from '../subgraphs';
+import { SUBGRAPH_TYPEDEFS } from '../subgraphs/typeDefs';
 import { BUDGETS_LOCAL_URL, BUDGETS_SUBGRAPH, typeDefs as budgetsTypeDefs } from './admin';
 
 export interface SubgraphDefinition {
@@ -33,10 +33,10 @@ export function composeSupergraph(subgraphs: readonly SubgraphDefinition[]): str
   return result.supergraphSdl;
 }
 
-/** bytegate's own subgraphs (subgraphs/index.ts), served at `urls`, and the gateway's own budgets subgraph. */
+/** bytegate's own subgraphs (subgraphs/typeDefs.ts), served at `urls`, and the gateway's own budgets subgraph. */
 export function bytegateSubgraphs(urls: Readonly<Record<SubgraphName, string>>): SubgraphDefinition[] {
   return [
-    ...SUBGRAPH_NAMES.map((name) => ({ name, url: urls[name], typeDefs: SUBGRAPHS[name].typeDefs })),
+    ...SUBGRAPH_NAMES.map((name) => ({ name, url: urls[name], typeDefs: SUBGRAPH_TYPEDEFS[name] })),
     { name: BUDGETS_SUBGRAPH, url: BUDGETS_LOCAL_URL, typeDefs: budgetsTypeDefs },
   ];
 }

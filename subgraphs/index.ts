@@ -8,9 +8,10 @@ import type { DocumentNode } from 'graphql';
 import type { SubgraphName } from '../common/config';
 import { type ServedEndpoint, createGraphqlHttpServer, serve } from '../common/http/graphqlHttpServer';
 import { type SubgraphContext, type SubgraphDeps, subgraphContext } from './common/context';
-import { buildMetricsSubgraph, typeDefs as metricsTypeDefs } from './metrics';
-import { buildTenantsSubgraph, typeDefs as tenantsTypeDefs } from './tenants';
-import { buildUsersSubgraph, typeDefs as usersTypeDefs } from './users';
+import { buildMetricsSubgraph } from './metrics';
+import { buildTenantsSubgraph } from './tenants';
+import { SUBGRAPH_TYPEDEFS } from './typeDefs';
+import { buildUsersSubgraph } from './users';
 
 export type { SubgraphContext, SubgraphDeps } from './common/context';
 
@@ -20,9 +21,9 @@ export interface SubgraphModule {
 }
 
 export const SUBGRAPHS: Readonly<Record<SubgraphName, SubgraphModule>> = {
-  users: { typeDefs: usersTypeDefs, build: buildUsersSubgraph },
-  tenants: { typeDefs: tenantsTypeDefs, build: buildTenantsSubgraph },
-  metrics: { typeDefs: metricsTypeDefs, build: buildMetricsSubgraph },
+  users: { typeDefs: SUBGRAPH_TYPEDEFS.users, build: buildUsersSubgraph },
+  tenants: { typeDefs: SUBGRAPH_TYPEDEFS.tenants, build: buildTenantsSubgraph },
+  metrics: { typeDefs: SUBGRAPH_TYPEDEFS.metrics, build: buildMetricsSubgraph },
 };
 
 /** A served subgraph (the warehouse is the caller's to close). */

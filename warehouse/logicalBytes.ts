@@ -1,5 +1,5 @@
 /**
- * SQL that measures each leaf column's logical bytes by BigQuery's rules (warehouse/billing.ts),
+ * SQL that measures each leaf column's logical bytes by BigQuery's rules (pricing/billing.ts),
  * in either dialect: fixed sizes for numbers/dates/bools, 2 + UTF-8 length for strings, 0 for
  * NULL, and an ARRAY the sum over its elements. The ingest records these per day partition; the
  * estimator prices scans with them.

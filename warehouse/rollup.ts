@@ -1,5 +1,5 @@
 /**
- * The seed's productivity metrics, per actor per day (table productivity_daily, warehouse/tables.ts).
+ * The seed's productivity metrics, per actor per day (table productivity_daily, pricing/tables.ts).
  *
  * - total_events   = COUNT(*)
  * - avg_auth_step  = AVG(step) over the actor's events that day, where an event's step is its

@@ -2,10 +2,9 @@
 import { type GraphQLDataSourceProcessOptions, LocalGraphQLDataSource } from '@apollo/gateway';
 import { GraphQLError } from 'graphql';
 import { ErrorCode } from '../../common/errors';
-import type { Config } from '../../common/config';
 import { subgraphSchema } from '../../common/graphql/subgraphSchema';
 import type { Budgets } from '../admission/budgetGuard';
-import { budgetsResolvers } from './resolvers';
+import { type AdminOptions, budgetsResolvers } from './resolvers';
 import { typeDefs } from './typeDefs';
 
 export { typeDefs };
@@ -15,8 +14,8 @@ export const BUDGETS_SUBGRAPH = 'budgets';
 export const BUDGETS_LOCAL_URL = 'local://gateway/budgets';
 
 /** `onChange(tenant)` runs after every budget change, so cached limits can be dropped. */
-export function budgetsDataSource(config: Config, budgets: Budgets, onChange: (tenant: string) => void, log: { error(message: string): void }): LocalGraphQLDataSource {
-  return new BudgetsDataSource(subgraphSchema(typeDefs, budgetsResolvers(config, budgets, onChange)), log);
+export function budgetsDataSource(options: AdminOptions, budgets: Budgets, onChange: (tenant: string) => void, log: { error(message: string): void }): LocalGraphQLDataSource {
+  return new BudgetsDataSource(subgraphSchema(typeDefs, budgetsResolvers(options, budgets, onChange)), log);
 }
 
 /**

@@ -3,13 +3,12 @@
  * and reading the tenant's usage need `quota-admin`; a user may read their own budget, an executive
  * the tenant's. Every change is audited in the budget store (who, when, old → new, reason).
  */
+import { type ArgumentLimits, pageSize, range } from '../../common/graphql/arguments';
 import type { ResolverMap } from '../../common/graphql/subgraphSchema';
-import type { Config } from '../../common/config';
-import { dateRange } from '../../common/dates';
 import { ErrorCode, badUserInput, bytegateError } from '../../common/errors';
 import type { Principal } from '../../common/principal';
 import { LedgerUnavailableError, type UsageSnapshot } from '../../budgets/ledger';
-import { type EffectiveBudget, resolveLimits, validateBudgetChange } from '../../budgets/policy';
+import { type EffectiveBudget, type LimitDefaults, resolveLimits, validateBudgetChange } from '../../budgets/policy';
 import type { AuditEntry, UserBudgetSettings } from '../../budgets/store';
 import type { Budgets } from '../admission/budgetGuard';
 
@@ -27,18 +26,22 @@ interface BudgetArgs {
 const MAX_ID_LENGTH = 256;
 const MAX_REASON_LENGTH = 1000;
 
-export function budgetsResolvers(config: Config, budgets: Budgets, onChange: (tenant: string) => void): ResolverMap<Context> {
+export interface AdminOptions extends ArgumentLimits {
+  readonly limitDefaults: LimitDefaults;
+}
+
+export function budgetsResolvers(options: AdminOptions, budgets: Budgets, onChange: (tenant: string) => void): ResolverMap<Context> {
   const { store, ledger } = budgets;
 
   /** A user's budget; roles of users other than the caller are unknown here, so their role default is the viewer's. */
   const userBudget = async (principal: Principal, userId: string) => {
     const roles = userId === principal.userId ? principal.roles : (['viewer'] as const);
-    const limits = await resolveLimits(config, store, { tenant: principal.tenant, userId, roles: [...roles] });
+    const limits = await resolveLimits(options.limitDefaults, store, { tenant: principal.tenant, userId, roles: [...roles] });
     const usage = await guarded(() => ledger.usage({ tenant: principal.tenant, userId }, limits));
     return budgetOf(limits.userDailyBytes, limits, usage.user);
   };
   const tenantBudget = async (principal: Principal) => {
-    const limits = await resolveLimits(config, store, principal);
+    const limits = await resolveLimits(options.limitDefaults, store, principal);
     const usage = await guarded(() => ledger.tenantUsage(principal.tenant, limits));
     return budgetOf(limits.tenantDailyBytes, limits, usage);
   };
@@ -49,14 +52,12 @@ export function budgetsResolvers(config: Config, budgets: Budgets, onChange: (te
 
       budgetUsage: async (_root, args: { from: string; to: string; first: number }, { principal }: Context) => {
         requireQuotaAdmin(principal);
-        const range = dateRange(args.from, args.to, config.limits.maxRangeDays);
-        if (!Number.isInteger(args.first) || args.first < 1 || args.first > config.limits.maxPageSize) {
-          throw badUserInput(`"first" must be between 1 and ${config.limits.maxPageSize}, got ${args.first}.`);
-        }
+        const days = range(args, options);
+        const first = pageSize(args.first, options);
         const [spenders, rejections, changes] = await Promise.all([
-          guarded(() => ledger.topSpenders(principal.tenant, range.from, range.to, args.first)),
-          guarded(() => ledger.recentRejections(principal.tenant, args.first)),
-          store.auditLog(principal.tenant, { limit: args.first }),
+          guarded(() => ledger.topSpenders(principal.tenant, days.from, days.to, first)),
+          guarded(() => ledger.recentRejections(principal.tenant, first)),
+          store.auditLog(principal.tenant, { limit: first }),
         ]);
         return {
           topSpenders: spenders.map((s) => ({ user: { id: s.userId }, usedBytes: s.usedBytes })),
@@ -84,7 +85,7 @@ export function budgetsResolvers(config: Config, budgets: Budgets, onChange: (te
         const userId = args.userId == null ? null : userIdArgument(args.userId);
         const audit = auditBy(principal, args.reason); // checked before anything is reset
         const before = userId === null ? await tenantBudget(principal) : await userBudget(principal, userId);
-        const { timezone } = await resolveLimits(config, store, principal);
+        const { timezone } = await resolveLimits(options.limitDefaults, store, principal);
         await guarded(() => ledger.resetUsage(principal.tenant, userId, timezone));
         await store.recordAudit({
           tenant: principal.tenant, ...audit,

@@ -10,15 +10,15 @@
  * is LEDGER_UNAVAILABLE (503), the outage is logged once and shown on /readyz, and the next request
  * tries the ledger again — the gateway recovers by itself when Redis returns.
  */
-import type { Config } from '../../common/config';
+import type { BudgetConfig } from '../../common/config';
 import { trackOutage } from '../../common/outage';
 import { ErrorCode, bytegateError } from '../../common/errors';
 import type { Principal } from '../../common/principal';
 import { type BudgetLedger, LedgerUnavailableError, type Reservation, type UsageSnapshot } from '../../budgets/ledger';
-import { type EffectiveBudget, resolveLimits } from '../../budgets/policy';
+import { type EffectiveBudget, type LimitDefaults, resolveLimits } from '../../budgets/policy';
 import type { BudgetChangeFeed } from '../../budgets/changeFeed';
 import type { BudgetStore } from '../../budgets/store';
-import type { ApolloLogger } from '../context';
+import type { ApolloLogger } from '../../common/log';
 
 export interface Budgets {
   readonly store: BudgetStore;
@@ -61,7 +61,7 @@ export type Admission = Exclude<BudgetDecision, { kind: 'refused' }>;
 export interface LedgerStatus {
   readonly ledger: 'ok' | 'unreachable';
   readonly since?: string;
-  readonly onLedgerError: Config['budgets']['onLedgerError'];
+  readonly onLedgerError: BudgetConfig['onLedgerError'];
 }
 
 export interface BudgetGuard {
@@ -80,10 +80,18 @@ export interface BudgetGuard {
 /** How long resolved limits are reused: a quota admin's change applies within this time. */
 const LIMITS_TTL_MS = 5000;
 
-export function createBudgetGuard(config: Config, budgets: Budgets, logger: ApolloLogger, now: () => number = Date.now): BudgetGuard {
+export interface GuardOptions {
+  readonly limitDefaults: LimitDefaults;
+  /** LEDGER_FAILURE_POLICY: what happens to operations while the ledger cannot be reached. */
+  readonly onLedgerError: BudgetConfig['onLedgerError'];
+  /** LEDGER_FAILOPEN_MAX_BYTES: the largest estimate admitted unrecorded under `allow-up-to-cap`. */
+  readonly failOpenMaxBytes: number;
+}
+
+export function createBudgetGuard(options: GuardOptions, budgets: Budgets, logger: ApolloLogger, now: () => number = Date.now): BudgetGuard {
   const cache = new Map<string, { limits: Promise<EffectiveBudget>; at: number }>();
   const outage = trackOutage({
-    down: (error) => logger.error(`budget ledger unreachable (${error.message}); policy ${config.budgets.onLedgerError}`),
+    down: (error) => logger.error(`budget ledger unreachable (${error.message}); policy ${options.onLedgerError}`),
     up: (seconds) => logger.info(`budget ledger reachable again after ${seconds} s`),
   }, now);
 
@@ -104,7 +112,7 @@ export function createBudgetGuard(config: Config, budgets: Budgets, logger: Apol
       const cached = cache.get(key);
       if (cached && now() - cached.at < LIMITS_TTL_MS) return cached.limits;
       if (cache.size > 10_000) cache.clear();
-      const limits = resolveLimits(config, budgets.store, principal);
+      const limits = resolveLimits(options.limitDefaults, budgets.store, principal);
       cache.set(key, { limits, at: now() });
       limits.catch(() => cache.delete(key));
       return limits;
@@ -120,9 +128,9 @@ export function createBudgetGuard(config: Config, budgets: Budgets, logger: Apol
         result = await ledgerCall(() => budgets.ledger.reserve(account, bytes, ledgerLimits));
       } catch (error) {
         if (!(error instanceof LedgerUnavailableError)) throw error;
-        const allowed = !enforce || (config.budgets.onLedgerError === 'allow-up-to-cap' && bytes <= config.budgets.failOpenMaxBytes);
+        const allowed = !enforce || (options.onLedgerError === 'allow-up-to-cap' && bytes <= options.failOpenMaxBytes);
         if (allowed) return { kind: 'unrecorded' };
-        throw bytegateError(ErrorCode.LEDGER_UNAVAILABLE, `Budgets cannot be checked right now, so operations estimated over ${config.budgets.failOpenMaxBytes} bytes are refused. Retry shortly.`);
+        throw bytegateError(ErrorCode.LEDGER_UNAVAILABLE, `Budgets cannot be checked right now, so operations estimated over ${options.failOpenMaxBytes} bytes are refused. Retry shortly.`);
       }
       const report = reportOf(result.user, result.tenant);
       if (!result.admitted) {
@@ -170,7 +178,7 @@ export function createBudgetGuard(config: Config, budgets: Budgets, logger: Apol
       return {
         ledger: since === undefined ? 'ok' : 'unreachable',
         ...(since === undefined ? {} : { since: new Date(since).toISOString() }),
-        onLedgerError: config.budgets.onLedgerError,
+        onLedgerError: options.onLedgerError,
       };
     },
   };

@@ -1,4 +1,4 @@
-/** Dev tokens: HS256 JWTs with the claims gateway/auth.ts expects (`npm run token`, tests). */
+/** Dev tokens: HS256 JWTs with the claims auth/authenticate.ts expects (`npm run token`, tests). */
 import { SignJWT } from 'jose';
 import type { Role } from '../../common/principal';
 

@@ -4,8 +4,6 @@ import type { SubgraphContext, SubgraphDeps } from '../common/context';
 import { metricsResolvers } from './resolvers';
 import { typeDefs } from './typeDefs';
 
-export { typeDefs };
-
 export function buildMetricsSubgraph(deps: SubgraphDeps): ApolloServer<SubgraphContext> {
-  return buildSubgraphServer({ typeDefs, resolvers: metricsResolvers(deps.config) });
+  return buildSubgraphServer({ typeDefs, resolvers: metricsResolvers(deps.config.limits) });
 }

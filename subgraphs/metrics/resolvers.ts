@@ -4,9 +4,8 @@
  * team, viewer: themselves), so they never reveal anyone else's activity.
  */
 import type { ResolverMap } from '../../common/graphql/subgraphSchema';
-import type { Config } from '../../common/config';
 import type { DateRange } from '../../common/dates';
-import { pageSize, range } from '../common/arguments';
+import { type ArgumentLimits, pageSize, range } from '../../common/graphql/arguments';
 import type { SubgraphContext } from '../common/context';
 import { forbidden, inScope, ownTenant, scopeKey } from '../common/scope';
 import { dailyLoader, productivityLoader } from './loaders';
@@ -17,10 +16,10 @@ interface RangeArgs {
   to: string;
 }
 
-export function metricsResolvers(config: Config): ResolverMap<SubgraphContext> {
+export function metricsResolvers(limits: ArgumentLimits): ResolverMap<SubgraphContext> {
   /** The validated range, once the user is known to be in the caller's scope. */
   const userRange = async (userId: string, args: RangeArgs, ctx: SubgraphContext): Promise<DateRange> => {
-    const checked = range(args, config);
+    const checked = range(args, limits);
     if (!inScope(await ctx.scope(), userId)) throw forbidden(`The metrics of user "${userId}" are outside your scope.`);
     return checked;
   };
@@ -51,7 +50,7 @@ export function metricsResolvers(config: Config): ResolverMap<SubgraphContext> {
 
       // Tenant-level figures cover the caller's scope, so the scope is part of their cache key.
       topTimeWasters: async (_tenant, args: RangeArgs & { first: number }, ctx: SubgraphContext) => {
-        const [checked, first, scope] = [range(args, config), pageSize(args.first, config), await ctx.scope()];
+        const [checked, first, scope] = [range(args, limits), pageSize(args.first, limits), await ctx.scope()];
         return ctx.aggregates.one('topTimeWasters', checked, [scopeKey(scope), first], async () =>
           (await ctx.warehouse.query<TimeWasterRow>(topTimeWasters(checked, scope, first))).map((row) => {
             const [auth, contextSwitch] = [Number(row.auth_waste_hours), Number(row.context_switch_waste_hours)];
@@ -60,7 +59,7 @@ export function metricsResolvers(config: Config): ResolverMap<SubgraphContext> {
       },
 
       appUsage: async (_tenant, args: RangeArgs & { first: number }, ctx: SubgraphContext) => {
-        const [checked, first, scope] = [range(args, config), pageSize(args.first, config), await ctx.scope()];
+        const [checked, first, scope] = [range(args, limits), pageSize(args.first, limits), await ctx.scope()];
         return ctx.aggregates.one('appUsage', checked, [scopeKey(scope), first], async () =>
           (await ctx.warehouse.query<AppUsageRow>(appUsage(checked, scope, first))).map((row) => ({
             app: { id: row.app_id, name: row.app_name },
@@ -70,7 +69,7 @@ export function metricsResolvers(config: Config): ResolverMap<SubgraphContext> {
       },
 
       eventCounts: async (_tenant, args: RangeArgs & { eventType?: string | null }, ctx: SubgraphContext) => {
-        const [checked, eventType, scope] = [range(args, config), args.eventType ?? null, await ctx.scope()];
+        const [checked, eventType, scope] = [range(args, limits), args.eventType ?? null, await ctx.scope()];
         return ctx.aggregates.one('eventCounts', checked, [scopeKey(scope), eventType], async () =>
           (await ctx.warehouse.query<EventCountRow>(eventCounts(checked, scope, eventType))).map((row) => ({ date: row.day, eventType, count: Number(row.events) })));
       },

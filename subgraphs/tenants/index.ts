@@ -4,8 +4,6 @@ import type { SubgraphContext, SubgraphDeps } from '../common/context';
 import { tenantsResolvers } from './resolvers';
 import { typeDefs } from './typeDefs';
 
-export { typeDefs };
-
 export function buildTenantsSubgraph(_deps: SubgraphDeps): ApolloServer<SubgraphContext> {
   return buildSubgraphServer({ typeDefs, resolvers: tenantsResolvers() });
 }

@@ -4,8 +4,6 @@ import type { SubgraphContext, SubgraphDeps } from '../common/context';
 import { usersResolvers } from './resolvers';
 import { typeDefs } from './typeDefs';
 
-export { typeDefs };
-
 export function buildUsersSubgraph(deps: SubgraphDeps): ApolloServer<SubgraphContext> {
-  return buildSubgraphServer({ typeDefs, resolvers: usersResolvers(deps.config) });
+  return buildSubgraphServer({ typeDefs, resolvers: usersResolvers(deps.config.limits) });
 }

@@ -5,9 +5,8 @@
  *   scope and for the caller's management chain, so a viewer can still see who their manager is.
  */
 import type { ResolverMap } from '../../common/graphql/subgraphSchema';
-import type { Config } from '../../common/config';
 import { badUserInput } from '../../common/errors';
-import { pageSize } from '../common/arguments';
+import { type ArgumentLimits, pageSize } from '../../common/graphql/arguments';
 import type { SubgraphContext } from '../common/context';
 import { forbidden, inScope } from '../common/scope';
 import { usersLoaders } from './loaders';
@@ -18,7 +17,7 @@ interface UserConnection {
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
 }
 
-export function usersResolvers(config: Config): ResolverMap<SubgraphContext> {
+export function usersResolvers(limits: ArgumentLimits): ResolverMap<SubgraphContext> {
   return {
     Query: {
       me: (_root, _args, ctx: SubgraphContext) => usersLoaders(ctx).userById.load(ctx.principal.userId),
@@ -29,7 +28,7 @@ export function usersResolvers(config: Config): ResolverMap<SubgraphContext> {
       },
 
       users: async (_root, args: { first: number; after?: string | null }, ctx: SubgraphContext): Promise<UserConnection> => {
-        const limit = pageSize(args.first, config);
+        const limit = pageSize(args.first, limits);
         const afterId = args.after == null ? '' : decodeCursor(args.after);
         const rows = await ctx.warehouse.query<UserRow>(usersPage(await ctx.scope(), afterId, limit + 1));
         const page = rows.slice(0, limit);

@@ -12,7 +12,7 @@ import { loadConfig } from '../../common/config';
 import type { Role } from '../../common/principal';
 import { createFileStore } from '../../budgets/fileStore';
 import { openBudgetStore } from '../../budgets/openStore';
-import { MAX_BUDGET_BYTES, effectiveLimits, resolveLimits, validateBudgetChange } from '../../budgets/policy';
+import { MAX_BUDGET_BYTES, effectiveLimits, limitDefaults, resolveLimits, validateBudgetChange } from '../../budgets/policy';
 import type { StoredTenantBudget, StoredUserBudget, TenantBudgetSettings } from '../../budgets/store';
 import { GiB, MiB, TiB } from '../../common/units';
 
@@ -46,13 +46,13 @@ describe('effectiveLimits', () => {
     // Caps above MAX_QUERY_BYTES do not raise it: min(1 GiB, 10 GiB, 20 GiB) = 1 GiB.
     ['caps above the maximum', tenantOf({ maxQueryBytes: 10 * GiB }), userOf({ maxQueryBytes: 20 * GiB }), ['viewer'], { userDailyBytes: GiB, tenantDailyBytes: TiB, maxQueryBytes: GiB, timezone: 'UTC' }],
   ])('%s', (_, tenant, user, roles, expected) => {
-    expect(effectiveLimits(config, tenant, user, roles)).toEqual(expected);
+    expect(effectiveLimits(limitDefaults(config), tenant, user, roles)).toEqual(expected);
   });
 
   test('configured defaults and MAX_QUERY_BYTES are what falls back', () => {
     const custom = loadConfig({ BUDGET_DEFAULTS: 'viewer=2GiB,tenant=3TiB', MAX_QUERY_BYTES: String(512 * MiB) });
     // viewer 2 GiB (configured), tenant 3 TiB, cap min(512 MiB, tenant 1 GiB) = 512 MiB.
-    expect(effectiveLimits(custom, tenantOf({ maxQueryBytes: GiB }), null, ['viewer'])).toEqual({ userDailyBytes: 2 * GiB, tenantDailyBytes: 3 * TiB, maxQueryBytes: 512 * MiB, timezone: 'UTC' });
+    expect(effectiveLimits(limitDefaults(custom), tenantOf({ maxQueryBytes: GiB }), null, ['viewer'])).toEqual({ userDailyBytes: 2 * GiB, tenantDailyBytes: 3 * TiB, maxQueryBytes: 512 * MiB, timezone: 'UTC' });
   });
 });
 
@@ -65,10 +65,10 @@ describe('resolveLimits', () => {
       await store.setTenantBudget('acme', { dailyLimitBytes: 2 * TiB, timezone: 'Europe/Berlin' }, by);
       await store.setUserBudget('acme', 'ana', { dailyLimitBytes: 3 * GiB, maxQueryBytes: 100 * MiB }, by);
       await store.setUserBudget('globex', 'ben', { dailyLimitBytes: 9 * GiB }, by);
-      expect(await resolveLimits(config, store, { tenant: 'acme', userId: 'ana', roles: ['viewer'] }))
+      expect(await resolveLimits(limitDefaults(config), store, { tenant: 'acme', userId: 'ana', roles: ['viewer'] }))
         .toEqual({ userDailyBytes: 3 * GiB, tenantDailyBytes: 2 * TiB, maxQueryBytes: 100 * MiB, timezone: 'Europe/Berlin' });
       // ben's override is globex's: in acme he gets the manager default, 5 GiB.
-      expect(await resolveLimits(config, store, { tenant: 'acme', userId: 'ben', roles: ['manager'] }))
+      expect(await resolveLimits(limitDefaults(config), store, { tenant: 'acme', userId: 'ben', roles: ['manager'] }))
         .toEqual({ userDailyBytes: 5 * GiB, tenantDailyBytes: 2 * TiB, maxQueryBytes: GiB, timezone: 'Europe/Berlin' });
     } finally {
       await store.close();

@@ -15,7 +15,7 @@ import { close, createGraphqlHttpServer, listen } from '../../common/http/graphq
 import type { Principal } from '../../common/principal';
 import { IDENTITY_HEADER, SIGNATURE_HEADER, type WarehouseCaps, verifyIdentity } from '../../common/signedIdentity';
 import { type RunningGateway, startGateway } from '../../gateway';
-import type { ApolloLogger } from '../../gateway/context';
+import type { ApolloLogger } from '../../common/log';
 import { composeSupergraph } from '../../gateway/supergraph';
 
 export interface FixtureContext {

@@ -14,7 +14,7 @@ import { seedTenant } from '../../cli/seedTenant';
 import { duckDbDatasetWriter } from '../../warehouse/duckdb/tenantDataset';
 import { signDevToken } from '../../gateway/auth/devToken';
 import { type GatewayDeps, startGateway } from '../../gateway';
-import type { ApolloLogger } from '../../gateway/context';
+import type { ApolloLogger } from '../../common/log';
 import type { Logger } from '../../common/log';
 import { STATISTICS_FIELD } from '../../gateway/cost/costIndex';
 import { bytegateSubgraphs, composeSupergraph } from '../../gateway/supergraph';

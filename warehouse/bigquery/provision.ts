@@ -1,5 +1,5 @@
 /**
- * The BigQuery DDL of one tenant's dataset, derived from the table declarations (warehouse/tables.ts)
+ * The BigQuery DDL of one tenant's dataset, derived from the table declarations (pricing/tables.ts)
  * like the DuckDB schema is: the dataset `<prefix>_<tenant>`, then every table, with
  * - day partitioning (`DATE(published)` for sso_events, `day` for the rollup), a partition filter
  *   required on every query (BigQuery refuses a full scan instead of billing it) and partitions

@@ -1,5 +1,5 @@
 /**
- * DuckDB renderings of the table declarations in warehouse/tables.ts: the DDL, and the `from_json`
+ * DuckDB renderings of the table declarations in pricing/tables.ts: the DDL, and the `from_json`
  * structure that parses Okta JSON straight into a row.
  */
 import type { FieldSchema, ScalarType, TableSchema } from '../../pricing/tables';
