@@ -142,12 +142,12 @@ export function indexCostDirectives(supergraphSdl: string, options: IndexOptions
 
     const typeFields = fields.get(typeName) ?? new Map<string, FieldCost>();
     for (const field of 'fields' in type ? ((type.fields ?? []) as readonly (FieldDefinitionNode | InputValueDefinitionNode)[]) : []) {
-      const coordinate = `${typeName}.${field.name.value}`;
       const demandControl = demandControlOf(field, demand, weightOf);
       if (!isObject) {
         if (Object.keys(demandControl).length > 0) typeFields.set(field.name.value, { owners: [], scans: [], ...demandControl });
         continue;
       }
+      const coordinate = `${typeName}.${field.name.value}`;
       const definition = field as FieldDefinitionNode;
       const owners = directives(field.directives, 'join__field').map(directiveArgs)
         .filter((j) => j.external !== true && j.graph !== undefined)

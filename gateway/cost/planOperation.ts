@@ -60,10 +60,12 @@ import {
   type FragmentSpreadNode,
   type GraphQLCompositeType,
   type GraphQLField,
-  type GraphQLInputObjectType,
   type GraphQLInputType,
   type GraphQLNamedType,
+  type GraphQLOutputType,
+  type GraphQLType,
   GraphQLError,
+  GraphQLInputObjectType,
   GraphQLInterfaceType,
   GraphQLList,
   GraphQLNonNull,
@@ -75,10 +77,7 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
   type ValueNode,
-  getNamedType,
   getVariableValues,
-  isCompositeType,
-  isInputObjectType,
 } from 'graphql';
 import { getArgumentValues } from 'graphql/execution/values';
 import { dateRange } from '../../common/dates';
@@ -177,7 +176,8 @@ interface Sizing {
 interface Level {
   readonly sizing: Sizing;
   readonly branches: readonly Branch[];
-  readonly fragmentPoints: Map<string, number>;
+  /** Created on the first fragment spread of the level. */
+  fragmentPoints?: Map<string, number>;
 }
 
 /** An argument or input field: its type, and its weight — its own `@cost`, else its type's. */
@@ -199,7 +199,6 @@ const UNSIZED: Sizing = { sizedFields: [], size: 0 };
 const NO_BRANCHES: readonly Branch[] = [];
 const NO_ARGS: Record<string, unknown> = Object.freeze({});
 const NO_SCANS: readonly ScanDeclaration[] = [];
-const NO_TYPES: readonly GraphQLObjectType[] = [];
 const NO_FIELDS: ReadonlyMap<string, FieldCost> = new Map();
 
 class Walk {
@@ -229,7 +228,7 @@ class Walk {
   }
 
   level(sizing: Sizing, branches: readonly Branch[]): Level {
-    return { sizing, branches, fragmentPoints: new Map() };
+    return { sizing, branches };
   }
 
   /** Points of a selection set; its jobs are planned on the way. */
@@ -241,7 +240,7 @@ class Walk {
         points += this.field(selection, parentType, level);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         const type = selection.typeCondition ? this.schema.getType(selection.typeCondition.name.value) : parentType;
-        if (isCompositeType(type)) points += this.selectionSet(selection.selectionSet, type, this.narrowed(level, type));
+        if (isComposite(type)) points += this.selectionSet(selection.selectionSet, type, this.narrowed(level, type));
       } else {
         points += this.fragment(selection.name.value, level);
       }
@@ -250,15 +249,15 @@ class Walk {
   }
 
   private fragment(name: string, level: Level): number {
-    const known = level.fragmentPoints.get(name);
+    const known = level.fragmentPoints?.get(name);
     if (known !== undefined) return known;
     const fragment = this.fragments.get(name);
     const type = fragment && this.schema.getType(fragment.typeCondition.name.value);
-    if (!fragment || !isCompositeType(type) || this.activeFragments.has(name)) return 0;
+    if (!fragment || !isComposite(type) || this.activeFragments.has(name)) return 0;
     this.activeFragments.add(name);
     const points = this.selectionSet(fragment.selectionSet, type, this.narrowed(level, type));
     this.activeFragments.delete(name);
-    level.fragmentPoints.set(name, points);
+    (level.fragmentPoints ??= new Map()).set(name, points);
     return points;
   }
 
@@ -274,17 +273,18 @@ class Walk {
     const definition = parentType instanceof GraphQLObjectType || parentType instanceof GraphQLInterfaceType ? parentType.getFields()[name] : undefined;
     if (!definition) return 0;
     const cost = this.index.fields.get(parentType.name)?.get(name);
-    const type = getNamedType(definition.type);
+    const type = namedOf(definition.type);
     const listSize = cost?.listSize;
     const expectedSize = listSize && this.expectedSize(listSize, node, definition);
     let count = 1;
-    if (getNullable(definition.type) instanceof GraphQLList) {
+    if (nullableOf(definition.type) instanceof GraphQLList) {
       count = level.sizing.sizedFields.includes(name) ? level.sizing.size : (expectedSize ?? this.defaultListSize);
     }
-    const weight = cost?.weight ?? this.index.typeWeights.get(type.name) ?? (isCompositeType(type) ? 1 : 0);
-    const children = level.branches.flatMap((branch) => this.fieldJobs(branch, node));
+    const weight = cost?.weight ?? this.index.typeWeights.get(type.name) ?? (isComposite(type) ? 1 : 0);
+    const children: Branch[] = [];
+    for (const branch of level.branches) this.fieldJobs(branch, node, children);
     let selectionPoints = 0;
-    if (node.selectionSet && isCompositeType(type)) {
+    if (node.selectionSet && isComposite(type)) {
       const sizing = listSize?.sizedFields && expectedSize !== undefined ? { sizedFields: listSize.sizedFields, size: expectedSize } : UNSIZED;
       selectionPoints = this.selectionSet(node.selectionSet, type, this.level(sizing, children));
     }
@@ -292,18 +292,18 @@ class Walk {
   }
 
   /**
-   * Plans the jobs of the field for objects of one branch; the branches of its selection. None when
-   * execution runs nothing below it (arguments it refuses, a range the subgraph refuses).
+   * Plans the jobs of the field for objects of one branch; adds the branches of its selection to
+   * `children` — none when execution runs nothing below it (arguments it refuses, a range the subgraph refuses).
    */
-  private fieldJobs({ type: parentType, at }: Branch, node: FieldNode): Branch[] {
+  private fieldJobs({ type: parentType, at }: Branch, node: FieldNode, children: Branch[]): void {
     const name = node.name.value;
     const definition = parentType.getFields()[name];
-    if (!definition) return [];
+    if (!definition) return;
     let args: Record<string, unknown> = NO_ARGS;
     try {
       if (definition.args.length > 0) args = getArgumentValues(definition, node, this.variables);
     } catch {
-      return []; // execution refuses the field's arguments: it runs nothing
+      return; // execution refuses the field's arguments: it runs nothing
     }
     const cost = (this.index.fields.get(parentType.name) ?? NO_FIELDS).get(name);
     const owners = cost?.owners.length ? cost.owners : (this.index.typeGraphs.get(parentType.name) ?? []);
@@ -329,17 +329,18 @@ class Walk {
     if (scans.length > 0) {
       const partitioned = scans.find((s) => s.partitionedBy);
       const days = partitioned ? this.partitionDays(partitioned, args) : null;
-      if (days === undefined) return []; // the subgraph refuses the range: no job, and nothing below it runs
+      if (days === undefined) return; // the subgraph refuses the range: no job, and nothing below it runs
       for (const scan of scans) this.add(scan, args, here, `${parentType.name}.${name}`, days);
     }
 
-    const nullable = getNullable(definition.type);
-    const size = nullable instanceof GraphQLList ? pageSize(args, this.options.maxPageSize) : 1;
-    const type = getNamedType(definition.type);
-    const objectTypes = type instanceof GraphQLObjectType ? [type]
-      : type instanceof GraphQLInterfaceType || type instanceof GraphQLUnionType ? this.schema.getPossibleTypes(type) : NO_TYPES;
-    const below: Position = { ...here, times: here.times * size };
-    return objectTypes.map((objectType) => ({ type: objectType, at: below }));
+    const size = nullableOf(definition.type) instanceof GraphQLList ? pageSize(args, this.options.maxPageSize) : 1;
+    const type = namedOf(definition.type);
+    if (type instanceof GraphQLObjectType) {
+      children.push({ type, at: size === 1 ? here : { ...here, times: here.times * size } });
+    } else if (type instanceof GraphQLInterfaceType || type instanceof GraphQLUnionType) {
+      const below = { ...here, times: here.times * size };
+      for (const objectType of this.schema.getPossibleTypes(type)) children.push({ type: objectType, at: below });
+    }
   }
 
   /** Adds `scan` to its job; declarations naming the same query at the same key merge their columns. */
@@ -408,7 +409,7 @@ class Walk {
         return value.values.reduce((sum, item) => sum + this.literalPoints(item, slot), slot.weight ?? 0);
       case Kind.OBJECT: {
         const { type } = slot;
-        if (!isInputObjectType(type)) return slot.weight ?? 0;
+        if (!(type instanceof GraphQLInputObjectType)) return slot.weight ?? 0;
         return value.fields.reduce((sum, field) => {
           const fieldSlot = this.inputFieldSlot(type, field.name.value);
           return sum + (fieldSlot ? this.literalPoints(field.value, fieldSlot) : 0);
@@ -424,7 +425,7 @@ class Walk {
     if (value === null || value === undefined) return 0;
     if (Array.isArray(value)) return value.reduce<number>((sum, item) => sum + this.variablePoints(item, slot), slot.weight ?? 0);
     const { type } = slot;
-    if (typeof value !== 'object' || !isInputObjectType(type)) return slot.weight ?? 0;
+    if (typeof value !== 'object' || !(type instanceof GraphQLInputObjectType)) return slot.weight ?? 0;
     return Object.entries(value).reduce((sum, [name, item]) => {
       const fieldSlot = this.inputFieldSlot(type, name);
       return sum + (fieldSlot ? this.variablePoints(item, fieldSlot) : 0);
@@ -432,7 +433,7 @@ class Walk {
   }
 
   private slot(type: GraphQLInputType, ownWeight: number | undefined): InputSlot {
-    const named = getNamedType(type);
+    const named = namedOf(type);
     return { type: named, weight: ownWeight ?? this.index.typeWeights.get(named.name) };
   }
 
@@ -495,7 +496,19 @@ function pageSize(args: Record<string, unknown>, fallback: number): number {
   return typeof first === 'number' && Number.isInteger(first) && first >= 0 ? first : fallback;
 }
 
-/** Plain `instanceof` rather than graphql's is*Type helpers: those re-check every miss in development builds. */
-function getNullable<T>(type: T | GraphQLNonNull<any>): T {
+// Plain `instanceof` rather than graphql's is*Type helpers and getNamedType: in development builds
+// (NODE_ENV other than production) those re-check every miss, a tenth of this walk's time.
+
+function nullableOf(type: GraphQLOutputType): GraphQLOutputType {
   return type instanceof GraphQLNonNull ? type.ofType : type;
+}
+
+function namedOf(type: GraphQLType): GraphQLNamedType {
+  let named = type;
+  while (named instanceof GraphQLList || named instanceof GraphQLNonNull) named = named.ofType;
+  return named as GraphQLNamedType;
+}
+
+function isComposite(type: unknown): type is GraphQLCompositeType {
+  return type instanceof GraphQLObjectType || type instanceof GraphQLInterfaceType || type instanceof GraphQLUnionType;
 }
