@@ -2,7 +2,7 @@
  * What cost control costs. Two gateways over the same three subgraphs and the same generated
  * tenant — one with cost control, one without (`costControl: false`) — take the same dashboard-like
  * operation mix from autocannon, in alternating rounds so drift hits both alike; the medians of the
- * rounds are compared. "With" includes the daily-budget reservation (in-memory ledger). A micro-benchmark times the estimator (plan + price + points) on a 50-field
+ * rounds are compared. "With" includes the daily-budget reservation (in-memory ledger). A micro-benchmark times the estimator (one walk for jobs and points, then price) on a 50-field
  * operation against graphql-js `validate` of the same document, which every request pays anyway.
  */
 import fs from 'node:fs';

@@ -75,7 +75,7 @@ async function main(): Promise<void> {
       `${(cost.withCost.p50Ms / cost.without.p50Ms).toFixed(3)}×; target ≤ 1.05: ${metIf(cost.withCost.p50Ms / cost.without.p50Ms <= 1.05)}`,
     ]);
     rows.push([
-      `estimate a ${cost.estimateFields}-field operation (plan + price + points)`,
+      `estimate a ${cost.estimateFields}-field operation (one walk for jobs and points, then price)`,
       `${cost.estimateMicros.toFixed(1)} µs`,
       `graphql validate of it: ${cost.validateMicros.toFixed(1)} µs`,
       `${(cost.estimateMicros / cost.validateMicros).toFixed(2)}× validate; target < 200 µs: ${metIf(cost.estimateMicros < 200)}`,
