@@ -43,6 +43,16 @@ export interface ScanDeclaration {
   readonly exceptRoles?: readonly string[];
   /** Read only when this argument is given (non-null). */
   readonly ifArgument?: string;
+  /** Not read when the field's selection in its subgraph asks for nothing but these (and `__typename`). */
+  readonly unlessOnly?: readonly string[];
+}
+
+/** `@responseCache`: what an answer selecting the field depends on beyond its scans (common/graphql/costSpec.ts). */
+export interface ResponseCacheHint {
+  /** CALLER: kept per caller; NONE: never cached. Absent: shared by the caller's scope. */
+  readonly scope?: 'CALLER' | 'NONE';
+  /** ALL_DAYS: on which days hold data, so every ingest changes it. */
+  readonly versionedBy?: 'ALL_DAYS';
 }
 
 /** `@listSize`. Its `requireOneSlicingArgument` is not kept: see planOperation.ts. */
@@ -62,6 +72,7 @@ export interface FieldCost {
   /** `@cost(weight:)` on its arguments, by argument name. */
   readonly argumentWeights?: ReadonlyMap<string, number>;
   readonly listSize?: ListSize;
+  readonly responseCache?: ResponseCacheHint;
 }
 
 export interface CostIndex {
@@ -162,7 +173,8 @@ export function indexCostDirectives(supergraphSdl: string, options: IndexOptions
         }
       }
       const free = directives(field.directives, 'noScan').length > 0;
-      typeFields.set(field.name.value, { owners, scans, ...demandControl });
+      const responseCache = responseCacheHint(directives(field.directives, 'responseCache')[0], coordinate, problems);
+      typeFields.set(field.name.value, { owners, scans, ...demandControl, ...(responseCache && { responseCache }) });
       if (field.name.value === STATISTICS_FIELD) statisticsSubgraph = owners[0];
       const mustDeclare = options.requireScans !== false && (roots.has(typeName) || isEntity) && !keyFields.has(field.name.value);
       if (mustDeclare && scans.length === 0 && !free) problems.push(`${coordinate} declares no cost: add @scan(...) or @noScan(reason: ...).`);
@@ -203,6 +215,7 @@ function scanDeclaration(args: Record<string, unknown>, where: string, field: Fi
   }
   const ifArgument = typeof args.ifArgument === 'string' ? args.ifArgument : undefined;
   if (ifArgument !== undefined && !argumentNames.has(ifArgument)) problems.push(`${where}: ifArgument "${ifArgument}" is not an argument of the field.`);
+  const unlessOnly = Array.isArray(args.unlessOnly) ? args.unlessOnly.map(String) : undefined;
   if (problems.length > before) return undefined;
   return {
     query: String(args.query),
@@ -213,6 +226,20 @@ function scanDeclaration(args: Record<string, unknown>, where: string, field: Fi
     ...(Array.isArray(args.roles) ? { roles: args.roles.map(String) } : {}),
     ...(Array.isArray(args.exceptRoles) ? { exceptRoles: args.exceptRoles.map(String) } : {}),
     ...(ifArgument ? { ifArgument } : {}),
+    ...(unlessOnly ? { unlessOnly } : {}),
+  };
+}
+
+const CACHE_SCOPES: readonly string[] = ['CALLER', 'NONE'];
+
+function responseCacheHint(directive: ConstDirectiveNode | undefined, where: string, problems: string[]): ResponseCacheHint | undefined {
+  if (!directive) return undefined;
+  const { scope, versionedBy } = directiveArgs(directive);
+  if (scope !== undefined && !CACHE_SCOPES.includes(String(scope))) problems.push(`${where}: @responseCache scope must be one of ${CACHE_SCOPES.join(', ')}, not "${String(scope)}".`);
+  if (versionedBy !== undefined && versionedBy !== 'ALL_DAYS') problems.push(`${where}: @responseCache versionedBy must be ALL_DAYS, not "${String(versionedBy)}".`);
+  return {
+    ...(scope !== undefined && { scope: scope as ResponseCacheHint['scope'] }),
+    ...(versionedBy !== undefined && { versionedBy: 'ALL_DAYS' as const }),
   };
 }
 

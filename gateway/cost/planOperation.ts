@@ -82,7 +82,7 @@ import {
 import { getArgumentValues } from 'graphql/execution/values';
 import { dateRange } from '../../common/dates';
 import type { DayRange } from '../../pricing/scanBytes';
-import type { CostIndex, FieldCost, ListSize, ScanDeclaration } from './costIndex';
+import type { CostIndex, FieldCost, ListSize, ResponseCacheHint, ScanDeclaration } from './costIndex';
 
 /** A warehouse job the operation will run, as the subgraph runs it. */
 export interface PlannedJob {
@@ -102,6 +102,18 @@ export interface OperationPlan {
   readonly jobs: readonly PlannedJob[];
   /** Demand-control points (Apollo Router semantics). */
   readonly points: number;
+  /** What its answer depends on beyond the partitions its jobs read, from the fields' `@responseCache`. */
+  readonly cache: CachePlan;
+}
+
+export interface CachePlan {
+  /**
+   * Whom an answer may be shared with: VIEW, every caller who sees the same data (one tenant, one
+   * scope); CALLER, the caller only; NONE, nobody (a mutation, or a field that changes with every operation).
+   */
+  readonly scope: 'VIEW' | 'CALLER' | 'NONE';
+  /** The answer depends on which days hold data: every ingest changes it. */
+  readonly allDays: boolean;
 }
 
 export interface PlanOptions {
@@ -132,17 +144,20 @@ export function planOperation(
   const walk = new Walk(schema, index, fragments, coerced.coerced ?? variables ?? {}, options);
   const base = operation.operation === 'mutation' ? MUTATION_POINTS : 0;
   const rootType = schema.getRootType(operation.operation);
-  if (!rootType) return { jobs: [], points: base };
+  if (!rootType) return { jobs: [], points: base, cache: UNCACHEABLE };
   // Execution refuses variables it cannot coerce before any resolver runs: no job, points as sent.
   const branches = coerced.errors ? NO_BRANCHES : [{ type: rootType, at: ROOT }];
   const points = base + walk.selectionSet(operation.selectionSet, rootType, walk.level(UNSIZED, branches));
-  return { jobs: walk.jobs(), points };
+  return { jobs: walk.jobs(), points, cache: operation.operation === 'query' ? walk.cache : UNCACHEABLE };
 }
 
 // Private:
 
 const DEFAULT_LIST_SIZE = 10;
 const MUTATION_POINTS = 10;
+const UNCACHEABLE: CachePlan = { scope: 'NONE', allDays: false };
+/** Narrowest first: a field's scope narrows the operation's, never widens it. */
+const SCOPES: readonly CachePlan['scope'][] = ['NONE', 'CALLER', 'VIEW'];
 
 /** Where objects are in the planned execution: the current subgraph fetch and the position inside it. */
 interface Position {
@@ -202,6 +217,7 @@ const NO_SCANS: readonly ScanDeclaration[] = [];
 const NO_FIELDS: ReadonlyMap<string, FieldCost> = new Map();
 
 class Walk {
+  cache: CachePlan = { scope: 'VIEW', allDays: false };
   private readonly builders = new Map<string, JobBuilder>();
   /** Fragments being walked on the current path: a spread closing a cycle adds nothing. */
   private readonly activeFragments = new Set<string>();
@@ -273,6 +289,7 @@ class Walk {
     const definition = parentType instanceof GraphQLObjectType || parentType instanceof GraphQLInterfaceType ? parentType.getFields()[name] : undefined;
     if (!definition) return 0;
     const cost = this.index.fields.get(parentType.name)?.get(name);
+    if (cost?.responseCache) this.narrowCache(cost.responseCache);
     const type = namedOf(definition.type);
     const listSize = cost?.listSize;
     const expectedSize = listSize && this.expectedSize(listSize, node, definition);
@@ -330,7 +347,10 @@ class Walk {
       const partitioned = scans.find((s) => s.partitionedBy);
       const days = partitioned ? this.partitionDays(partitioned, args) : null;
       if (days === undefined) return; // the subgraph refuses the range: no job, and nothing below it runs
-      for (const scan of scans) this.add(scan, args, here, `${parentType.name}.${name}`, days);
+      for (const scan of scans) {
+        if (scan.unlessOnly && !this.asksBeyond(node.selectionSet, namedOf(definition.type), here.subgraph!, scan.unlessOnly, new Set())) continue;
+        this.add(scan, args, here, `${parentType.name}.${name}`, days);
+      }
     }
 
     const size = nullableOf(definition.type) instanceof GraphQLList ? pageSize(args, this.options.maxPageSize) : 1;
@@ -341,6 +361,34 @@ class Walk {
       const below = { ...here, times: here.times * size };
       for (const objectType of this.schema.getPossibleTypes(type)) children.push({ type: objectType, at: below });
     }
+  }
+
+  private narrowCache({ scope, versionedBy }: ResponseCacheHint): void {
+    const narrowest = SCOPES[Math.min(SCOPES.indexOf(this.cache.scope), SCOPES.indexOf(scope ?? 'VIEW'))];
+    this.cache = { scope: narrowest, allDays: this.cache.allDays || versionedBy === 'ALL_DAYS' };
+  }
+
+  /**
+   * Whether `selectionSet` (on `type`) asks `subgraph` for a field other than `allowed` and `__typename`
+   * — what a `@scan(unlessOnly:)` job is needed for. Fields other subgraphs resolve do not count: the
+   * subgraph's fetch leaves them out (`me { id budget }` asks the users subgraph for the id only).
+   */
+  private asksBeyond(selectionSet: SelectionSetNode | undefined, type: GraphQLNamedType, subgraph: string, allowed: readonly string[], fragments: Set<string>): boolean {
+    if (!selectionSet || !(type instanceof GraphQLObjectType || type instanceof GraphQLInterfaceType)) return true;
+    return selectionSet.selections.some((selection) => {
+      if (!this.included(selection)) return false;
+      if (selection.kind === Kind.INLINE_FRAGMENT) return this.asksBeyond(selection.selectionSet, type, subgraph, allowed, fragments);
+      if (selection.kind === Kind.FRAGMENT_SPREAD) {
+        const fragment = this.fragments.get(selection.name.value);
+        if (!fragment || fragments.has(selection.name.value)) return false;
+        fragments.add(selection.name.value);
+        return this.asksBeyond(fragment.selectionSet, type, subgraph, allowed, fragments);
+      }
+      const name = selection.name.value;
+      if (name === '__typename' || allowed.includes(name)) return false;
+      const owners = this.index.fields.get(type.name)?.get(name)?.owners;
+      return !owners?.length ? (this.index.typeGraphs.get(type.name) ?? [subgraph]).includes(subgraph) : owners.includes(subgraph);
+    });
   }
 
   /** Adds `scan` to its job; declarations naming the same query at the same key merge their columns. */

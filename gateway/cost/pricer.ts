@@ -91,7 +91,7 @@ export function createPricer(options: PricerOptions): Pricer {
 // Private:
 
 const NO_STATISTICS = new PartitionStatistics([]);
-const NO_PLAN: OperationPlan = { jobs: [], points: 0 };
+const NO_PLAN: OperationPlan = { jobs: [], points: 0, cache: { scope: 'NONE', allDays: false } };
 /** Plans kept per document: enough for a dashboard's variable sets, bounded against variable spraying. */
 const PLANS_PER_DOCUMENT = 64;
 
