@@ -92,6 +92,13 @@ export class StoppedJobError extends Error {
   }
 }
 
+/** The tables without day partitions, each versioned as a whole (Warehouse.tableVersions); pricing/tables.ts declares them. */
+export const UNPARTITIONED_TABLES = ['users', 'tenant_info'] as const;
+export type UnpartitionedTable = (typeof UNPARTITIONED_TABLES)[number];
+
+/** The version of an unpartitioned table that was never written (a dataset written before versions were recorded, too). */
+export const UNWRITTEN_TABLE_VERSION = '0';
+
 export interface Warehouse {
   /**
    * Runs `query` as one job. Aborting `signal` stops the job (BigQuery: jobs.cancel); the call then
@@ -111,6 +118,14 @@ export interface Warehouse {
    * a range by its days' versions, so new data shows at once while untouched ranges stay cached.
    */
   dataVersions(tenant: string): Promise<ReadonlyMap<string, string>>;
+  /**
+   * The version of every unpartitioned table of the tenant's dataset (`users`, `tenant_info` → an
+   * opaque string): it changes whenever a write touches that table, and only then. Every such table
+   * is listed, one never written with a fixed version. The aggregate cache keys directory and tenant
+   * reads by it, so an upsert shows at once. Both adapters implement it; a decorator that leaves it
+   * out turns caching of those reads off (they are computed every time, never stale).
+   */
+  tableVersions?(tenant: string): Promise<ReadonlyMap<string, string>>;
   /** Tenants whose dataset exists now (a tenant ingested while running appears without restart). */
   hasTenant(tenant: string): Promise<boolean>;
   close(): Promise<void>;

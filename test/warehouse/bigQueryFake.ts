@@ -16,7 +16,8 @@
  * transactions) are translated the same way and run statement by statement on one read-write
  * connection; `CREATE SCHEMA` makes a database with every declared table. INFORMATION_SCHEMA.PARTITIONS
  * is answered from the recorded statistics (rows, logical bytes per partition; last_modified_time
- * stands for a fingerprint of both). Every request is recorded; `fail` scripts faults.
+ * stands for a fingerprint of both, and for an unpartitioned table also of every write to it).
+ * Every request is recorded; `fail` scripts faults.
  *
  * Fault injection for reliability tests (`inject`): rules that make matching requests slow (`delayMs`),
  * hang without an answer until the rule is removed (`hang`), or answer an error (`error`), for every
@@ -270,7 +271,9 @@ export async function startBigQueryFake(options: BigQueryFakeOptions): Promise<B
     try {
       let result: { fields: SchemaField[]; rows: Record<string, unknown>[]; processedBytes: number; billedBytes: number; cacheHit?: boolean };
       if (/^\s*(BEGIN|INSERT|DELETE|UPDATE|MERGE)\b/i.test(query.query)) {
-        result = { ...(await write(tenant, (connection) => runScript(connection, query.query, params))), processedBytes: 0, billedBytes: 0 };
+        const { written, ...answer } = await write(tenant, (connection) => runScript(connection, query.query, params));
+        for (const table of written) modified(tenant, table);
+        result = { ...answer, processedBytes: 0, billedBytes: 0 };
       } else if (/\.INFORMATION_SCHEMA\.PARTITIONS`/.test(query.query)) {
         result = { ...(await partitions(tenant)), processedBytes: 0, billedBytes: 10 * 1024 * 1024 };
       } else if (new RegExp(`\\.${STATISTICS_TABLE.name}\``).test(query.query)) {
@@ -372,13 +375,31 @@ export async function startBigQueryFake(options: BigQueryFakeOptions): Promise<B
       const inserted = await connection.runAndReadAll(`INSERT INTO ${quoteIdent(tableId)} BY NAME SELECT unnest(from_json(line, '${structure.replace(/'/g, "''")}')) FROM upload`);
       return Number(inserted.getRows()[0][0]);
     });
+    if (rows > 0 || load.writeDisposition === 'WRITE_TRUNCATE') modified(tenant, tableId);
     const job: FakeJob = { id, configuration: body.configuration, fields: [], rows: [], processedBytes: 0, billedBytes: 0, outputRows: rows };
     jobs.set(id, job);
     return { status: 200, body: jobResource(job) };
   }
 
-  /** INFORMATION_SCHEMA.PARTITIONS of every declared table, from the recorded statistics. */
+  /**
+   * When each table was last written through this fake (DML that changed rows, load jobs), µs;
+   * strictly increasing, so two writes in one millisecond still differ.
+   */
+  const lastModified = new Map<string, bigint>();
+  let clockMicros = 0n;
+  function modified(tenant: string, table: string): void {
+    clockMicros = BigInt(Date.now()) * 1000n > clockMicros ? BigInt(Date.now()) * 1000n : clockMicros + 1n;
+    lastModified.set(`${tenant}.${table}`, clockMicros);
+  }
+
+  /**
+   * INFORMATION_SCHEMA.PARTITIONS of every declared table, from the recorded statistics. A day
+   * partition's last_modified_time stands for a fingerprint of its rows and bytes; an unpartitioned
+   * table's also changes with every write to it, even one that keeps its size: through this fake
+   * (`lastModified`), or by the DuckDB writer straight into the dataset's file (its table versions).
+   */
   async function partitions(tenant: string): Promise<{ fields: SchemaField[]; rows: Record<string, unknown>[] }> {
+    const written = await duck.tableVersions!(tenant);
     const totals = new Map<string, { table: string; day: string | null; rows: number; bytes: number }>();
     for (const stat of await duck.partitionStats(tenant)) {
       const key = `${stat.table}|${stat.day}`;
@@ -393,7 +414,9 @@ export async function startBigQueryFake(options: BigQueryFakeOptions): Promise<B
       ],
       rows: [...totals.values()].map((t) => ({
         table_name: t.table, partition_id: t.day === null ? null : t.day.replace(/-/g, ''), total_rows: t.rows, total_logical_bytes: t.bytes,
-        version: BigInt(`0x${createHash('sha256').update(`${t.rows}:${t.bytes}`).digest('hex').slice(0, 12)}`).toString(),
+        version: BigInt(`0x${createHash('sha256').update(t.day === null
+          ? `${t.rows}:${t.bytes}:${written.get(t.table) ?? ''}:${lastModified.get(`${tenant}.${t.table}`) ?? ''}`
+          : `${t.rows}:${t.bytes}`).digest('hex').slice(0, 12)}`).toString(),
       })).concat([
         // As BigQuery lists them too: an (empty) streaming buffer, and the statistics table itself.
         { table_name: 'sso_events', partition_id: '__UNPARTITIONED__', total_rows: 0, total_logical_bytes: 0, version: '1' },
@@ -527,14 +550,18 @@ function parseBody(contentType: string, text: string): { json: unknown; upload?:
 
 /**
  * A script or DML statement: each statement (separated by `;` + newline) translated and run in
- * order on one connection (its temp tables live as long as the script); the last one's rows.
+ * order on one connection (its temp tables live as long as the script); the last one's rows, and the
+ * dataset's tables its DML changed rows of (once the script has run whole).
  */
-async function runScript(connection: DuckDBConnection, script: string, params: Record<string, QueryParam>): Promise<{ fields: SchemaField[]; rows: Record<string, unknown>[] }> {
+async function runScript(connection: DuckDBConnection, script: string, params: Record<string, QueryParam>): Promise<{ fields: SchemaField[]; rows: Record<string, unknown>[]; written: Set<string> }> {
   let result: { fields: SchemaField[]; rows: Record<string, unknown>[] } = { fields: [], rows: [] };
+  const written = new Set<string>();
   try {
     for (const statement of script.split(/;\n/)) {
       const sql = toDuckDbSql(statement, params);
       const reader = await connection.runAndReadAll(sql, toDuckDbValues(sql, params).values);
+      const target = /^\s*(?:INSERT\s+INTO|DELETE\s+FROM|UPDATE|MERGE\s+(?:INTO\s+)?)\s*`[\w-]+\.\w+\.(\w+)`/i.exec(statement)?.[1];
+      if (target && Number(reader.getRows()[0]?.[0] ?? 0) > 0) written.add(target);
       if (!/^\s*SELECT\b/i.test(sql)) continue;
       const fields = reader.columnNames().map((name, i) => ({ name, type: BIGQUERY_TYPES[reader.columnTypes()[i].typeId] ?? 'STRING' }));
       const rows = reader.getRowObjectsJson().map((row) => Object.fromEntries(fields.map((f) => [f.name, f.type === 'INT64' && row[f.name] !== null ? Number(row[f.name]) : row[f.name]])));
@@ -545,7 +572,7 @@ async function runScript(connection: DuckDBConnection, script: string, params: R
     await connection.run('ROLLBACK').catch(() => undefined);
     throw error;
   }
-  return result;
+  return { ...result, written };
 }
 
 const BIGQUERY_TYPES: Partial<Record<DuckDBTypeId, SchemaField['type']>> = {

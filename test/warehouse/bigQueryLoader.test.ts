@@ -61,7 +61,7 @@ async function loadFixture(loader: DatasetWriter, data: WarehouseFixture): Promi
 describeWarehouseContract('BigQuery (REST fake), loaded through load jobs', async (data) => {
   const loaded = await startEmpty();
   await loadFixture(loaded.loader, data);
-  return { warehouse: loaded.warehouse, cleanup: loaded.close };
+  return { warehouse: loaded.warehouse, writer: loaded.loader, cleanup: loaded.close };
 });
 
 /** Stats as comparable rows (DuckDB records an empty small table as zero rows; BigQuery records nothing). */

@@ -11,7 +11,7 @@ import { MiB } from '../../common/units';
 import { appUsage, dailyByUser, eventCounts, productivityByUser, topTimeWasters } from '../../subgraphs/metrics/queries';
 import { countUsers, managementChain, usersById, usersPage } from '../../subgraphs/users/queries';
 import { createDuckDbWarehouse, duckDbDialect } from '../../warehouse/duckdb/duckDbWarehouse';
-import { createTenantDataset, ingestEvents, upsertUsers } from '../../warehouse/duckdb/tenantDataset';
+import { createTenantDataset, duckDbDatasetWriter, ingestEvents, upsertUsers } from '../../warehouse/duckdb/tenantDataset';
 import { createBigQueryWarehouse } from '../../warehouse/bigquery/bigQueryWarehouse';
 import { STOP_GRACE_MS, StoppedJobError, type Warehouse, type WarehouseQuery } from '../../warehouse/warehouse';
 import { type BigQueryFake, isJobGet, isQueryJob, isQueryResults, startBigQueryFake } from './bigQueryFake';
@@ -41,9 +41,10 @@ async function startOverFixture(data = fixture()): Promise<{ fake: BigQueryFake;
 }
 
 describeWarehouseContract('BigQuery (REST fake)', async (data) => {
-  const { fake, remove } = await startOverFixture(data);
-  const warehouse = createBigQueryWarehouse({ projectId: PROJECT, datasetPrefix: PREFIX, apiEndpoint: fake.url, authClient: authClient(), version: '0.1.0' });
-  return { warehouse, cleanup: async () => { await warehouse.close(); await fake.close(); remove(); } };
+  const { fake, dataDir, remove } = await startOverFixture(data);
+  // Versions read at once after a write (PARTITIONS not reused); writes go to the fake's files as the embedded ingest writes them.
+  const warehouse = createBigQueryWarehouse({ projectId: PROJECT, datasetPrefix: PREFIX, apiEndpoint: fake.url, authClient: authClient(), version: '0.1.0', dataVersionsTtlMs: 0 });
+  return { warehouse, writer: duckDbDatasetWriter(dataDir), cleanup: async () => { await warehouse.close(); await fake.close(); remove(); } };
 });
 
 const byType = (eventType: string, maxBytesBilled?: number): WarehouseQuery => ({

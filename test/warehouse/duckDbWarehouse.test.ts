@@ -1,21 +1,23 @@
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { loadConfig } from '../../common/config';
 import { MiB } from '../../common/units';
-import { createDuckDbWarehouse } from '../../warehouse/duckdb/duckDbWarehouse';
-import { createTenantDataset, ingestEvents, upsertUsers } from '../../warehouse/duckdb/tenantDataset';
+import { withDatasetWriter } from '../../warehouse/duckdb/datasetFiles';
+import { TABLE_VERSIONS_TABLE, createDuckDbWarehouse } from '../../warehouse/duckdb/duckDbWarehouse';
+import type { DatasetWriter } from '../../warehouse/datasetWriter';
+import { createTenantDataset, duckDbDatasetWriter, ingestEvents, upsertUsers } from '../../warehouse/duckdb/tenantDataset';
 import { openWarehouse } from '../../warehouse/openWarehouse';
-import { STOP_GRACE_MS, StoppedJobError, type Warehouse, type WarehouseQuery } from '../../warehouse/warehouse';
+import { STOP_GRACE_MS, StoppedJobError, UNWRITTEN_TABLE_VERSION, type Warehouse, type WarehouseQuery } from '../../warehouse/warehouse';
 import { type WarehouseFixture, fixture, ndjson, tempDataDir } from './fixture';
 import { describeWarehouseContract } from './warehouseContract';
 
-async function load(data: WarehouseFixture): Promise<{ warehouse: Warehouse; cleanup(): Promise<void> }> {
+async function load(data: WarehouseFixture): Promise<{ warehouse: Warehouse; writer: DatasetWriter; cleanup(): Promise<void> }> {
   const { dataDir, remove } = tempDataDir();
   await createTenantDataset(dataDir, data.tenant);
   await upsertUsers(dataDir, data.tenant.id, data.users);
   const report = await ingestEvents(dataDir, data.tenant.id, ndjson(data.events));
   expect(report.rejected).toEqual([]);
   const warehouse = createDuckDbWarehouse({ dataDir });
-  return { warehouse, cleanup: async () => { await warehouse.close(); remove(); } };
+  return { warehouse, writer: duckDbDatasetWriter(dataDir), cleanup: async () => { await warehouse.close(); remove(); } };
 }
 
 describeWarehouseContract('DuckDB', load);
@@ -98,4 +100,37 @@ describe('DuckDB handles', () => {
     await warehouse.close();
     expect(rows).toEqual([{ memory_limit: '64.0 MiB', threads: 1 }]);
   });
+});
+
+test('a dataset written before table versions were recorded: every table reads as never written, and the next write records its own', async () => {
+  const { dataDir, remove } = tempDataDir();
+  const data = fixture();
+  const warehouse = createDuckDbWarehouse({ dataDir });
+  try {
+    await createTenantDataset(dataDir, data.tenant);
+    await upsertUsers(dataDir, data.tenant.id, data.users);
+    // As an earlier version left it: no _table_versions.
+    await withDatasetWriter(dataDir, data.tenant.id, async (instance) => {
+      const connection = await instance.connect();
+      try {
+        await connection.run(`DROP TABLE ${TABLE_VERSIONS_TABLE}`);
+      } finally {
+        connection.closeSync();
+      }
+    });
+    const old = await warehouse.tableVersions!(data.tenant.id);
+    expect(old).toEqual(new Map([['users', UNWRITTEN_TABLE_VERSION], ['tenant_info', UNWRITTEN_TABLE_VERSION]]));
+
+    await upsertUsers(dataDir, data.tenant.id, [{ ...data.users[0], department: 'Board' }]);
+    const after = await warehouse.tableVersions!(data.tenant.id);
+    expect(after.get('users')).not.toBe(UNWRITTEN_TABLE_VERSION);
+    expect(after.get('tenant_info')).toBe(UNWRITTEN_TABLE_VERSION);
+    const { rows } = await warehouse.query<{ department: string }>(data.tenant.id, {
+      name: 'department', params: {}, sql: (d) => `SELECT u.department FROM ${d.table('users')} AS u WHERE u.id = '${data.users[0].id}'`,
+    });
+    expect(rows).toEqual([{ department: 'Board' }]);
+  } finally {
+    await warehouse.close();
+    remove();
+  }
 });

@@ -5,10 +5,15 @@
  */
 import { ErrorCode } from '../../common/errors';
 import { MiB } from '../../common/units';
+import type { DatasetWriter } from '../../warehouse/datasetWriter';
 import { StoppedJobError, type Warehouse, type WarehouseQuery } from '../../warehouse/warehouse';
-import { DAYS, type WarehouseFixture, eventsOn, expectedBytes, fixture } from './fixture';
+import { DAYS, type WarehouseFixture, event, eventsOn, expectedBytes, fixture, ndjson, people } from './fixture';
 
-export type LoadFixture = (fixture: WarehouseFixture) => Promise<{ warehouse: Warehouse; cleanup(): Promise<void> }>;
+/**
+ * The fixture loaded, the warehouse over it, and a writer of the same datasets (its writes must show
+ * in the warehouse's versions at once: no reuse window).
+ */
+export type LoadFixture = (fixture: WarehouseFixture) => Promise<{ warehouse: Warehouse; writer: DatasetWriter; cleanup(): Promise<void> }>;
 
 const dayParams = (from: string, to: string) => ({
   fromTs: { type: 'TIMESTAMP', value: `${from}T00:00:00Z` },
@@ -27,10 +32,11 @@ export function describeWarehouseContract(adapter: string, load: LoadFixture): v
   describe(`Warehouse contract: ${adapter}`, () => {
     const data = fixture();
     let warehouse: Warehouse;
+    let writer: DatasetWriter;
     let cleanup: () => Promise<void>;
 
     beforeAll(async () => {
-      ({ warehouse, cleanup } = await load(data));
+      ({ warehouse, writer, cleanup } = await load(data));
     });
     afterAll(() => cleanup());
 
@@ -165,6 +171,57 @@ export function describeWarehouseContract(adapter: string, load: LoadFixture): v
       expect(new Set(versions.values()).size).toBeGreaterThan(0);
       expect(await warehouse.dataVersions('acme')).toEqual(versions);
       await expect(warehouse.dataVersions('globex')).rejects.toMatchObject({ extensions: { code: ErrorCode.BAD_USER_INPUT } });
+    });
+
+    test('table versions: one per unpartitioned table, stable while nothing is written', async () => {
+      const versions = await warehouse.tableVersions!('acme');
+      expect([...versions.keys()].sort()).toEqual(['tenant_info', 'users']);
+      for (const version of versions.values()) expect(version).toEqual(expect.any(String));
+      expect(await warehouse.tableVersions!('acme')).toEqual(versions);
+      await expect(warehouse.tableVersions!('globex')).rejects.toMatchObject({ extensions: { code: ErrorCode.BAD_USER_INPUT } });
+    });
+
+    test('table versions change with every write that touches the table, and only then', async () => {
+      // A tenant of its own: the tests above read acme's users.
+      const tenant = 'initech';
+      const acme = await warehouse.tableVersions!('acme');
+      await writer.createTenant({ id: tenant, name: 'Initech' });
+      const created = await warehouse.tableVersions!(tenant);
+      expect([...created.keys()].sort()).toEqual(['tenant_info', 'users']);
+
+      await writer.upsertUsers(tenant, people);
+      const upserted = await warehouse.tableVersions!(tenant);
+      expect(upserted.get('users')).not.toBe(created.get('users'));
+      expect(upserted.get('tenant_info')).toBe(created.get('tenant_info'));
+
+      // A write that keeps the table's size (the same number of rows and bytes) is a write all the same.
+      await writer.upsertUsers(tenant, [{ ...people[0], displayName: 'Ada Chiff' }]);
+      const renamed = await warehouse.tableVersions!(tenant);
+      expect(renamed.get('users')).not.toBe(upserted.get('users'));
+      expect(renamed.get('tenant_info')).toBe(created.get('tenant_info'));
+
+      // Events of directory users only: new data versions, the same table versions.
+      const known = await writer.ingestEvents(tenant, ndjson([{ ...event('00uic1', `${DAYS[0]}T08:00:00.000Z`, 'user.session.start'), uuid: 'initech-1' }]));
+      expect(known.accepted).toBe(1);
+      expect([...(await warehouse.dataVersions(tenant)).keys()]).toEqual([DAYS[0]]);
+      expect(await warehouse.tableVersions!(tenant)).toEqual(renamed);
+
+      // An actor the directory lacks is added to it: users changes.
+      const stranger = { ...event('00uic1', `${DAYS[1]}T08:00:00.000Z`, 'user.session.start'), uuid: 'initech-2' };
+      const added = await writer.ingestEvents(tenant, ndjson([{ ...stranger, actor: { ...stranger.actor, id: '00unew', alternateId: 'new@initech.example.com' } }]));
+      expect(added.accepted).toBe(1);
+      const grown = await warehouse.tableVersions!(tenant);
+      expect(grown.get('users')).not.toBe(renamed.get('users'));
+      expect(grown.get('tenant_info')).toBe(created.get('tenant_info'));
+
+      // Renaming the tenant changes tenant_info only.
+      await writer.createTenant({ id: tenant, name: 'Initech Corp' });
+      const renamedTenant = await warehouse.tableVersions!(tenant);
+      expect(renamedTenant.get('tenant_info')).not.toBe(created.get('tenant_info'));
+      expect(renamedTenant.get('users')).toBe(grown.get('users'));
+
+      // Nothing written to acme meanwhile.
+      expect(await warehouse.tableVersions!('acme')).toEqual(acme);
     });
 
     test('unknown or malformed tenants are BAD_USER_INPUT, and hasTenant tells', async () => {

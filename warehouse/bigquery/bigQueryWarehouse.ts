@@ -24,7 +24,9 @@ import { ErrorCode, badUserInput, bytegateError } from '../../common/errors';
 import { MIN_BILLED_BYTES_PER_TABLE, billedBytes } from '../../pricing/billing';
 import { MiB } from '../../common/units';
 import { ssoEvents } from '../../pricing/tables';
-import { type JobBill, NOTHING_BILLED, STOP_GRACE_MS, StoppedJobError, type Warehouse, type WarehouseQuery, type WarehouseResult } from '../warehouse';
+import {
+  type JobBill, NOTHING_BILLED, STOP_GRACE_MS, StoppedJobError, UNPARTITIONED_TABLES, UNWRITTEN_TABLE_VERSION, type Warehouse, type WarehouseQuery, type WarehouseResult,
+} from '../warehouse';
 import { type PartitionStat } from '../../pricing/scanBytes';
 import { bigQueryDialect, toBigQueryParams } from './bigQueryDialect';
 import { type BigQueryConnection, bigQueryClient, labelValue, withRetries } from './jobs';
@@ -42,7 +44,7 @@ export interface BigQueryWarehouseOptions extends BigQueryConnection {
   version?: string;
   /** Backoff between retries (tests inject one that records). */
   sleep?: (ms: number) => Promise<void>;
-  /** How long a tenant's INFORMATION_SCHEMA.PARTITIONS (data versions, statistics) is reused; default 5 s.
+  /** How long a tenant's INFORMATION_SCHEMA.PARTITIONS (data and table versions, statistics) is reused; default 5 s.
    * Every cached request asks for the versions, and each such job bills at least 10 MiB, so an
    * ingest shows within this time. */
   dataVersionsTtlMs?: number;
@@ -197,6 +199,17 @@ export function createBigQueryWarehouse(options: BigQueryWarehouseOptions): Ware
     async dataVersions(tenant: string): Promise<ReadonlyMap<string, string>> {
       const rows = await partitions(tenant);
       return new Map(rows.filter((p) => p.table === ssoEvents.name && p.day !== null).map((p) => [p.day!, p.version]));
+    },
+
+    /**
+     * From the same PARTITIONS rows (no job of its own): an unpartitioned table is one row with
+     * partition_id NULL, its last_modified_time changing with every write. A table PARTITIONS does
+     * not list yet (never written) has UNWRITTEN_TABLE_VERSION.
+     */
+    async tableVersions(tenant: string): Promise<ReadonlyMap<string, string>> {
+      const rows = await partitions(tenant);
+      const written = new Map(rows.filter((p) => p.day === null).map((p) => [p.table, p.version]));
+      return new Map(UNPARTITIONED_TABLES.map((table) => [table, written.get(table) ?? UNWRITTEN_TABLE_VERSION]));
     },
 
     async hasTenant(tenant: string): Promise<boolean> {

@@ -11,7 +11,9 @@ import { type DuckDBConnection, type DuckDBInstance, type DuckDBType, DuckDBType
 import { ErrorCode, badUserInput, bytegateError } from '../../common/errors';
 import { billedBytes } from '../../pricing/billing';
 import { PartitionStatistics, scanBytes } from '../../pricing/scanBytes';
-import { NOTHING_BILLED, type QueryParam, type SqlDialect, StoppedJobError, type Warehouse, type WarehouseQuery, type WarehouseResult } from '../warehouse';
+import {
+  NOTHING_BILLED, type QueryParam, type SqlDialect, StoppedJobError, UNPARTITIONED_TABLES, UNWRITTEN_TABLE_VERSION, type Warehouse, type WarehouseQuery, type WarehouseResult,
+} from '../warehouse';
 import { type PartitionStat } from '../../pricing/scanBytes';
 import { type ReaderLimits, datasetPath, openReadOnly, sleep, writerActive } from './datasetFiles';
 import { quoteIdent } from './duckDbSchema';
@@ -24,6 +26,14 @@ export interface DuckDbWarehouseOptions {
   /** DuckDB's memory and thread bounds of each tenant's handle. */
   limits?: ReaderLimits;
 }
+
+/**
+ * Per unpartitioned table: how many writes touched it and when the last one did — its version
+ * (tableVersions). Every writer of `users` or `tenant_info` (tenantDataset.ts) bumps it in the
+ * transaction of its write. A dataset written before it existed gets it with its next write; until
+ * then every table reads as never written.
+ */
+export const TABLE_VERSIONS_TABLE = '_table_versions';
 
 /** How often idle handles look for a writer's marker: an ingest waits at most this long for an idle reader. */
 const WRITER_POLL_MS = 200;
@@ -185,6 +195,17 @@ export function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Warehous
       return withHandle(tenant, (current, connection) => versions(current, connection));
     },
 
+    async tableVersions(tenant: string): Promise<ReadonlyMap<string, string>> {
+      // As dataVersions: read once per opened file, answered without a connection after that.
+      const handle = await acquire(tenant);
+      try {
+        if (handle.tableVersions) return await handle.tableVersions;
+      } finally {
+        release(handle);
+      }
+      return withHandle(tenant, (current, connection) => tableVersions(current, connection));
+    },
+
     async hasTenant(tenant: string): Promise<boolean> {
       try {
         return statMtime(datasetPath(options.dataDir, tenant)) !== undefined;
@@ -211,6 +232,7 @@ interface Handle {
   stats?: Promise<PartitionStat[]>;
   statistics?: Promise<PartitionStatistics>;
   versions?: Promise<ReadonlyMap<string, string>>;
+  tableVersions?: Promise<ReadonlyMap<string, string>>;
 }
 
 const PARAM_TYPES: Record<QueryParam['type'], string> = {
@@ -242,6 +264,24 @@ function versions(handle: Handle, connection: DuckDBConnection): Promise<Readonl
       FROM (SELECT unnest(days) AS day, ingested_at FROM _ingest_log) GROUP BY day`)
     .then((reader) => new Map(reader.getRows().map(([day, writes, lastMicros]) => [String(day), `${String(writes)}@${String(lastMicros)}`])));
   return handle.versions;
+}
+
+/**
+ * Per unpartitioned table: how many writes touched it and when the last one did (µs), from
+ * `_table_versions` (tenantDataset.ts); read once per opened file. A table never written — or every
+ * table of a dataset written before versions were recorded — has UNWRITTEN_TABLE_VERSION.
+ */
+function tableVersions(handle: Handle, connection: DuckDBConnection): Promise<ReadonlyMap<string, string>> {
+  handle.tableVersions ??= (async () => {
+    const recorded = new Map<string, string>();
+    const exists = await connection.runAndReadAll(`SELECT count(*) FROM duckdb_tables() WHERE table_name = '${TABLE_VERSIONS_TABLE}'`);
+    if (Number(exists.getRows()[0][0]) > 0) {
+      const reader = await connection.runAndReadAll(`SELECT table_name, writes, epoch_us(written_at) FROM ${TABLE_VERSIONS_TABLE}`);
+      for (const [table, writes, writtenMicros] of reader.getRows()) recorded.set(String(table), `${String(writes)}@${String(writtenMicros)}`);
+    }
+    return new Map(UNPARTITIONED_TABLES.map((table) => [table, recorded.get(table) ?? UNWRITTEN_TABLE_VERSION]));
+  })();
+  return handle.tableVersions;
 }
 
 function statistics(handle: Handle, connection: DuckDBConnection): Promise<PartitionStatistics> {

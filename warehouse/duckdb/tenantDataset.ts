@@ -12,7 +12,7 @@ import { refreshProductivityDailySql, rollupParams } from '../rollup';
 import { TABLES, type TableSchema, productivityDaily, ssoEvents, tenantInfo, users } from '../../pricing/tables';
 import { DUCKDB_OPTIONS, type WriterOptions, withDatasetWriter } from './datasetFiles';
 import { createTableSql, derivedColumns, duckDbType, jsonStructure, quoteIdent } from './duckDbSchema';
-import { duckDbDialect, toDuckDbValues } from './duckDbWarehouse';
+import { TABLE_VERSIONS_TABLE, duckDbDialect, toDuckDbValues } from './duckDbWarehouse';
 
 export interface DuckDbIngestOptions extends IngestOptions, WriterOptions {}
 
@@ -30,11 +30,14 @@ export async function createTenantDataset(dataDir: string, tenant: TenantInfo, o
   await withDatasetWriter(dataDir, tenant.id, async (instance) => {
     await withConnection(instance, async (connection) => {
       await ensureSchema(connection);
-      await connection.run(`DELETE FROM tenant_info`);
-      await connection.run(`INSERT INTO tenant_info VALUES ($id, $name, $timezone)`, {
-        id: tenant.id, name: tenant.name, timezone: tenant.timezone ?? 'UTC',
+      await inTransaction(connection, async () => {
+        await connection.run(`DELETE FROM tenant_info`);
+        await connection.run(`INSERT INTO tenant_info VALUES ($id, $name, $timezone)`, {
+          id: tenant.id, name: tenant.name, timezone: tenant.timezone ?? 'UTC',
+        });
+        await refreshUnpartitionedStats(connection, tenantInfo);
+        await bumpTableVersion(connection, tenantInfo);
       });
-      await refreshUnpartitionedStats(connection, tenantInfo);
     });
   }, options);
 }
@@ -59,6 +62,7 @@ export async function upsertUsers(dataDir: string, tenant: string, people: reado
         await connection.run(`DELETE FROM users WHERE id IN (SELECT id FROM staged_users)`);
         await connection.run(`INSERT INTO users SELECT DISTINCT ON (id) * FROM staged_users ORDER BY id`);
         await refreshUnpartitionedStats(connection, users);
+        await bumpTableVersion(connection, users);
       });
       await connection.run(`DROP TABLE staged_users`);
     });
@@ -83,8 +87,11 @@ export async function ingestEvents(
     await ensureSchema(connection);
     const hasInfo = await connection.runAndReadAll(`SELECT count(*) FROM tenant_info`);
     if (Number(hasInfo.getRows()[0][0]) === 0) {
-      await connection.run(`INSERT INTO tenant_info VALUES ($id, $id, 'UTC')`, { id: tenant });
-      await refreshUnpartitionedStats(connection, tenantInfo);
+      await inTransaction(connection, async () => {
+        await connection.run(`INSERT INTO tenant_info VALUES ($id, $id, 'UTC')`, { id: tenant });
+        await refreshUnpartitionedStats(connection, tenantInfo);
+        await bumpTableVersion(connection, tenantInfo);
+      });
     }
     await stageLines(connection, lines, options);
     return inTransaction(connection, () => loadStagedLines(connection));
@@ -131,6 +138,8 @@ async function ensureSchema(connection: DuckDBConnection): Promise<void> {
   }
   await connection.run(`CREATE TABLE IF NOT EXISTS ${STATS_TABLE} (
     table_name VARCHAR NOT NULL, day DATE, column_path VARCHAR NOT NULL, rows BIGINT NOT NULL, logical_bytes BIGINT NOT NULL)`);
+  await connection.run(`CREATE TABLE IF NOT EXISTS ${TABLE_VERSIONS_TABLE} (
+    table_name VARCHAR PRIMARY KEY, writes BIGINT NOT NULL, written_at TIMESTAMP NOT NULL)`);
   await connection.run(`CREATE TABLE IF NOT EXISTS _ingest_log (
     ingested_at TIMESTAMP NOT NULL, accepted BIGINT NOT NULL, duplicates BIGINT NOT NULL, rejected BIGINT NOT NULL, days DATE[] NOT NULL)`);
 }
@@ -171,10 +180,11 @@ async function loadStagedLines(connection: DuckDBConnection): Promise<IngestRepo
   const { days } = report;
   if (days.length > 0) {
     // Actors not in the directory yet become users with what the event says about them.
-    await connection.run(`INSERT INTO users (id, email, display_name)
+    const added = await connection.runAndReadAll(`INSERT INTO users (id, email, display_name)
       SELECT ev.actor.id, any_value(ev.actor.alternateId), any_value(ev.actor.displayName)
       FROM fresh WHERE ev.actor.id NOT IN (SELECT id FROM users) GROUP BY ev.actor.id`);
     await refreshUnpartitionedStats(connection, users);
+    if (Number(added.getRows()[0]?.[0] ?? 0) > 0) await bumpTableVersion(connection, users);
     const params = rollupParams(days[0], days[days.length - 1]);
     for (const statement of refreshProductivityDailySql(duckDbDialect)) await connection.run(statement, toDuckDbValues(statement, params).values);
     await refreshPartitionStats(connection, ssoEvents);
@@ -259,6 +269,12 @@ async function refreshUnpartitionedStats(connection: DuckDBConnection, table: Ta
   await connection.run(`INSERT INTO ${STATS_TABLE}
     SELECT '${table.name}', NULL, unnest([${leaves.map((l) => `'${l.column}'`).join(', ')}]), rows, unnest([${leaves.map((_, i) => `b${i}`).join(', ')}])
     FROM (SELECT count(*) AS rows, ${leaves.map((leaf, i) => `coalesce(sum(${leaf.sql}), 0)::BIGINT AS b${i}`).join(', ')} FROM ${quoteIdent(table.name)} t)`);
+}
+
+/** Records a write to `table` (in the write's transaction): a new version (the count alone could repeat after a dataset is recreated; with the time it cannot). */
+async function bumpTableVersion(connection: DuckDBConnection, table: TableSchema): Promise<void> {
+  await connection.run(`INSERT INTO ${TABLE_VERSIONS_TABLE} VALUES ($table, 1, now())
+    ON CONFLICT (table_name) DO UPDATE SET writes = writes + 1, written_at = now()`, { table: table.name });
 }
 
 async function withConnection<T>(instance: DuckDBInstance, use: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
