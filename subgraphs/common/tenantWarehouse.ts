@@ -50,6 +50,8 @@ export interface TenantWarehouse {
   recordCacheLookups(hits: number, misses: number): void;
   /** Warehouse.dataVersions of the tenant, read once per request. */
   dataVersions(): Promise<ReadonlyMap<string, string>>;
+  /** Warehouse.tableVersions of the tenant, read once per request; empty when the warehouse has none (caching those reads off). */
+  tableVersions(): Promise<ReadonlyMap<string, string>>;
   /** Resolves when the tenant's dataset exists; BAD_USER_INPUT otherwise. Checked once per request. */
   checkTenant(): Promise<void>;
 }
@@ -125,6 +127,7 @@ export function tenantWarehouse(warehouse: Warehouse, tenant: string, options: T
 
   let exists: Promise<void> | undefined;
   let versions: Promise<ReadonlyMap<string, string>> | undefined;
+  let tables: Promise<ReadonlyMap<string, string>> | undefined;
   const checkTenant = () =>
     (exists ??= warehouse.hasTenant(tenant).then((known) => {
       if (!known) throw badUserInput(`Unknown tenant "${tenant}": it has no dataset.`);
@@ -164,6 +167,13 @@ export function tenantWarehouse(warehouse: Warehouse, tenant: string, options: T
         return warehouse.dataVersions(tenant);
       });
       return versions;
+    },
+    tableVersions() {
+      tables ??= checkTenant().then(() => {
+        ensureAwaited('tableVersions');
+        return warehouse.tableVersions?.(tenant) ?? new Map<string, string>();
+      });
+      return tables;
     },
   };
 }

@@ -51,7 +51,7 @@ export function metricsResolvers(limits: ArgumentLimits): ResolverMap<SubgraphCo
       // Tenant-level figures cover the caller's scope, so the scope is part of their cache key.
       topTimeWasters: async (_tenant, args: RangeArgs & { first: number }, ctx: SubgraphContext) => {
         const [checked, first, scope] = [range(args, limits), pageSize(args.first, limits), await ctx.scope()];
-        return ctx.aggregates.one('topTimeWasters', checked, [scopeKey(scope), first], async () =>
+        return ctx.aggregates.one('topTimeWasters', { days: checked }, [scopeKey(scope), first], async () =>
           (await ctx.warehouse.query<TimeWasterRow>(topTimeWasters(checked, scope, first))).map((row) => {
             const [auth, contextSwitch] = [Number(row.auth_waste_hours), Number(row.context_switch_waste_hours)];
             return { user: { id: row.actor_id }, authWasteHours: auth, contextSwitchWasteHours: contextSwitch, totalWasteHours: auth + contextSwitch };
@@ -60,7 +60,7 @@ export function metricsResolvers(limits: ArgumentLimits): ResolverMap<SubgraphCo
 
       appUsage: async (_tenant, args: RangeArgs & { first: number }, ctx: SubgraphContext) => {
         const [checked, first, scope] = [range(args, limits), pageSize(args.first, limits), await ctx.scope()];
-        return ctx.aggregates.one('appUsage', checked, [scopeKey(scope), first], async () =>
+        return ctx.aggregates.one('appUsage', { days: checked }, [scopeKey(scope), first], async () =>
           (await ctx.warehouse.query<AppUsageRow>(appUsage(checked, scope, first))).map((row) => ({
             app: { id: row.app_id, name: row.app_name },
             events: Number(row.events),
@@ -70,7 +70,7 @@ export function metricsResolvers(limits: ArgumentLimits): ResolverMap<SubgraphCo
 
       eventCounts: async (_tenant, args: RangeArgs & { eventType?: string | null }, ctx: SubgraphContext) => {
         const [checked, eventType, scope] = [range(args, limits), args.eventType ?? null, await ctx.scope()];
-        return ctx.aggregates.one('eventCounts', checked, [scopeKey(scope), eventType], async () =>
+        return ctx.aggregates.one('eventCounts', { days: checked }, [scopeKey(scope), eventType], async () =>
           (await ctx.warehouse.query<EventCountRow>(eventCounts(checked, scope, eventType))).map((row) => ({ date: row.day, eventType, count: Number(row.events) })));
       },
     },

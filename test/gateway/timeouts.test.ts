@@ -61,6 +61,7 @@ describe('WAREHOUSE_TIMEOUT_MS', () => {
       dryRun: async () => ({ processedBytes: 0, billedBytes: 0 }),
       partitionStats: async () => [],
       dataVersions: async () => new Map(),
+      tableVersions: async () => new Map(),
       hasTenant: async () => true,
       close: async () => {},
     };

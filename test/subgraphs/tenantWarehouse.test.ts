@@ -32,6 +32,7 @@ function stoppable(onStop: (signal: AbortSignal) => Promise<WarehouseResult<obje
     dryRun: async () => ({ processedBytes: 0, billedBytes: 0 }),
     partitionStats: async () => { jobs.push({ ...query, name: 'partitionStats' }); return []; },
     dataVersions: async () => { jobs.push({ ...query, name: 'dataVersions' }); return new Map(); },
+    tableVersions: async () => { jobs.push({ ...query, name: 'tableVersions' }); return new Map(); },
     hasTenant: async () => true,
     close: async () => {},
   };
@@ -82,6 +83,7 @@ describe('no job for a request the gateway gave up on', () => {
     await expect(bound.query({ ...query, name: 'usersById' })).rejects.toMatchObject({ extensions: { code: ErrorCode.SUBGRAPH_UNAVAILABLE } });
     await expect(bound.partitionStats()).rejects.toMatchObject({ extensions: { code: ErrorCode.SUBGRAPH_UNAVAILABLE } });
     await expect(bound.dataVersions()).rejects.toMatchObject({ extensions: { code: ErrorCode.SUBGRAPH_UNAVAILABLE } });
+    await expect(bound.tableVersions()).rejects.toMatchObject({ extensions: { code: ErrorCode.SUBGRAPH_UNAVAILABLE } });
     expect(warehouse.jobs.map((job) => job.name)).toEqual(['productivityByUser']);
   });
 
