@@ -3,8 +3,7 @@
  * with process.env). Every option, its variable and its default are listed in README.md.
  */
 import path from 'node:path';
-import { parseBytes } from './units';
-import { GiB } from './units';
+import { GiB, MiB, parseBytes } from './units';
 import { ROLES, type Role, isRole } from './principal';
 
 export interface Config {
@@ -39,8 +38,10 @@ export interface Config {
   readonly budgets: BudgetConfig;
   /** DRY_RUN_ABOVE_BYTES, default 1 GiB: subgraphs dry-run the jobs of operations estimated above it and cap each job at the lower of the two. */
   readonly dryRunAboveBytes: number;
-  /** CACHE_TTL_MS, default 86400000 (24 h): how long resolved aggregates are cached; 0 turns the aggregate cache off. */
+  /** CACHE_TTL_MS, default 86400000 (24 h): how long resolved aggregates and whole answers are cached; 0 turns both caches off. */
   readonly cacheTtlMs: number;
+  /** RESPONSE_CACHE_MAX_BYTES, default 64 MiB: memory each gateway gives the answers it keeps (its local level in front of Redis, or the whole store without). */
+  readonly responseCacheMaxBytes: number;
   /** WAREHOUSE_TIMEOUT_MS, default 30000: a subgraph's deadline on one warehouse query (WAREHOUSE_TIMEOUT after it; BigQuery's jobTimeoutMs too). */
   readonly warehouseTimeoutMs: number;
   /** SUBGRAPH_TIMEOUT_MS, default 60000: the gateway's deadline on one subgraph fetch. */
@@ -174,6 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     budgets: Object.freeze(budgetConfig(env)),
     dryRunAboveBytes: intVar(env, 'DRY_RUN_ABOVE_BYTES', GiB, 0, Number.MAX_SAFE_INTEGER),
     cacheTtlMs: intVar(env, 'CACHE_TTL_MS', 86_400_000, 0, 30 * 86_400_000),
+    responseCacheMaxBytes: env.RESPONSE_CACHE_MAX_BYTES ? bytesVar(env, 'RESPONSE_CACHE_MAX_BYTES', MiB) : 64 * MiB,
     warehouseTimeoutMs: intVar(env, 'WAREHOUSE_TIMEOUT_MS', 30_000, 100, 6 * 3600_000),
     subgraphTimeoutMs: intVar(env, 'SUBGRAPH_TIMEOUT_MS', 60_000, 100, 6 * 3600_000),
     duckDb: Object.freeze({

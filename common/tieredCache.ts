@@ -33,7 +33,7 @@ export interface TieredCacheStatus {
   readonly errors: number;
 }
 
-export interface TieredCacheOptions {
+export interface TieredCacheOptions<V = unknown> {
   /** Redis URL; undefined: in memory, this process only. */
   readonly redisUrl?: string;
   /** Redis key prefix (@keyv/redis puts `::` after it). */
@@ -47,45 +47,40 @@ export interface TieredCacheOptions {
   readonly localTtlMs?: number;
   /** With Redis: most entries of the local level; default 10,000. */
   readonly localEntries?: number;
+  /** Bounds the memory of the local level (or the in-memory store) in bytes as `sizeOf` measures entries, besides their count. */
+  readonly maxBytes?: number;
+  readonly sizeOf?: (value: V) => number;
   /** Names the cache in its outage log lines, e.g. "aggregate cache". */
   readonly name: string;
   readonly log?: (message: string) => void;
 }
 
-export async function openTieredCache<V>(options: TieredCacheOptions): Promise<TieredCache<V>> {
+export async function openTieredCache<V>(options: TieredCacheOptions<V>): Promise<TieredCache<V>> {
   const timeoutMs = options.timeoutMs ?? 250;
+  const { maxBytes, sizeOf } = options;
+  const bySize = maxBytes !== undefined && sizeOf ? { maxSize: maxBytes, sizeCalculation: (entry: Stored<V>) => Math.max(1, sizeOf(entry.value)) } : {};
   const log = options.log ?? ((message: string) => console.warn(message));
-  let keyv: Keyv<Stored<V>>;
-  /** The local level in front of Redis (none for the in-memory store, which is local already). */
+  /** Redis, shared by replicas; none: this process's memory is the whole store. */
+  let remote: Keyv<Stored<V>> | undefined;
+  /** The local level: in front of Redis, or the store itself. */
   let local: LRUCache<string, Stored<V>> | undefined;
-  let closeStore: () => Promise<void>;
+  let closeStore = async () => undefined;
   if (options.redisUrl) {
     const client = createClient({ url: options.redisUrl, ...resilientClientOptions(1000) });
     client.on('error', () => undefined); // counted where a command fails; the client reconnects by itself
     await connectWithin(client, timeoutMs);
     // Keyv hands its namespace to the store, which prefixes the keys (Keyv's own prefix would come on top).
     const store = new KeyvRedis<Stored<V>>(client, { throwOnErrors: true, throwOnConnectError: true, connectionTimeout: timeoutMs });
-    keyv = new Keyv<Stored<V>>({ store, namespace: options.namespace, useKeyPrefix: false, throwOnErrors: true });
+    remote = new Keyv<Stored<V>>({ store, namespace: options.namespace, useKeyPrefix: false, throwOnErrors: true });
+    remote.on('error', () => undefined); // errors also reject the call (throwOnErrors), handled there
     const localTtlMs = Math.min(options.localTtlMs ?? LOCAL_TTL_MS, options.ttlMs);
-    if (localTtlMs > 0) local = new LRUCache<string, Stored<V>>({ max: options.localEntries ?? LOCAL_ENTRIES, ttl: localTtlMs });
+    if (localTtlMs > 0) local = new LRUCache<string, Stored<V>>({ max: options.localEntries ?? LOCAL_ENTRIES, ttl: localTtlMs, ...bySize });
     closeStore = async () => {
       if (client.isOpen) client.destroy();
     };
   } else {
-    const lru = new LRUCache<string, Stored<V>>({ max: options.maxEntries ?? 50_000 });
-    // Keyv calls set(key, value, ttlMs) on a Map-like store, and LRUCache's third argument is an
-    // options object: hand it the entry only (Keyv keeps the expiry inside the entry anyway).
-    const store = {
-      get: (key: string) => lru.get(key),
-      set: (key: string, value: Stored<V>) => void lru.set(key, value),
-      delete: (key: string) => lru.delete(key),
-      has: (key: string) => lru.has(key),
-      clear: () => lru.clear(),
-    };
-    keyv = new Keyv<Stored<V>>({ store, useKeyPrefix: false, throwOnErrors: true });
-    closeStore = async () => lru.clear();
+    local = new LRUCache<string, Stored<V>>({ max: options.maxEntries ?? 50_000, ttl: options.ttlMs, ...bySize });
   }
-  keyv.on('error', () => undefined); // errors also reject the call (throwOnErrors), handled there
 
   /** Writes not yet answered: close() lets them finish (a store call after close would reconnect). */
   const writes = new Set<Promise<unknown>>();
@@ -111,15 +106,15 @@ export async function openTieredCache<V>(options: TieredCacheOptions): Promise<T
   return {
     async getMany(keys) {
       const values = new Array<V | undefined>(keys.length);
-      const remote: number[] = [];
+      const missing: number[] = [];
       keys.forEach((key, i) => {
         const entry = local?.get(key);
         if (entry) values[i] = entry.value;
-        else remote.push(i);
+        else missing.push(i);
       });
-      if (remote.length === 0) return values;
-      const stored = (await guarded(() => keyv.getMany(remote.map((i) => keys[i])))) ?? [];
-      remote.forEach((i, j) => {
+      if (!remote || missing.length === 0) return values;
+      const stored = (await guarded(() => remote!.getMany(missing.map((i) => keys[i])))) ?? [];
+      missing.forEach((i, j) => {
         const entry = stored[j];
         if (!entry || typeof entry !== 'object' || !('value' in entry)) return;
         values[i] = entry.value;
@@ -130,7 +125,9 @@ export async function openTieredCache<V>(options: TieredCacheOptions): Promise<T
 
     async setMany(entries) {
       for (const { key, value } of entries) local?.set(key, { value });
-      const write = guarded(() => keyv.setMany(entries.map(({ key, value }) => ({ key, value: { value }, ttl: options.ttlMs }))));
+      if (!remote) return;
+      const store = remote;
+      const write = guarded(() => store.setMany(entries.map(({ key, value }) => ({ key, value: { value }, ttl: options.ttlMs }))));
       writes.add(write);
       await write;
       writes.delete(write);

@@ -2,12 +2,15 @@
  * The gateway, wired: Apollo Gateway on Apollo Server, served by the shared HTTP integration. Each
  * stage of the request path lives in its own folder; this file only connects them, in order:
  *
- *   1. auth/       the bearer token → principal, before the body is parsed (no principal, no operation)
- *   2. limits/     body, tokens, depth, aliases, scalar values, one runnable operation
- *   3. cost/       the operation priced: warehouse jobs in BigQuery bytes, demand-control points
- *   4. admission/  per-query caps, the daily budget reserved … settled, `extensions.cost`
- *   5. execute/    Apollo's plan over the subgraphs, each fetch carrying the caller's signed identity
- *      admin/      the budgets admin subgraph, served in-process
+ *   1. auth/           the bearer token → principal, before the body is parsed (no principal, no operation)
+ *   2. limits/         body, tokens, depth, aliases, scalar values, one runnable operation
+ *   3. cost/           the operation planned (warehouse jobs, demand-control points) and priced in BigQuery bytes
+ *   4. responseCache/  a stored answer served instead: no price, no reservation, 0 bytes billed
+ *   5. admission/      per-query caps, the daily budget reserved … settled, `extensions.cost`
+ *   6. execute/        Apollo's plan over the subgraphs, each fetch carrying the caller's signed identity
+ *      admin/          the budgets admin subgraph, served in-process
+ * A request identical to one answered before whose answer is stored skips Apollo Server altogether
+ * (warmPath.ts): authenticated, keyed and served from the stored bytes.
  */
 import type http from 'node:http';
 import { ApolloServer } from '@apollo/server';
@@ -27,12 +30,14 @@ import { createAuthenticator } from './auth/authenticate';
 import type { GatewayContext } from './context';
 import { createPricer } from './cost/pricer';
 import type { FetchStatistics } from './cost/statistics';
-import { subgraphStatistics } from './execute/statisticsFetch';
+import { subgraphDataVersions, subgraphStatistics } from './execute/internalFetch';
 import { SignedIdentityDataSource } from './execute/subgraphDataSource';
 import { operationLimits } from './limits';
 import { adoptScalarInputCoercion } from './limits/scalarInputCoercion';
 import { type GatewayObservability, createGatewayObservability, operationRecord, requestIdHeader } from './observability';
 import { readiness } from './readiness';
+import { type AnswerStore, createResponseCache, requestKeyOf } from './responseCache/responseCache';
+import { warmPath } from './warmPath';
 
 export interface GatewayDeps {
   /** Composed by gateway/supergraph.ts; its `@join__graph` URLs are where subgraph fetches go. */
@@ -49,6 +54,8 @@ export interface GatewayDeps {
   budgets?: Budgets;
   /** Metrics (/metrics) and per-operation logs; default: the metrics without process metrics, no logs. */
   observability?: GatewayObservability;
+  /** Where whole answers are stored (responseCache/responseCache.ts openAnswerStore); without it every operation runs. */
+  answers?: AnswerStore;
 }
 
 export interface Gateway {
@@ -75,17 +82,28 @@ export function buildGateway(config: Config, deps: GatewayDeps): Gateway {
     maxRangeDays: config.limits.maxRangeDays, maxPageSize: config.limits.maxPageSize, statisticsTtlMs: config.costStatisticsTtlMs,
     statisticsFrom: (url) => subgraphStatistics(url, config.subgraphSecret, now), fetchStatistics: deps.fetchStatistics, now,
   });
-  pricer.load(deps.supergraphSdl); // an unpriced warehouse field stops the gateway here
-  // 4. admission
+  /** The subgraph serving the internal fields (statistics, data versions), as the supergraph declares it. */
+  let internalUrl: string | undefined;
+  const loadCostIndex = (supergraphSdl: string) => {
+    const index = pricer.load(supergraphSdl);
+    internalUrl = index.statisticsSubgraph && index.subgraphUrls.get(index.statisticsSubgraph);
+  };
+  loadCostIndex(deps.supergraphSdl); // an unpriced warehouse field stops the gateway here
+  // 4. response cache
+  const responseCache = deps.answers && createResponseCache(deps.answers, {
+    versionsMaxAgeMs: config.costStatisticsTtlMs, now,
+    fetchVersions: (tenant) => (internalUrl ? subgraphDataVersions(internalUrl, config.subgraphSecret, now)(tenant) : Promise.resolve([])),
+  });
+  // 5. admission
   const budgetDefaults = limitDefaults(config);
   const guard = deps.budgets && createBudgetGuard({ limitDefaults: budgetDefaults, ...config.budgets }, deps.budgets, logger, now);
   // A change made through any replica drops the limits every replica cached for that tenant.
   deps.budgets?.changes?.subscribe((tenant) => guard?.forget(tenant));
-  const admission = createAdmission(
-    { costMode: config.costMode, maxQueryBytes: config.maxQueryBytes, maxQueryPoints: config.maxQueryPoints, pricePerTibUsd: config.pricePerTibUsd },
-    { pricer, guard, onResponse: (context, response) => observability.operation(operationRecord(context as GatewayContext, response)) },
-  );
-  // 5. execute
+  const admissionOptions = { costMode: config.costMode, maxQueryBytes: config.maxQueryBytes, maxQueryPoints: config.maxQueryPoints, pricePerTibUsd: config.pricePerTibUsd };
+  const admission = createAdmission(admissionOptions, {
+    pricer, responseCache, guard, onResponse: (context, response) => observability.operation(operationRecord(context as GatewayContext, response)),
+  });
+  // 6. execute
   const gateway = new ApolloGateway({
     supergraphSdl: deps.supergraphSdl,
     logger: deps.logger,
@@ -108,7 +126,8 @@ export function buildGateway(config: Config, deps: GatewayDeps): Gateway {
   });
   gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
     adoptScalarInputCoercion(apiSchema);
-    pricer.load(coreSupergraphSdl);
+    loadCostIndex(coreSupergraphSdl);
+    responseCache?.forgetOperations();
     schemaLoaded = true;
   });
 
@@ -131,7 +150,7 @@ export function buildGateway(config: Config, deps: GatewayDeps): Gateway {
 
   const httpServer = createGraphqlHttpServer<GatewayContext>({
     apollo,
-    context: async (request) => {
+    context: async (request, body) => {
       const startedAt = performance.now();
       const requestId = requestIdFrom(request.headers[REQUEST_ID_HEADER]);
       let principal: Principal;
@@ -141,11 +160,13 @@ export function buildGateway(config: Config, deps: GatewayDeps): Gateway {
         observability.refused(String((error as GraphQLError).extensions?.code ?? 'UNCODED'), requestId);
         throw error;
       }
-      return { principal, requestId, startedAt, cost: admission.begin(request.headers[COST_MODE_HEADER]) };
+      const requestKey = requestKeyOf(request.method, new URL(request.url ?? '/', 'http://localhost').search, body);
+      return { principal, requestId, startedAt, cost: admission.begin(request.headers[COST_MODE_HEADER], requestKey) };
     },
     maxBodyBytes: limits.maxBodyBytes,
-    readiness: () => readiness(schemaLoaded, subgraphUrls, guard?.status()),
+    readiness: () => readiness(schemaLoaded, subgraphUrls, guard?.status(), deps.answers?.status()),
     routes: { '/metrics': observability.metricsRoute },
+    intercept: responseCache && warmPath({ authenticate, responseCache, guard, report: admissionOptions, observability }),
   });
   return { apollo, httpServer };
 }

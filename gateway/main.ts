@@ -11,6 +11,7 @@ import { openBudgetStore } from '../budgets/openStore';
 import { loadConfig } from '../common/config';
 import { createLog } from '../common/log';
 import { createGatewayObservability } from './observability';
+import { openAnswerStore } from './responseCache/responseCache';
 import { startGateway } from '.';
 import { bytegateSubgraphs, composeSupergraph } from './supergraph';
 
@@ -25,8 +26,11 @@ runMain('tsx gateway/main.ts', async () => {
     ledger: await openLedger(config),
     changes: config.redisUrl ? await openBudgetChangeFeed(config.redisUrl) : undefined,
   };
-  const gateway = await startGateway(config, { supergraphSdl, budgets, logger: log, observability: createGatewayObservability(log) });
-  log.info(`gateway on ${gateway.url} (metrics on /metrics)`);
+  const answers = config.cacheTtlMs > 0
+    ? await openAnswerStore({ redisUrl: config.redisUrl, ttlMs: config.cacheTtlMs, maxBytes: config.responseCacheMaxBytes, log: (message) => log.warn(message) })
+    : undefined;
+  const gateway = await startGateway(config, { supergraphSdl, budgets, answers, logger: log, observability: createGatewayObservability(log) });
+  log.info(`gateway on ${gateway.url} (metrics on /metrics; response cache: ${answers ? answers.status().store : 'off'})`);
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', resolve);
@@ -34,5 +38,5 @@ runMain('tsx gateway/main.ts', async () => {
   });
   log.info(`gateway: ${signal}, closing`);
   await gateway.close();
-  await Promise.all([budgets.store.close(), budgets.ledger.close(), budgets.changes?.close()]);
+  await Promise.all([budgets.store.close(), budgets.ledger.close(), budgets.changes?.close(), answers?.close()]);
 });

@@ -12,6 +12,8 @@
  *                                             (the client's operation name; at most 200 names, then "other")
  *   budget_remaining_bytes{tenant}            the tenant's remaining daily budget, as last settled
  *   aggregate_cache_lookups_total{result}     hit | miss, as the subgraphs counted them
+ *   response_cache_lookups_total{result}      hit | miss | bypass: the gateway's response cache, per operation
+ *   response_cache_not_modified_total         answers sent as 304 Not Modified (If-None-Match named their ETag)
  *   warehouse_query_duration_seconds{subgraph}   each warehouse query, as the subgraph timed it
  *   subgraph_fetch_duration_seconds{subgraph}, subgraph_errors_total{subgraph,code}
  * plus prom-client's default metrics (`bytegate_process_resident_memory_bytes`, `bytegate_nodejs_eventloop_lag_seconds`, heap, GC).
@@ -41,6 +43,10 @@ export interface OperationRecord {
   readonly billedBytes: number;
   readonly billedUsd: number;
   readonly tenantRemainingBytes: number | undefined;
+  /** The response cache: hit (served stored), miss (looked up, stored when complete) or bypass (not looked up). */
+  readonly cache: 'hit' | 'miss' | 'bypass';
+  /** Answered 304 Not Modified. */
+  readonly notModified?: boolean;
 }
 
 /** What a subgraph reported in `extensions.warehouse`. */
@@ -85,6 +91,8 @@ export function createGatewayObservability(log: Logger, options: { processMetric
   const accuracy = histogram('estimate_accuracy_ratio', 'Billed / estimated bytes per executed operation.', ['operation'], RATIO_BUCKETS);
   const budgetRemaining = new Gauge({ name: 'bytegate_budget_remaining_bytes', help: "The tenant's remaining daily budget, as last settled.", labelNames: ['tenant'], registers: [registry] });
   const cacheLookups = counter('aggregate_cache_lookups_total', 'Aggregate cache lookups in the subgraphs: hit or miss.', ['result']);
+  const responseCache = counter('response_cache_lookups_total', "The gateway's response cache, per operation: hit, miss or bypass.", ['result']);
+  const notModified = counter('response_cache_not_modified_total', 'Answers sent as 304 Not Modified.', []);
   const warehouseDuration = histogram('warehouse_query_duration_seconds', 'Warehouse query latency, as the subgraph timed it.', ['subgraph'], SECONDS_BUCKETS);
   const fetchDuration = histogram('subgraph_fetch_duration_seconds', 'Subgraph fetch latency.', ['subgraph'], SECONDS_BUCKETS);
   const subgraphErrors = counter('subgraph_errors_total', 'Errors in subgraph responses, and failed fetches (FETCH_FAILED), by code.', ['subgraph', 'code']);
@@ -126,9 +134,12 @@ export function createGatewayObservability(log: Logger, options: { processMetric
         if (r.estimatedBilledBytes > 0) accuracy.observe({ operation: operationLabel(r.operationName) }, r.billedBytes / r.estimatedBilledBytes);
       }
       if (r.tenantRemainingBytes !== undefined) budgetRemaining.set({ tenant: r.tenant }, r.tenantRemainingBytes);
+      responseCache.inc({ result: r.cache });
+      if (r.notModified) notModified.inc();
       log.info({
         reqId: r.requestId, tenant: r.tenant, user: r.user, operation: r.operationName ?? null, mode: r.mode, outcome,
         durationMs: Math.round(r.durationMs), errors: r.errorCodes, estimatedBilledBytes: r.estimatedBilledBytes, billedBytes: r.billedBytes,
+        cache: r.cache, ...(r.notModified ? { notModified: true } : {}),
       }, 'operation');
     },
 
@@ -158,6 +169,7 @@ export function operationRecord(context: GatewayContext, response: ResponseSumma
     mode: report.mode, durationMs: performance.now() - context.startedAt, hasData: response.hasData, errorCodes: response.errorCodes,
     rejected: !response.executed, estimatedBilledBytes: report.estimatedBilledBytes, estimatedUsd: report.estimatedUsd,
     billedBytes: report.billedBytes, billedUsd: report.billedUsd, tenantRemainingBytes: report.budget?.tenant.remainingBytes ?? undefined,
+    cache: report.responseCache, notModified: response.notModified,
   };
 }
 

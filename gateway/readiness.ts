@@ -1,20 +1,26 @@
 /**
  * `/readyz` of the gateway: ready once the schema is loaded. Subgraph reachability (GET <subgraph
- * origin>/healthz) and the budget ledger's state are reported but do not gate readiness: with one
+ * origin>/healthz), the budget ledger's and the response cache's state are reported but do not gate readiness: with one
  * subgraph down, operations on the others still succeed, and a ledger outage is handled by its
  * failure policy, so taking the gateway out of rotation would only widen the outage.
  */
 import type { Readiness } from '../common/http/graphqlHttpServer';
+import type { TieredCacheStatus } from '../common/tieredCache';
 import type { LedgerStatus } from './admission/budgetGuard';
 
 /** How long /readyz waits for a subgraph's /healthz. */
 const SUBGRAPH_PROBE_TIMEOUT_MS = 1000;
 
-export async function readiness(schemaLoaded: boolean, subgraphUrls: ReadonlyMap<string, string>, budgets: LedgerStatus | undefined): Promise<Readiness> {
+export async function readiness(
+  schemaLoaded: boolean,
+  subgraphUrls: ReadonlyMap<string, string>,
+  budgets: LedgerStatus | undefined,
+  responseCache: TieredCacheStatus | undefined,
+): Promise<Readiness> {
   const probes = await Promise.all([...subgraphUrls].map(async ([name, url]) => [name, await probe(new URL('/healthz', url))] as const));
   return {
     ready: schemaLoaded,
-    checks: { schema: schemaLoaded ? 'loaded' : 'loading', subgraphs: Object.fromEntries(probes), ...(budgets ? { budgets } : {}) },
+    checks: { schema: schemaLoaded ? 'loaded' : 'loading', subgraphs: Object.fromEntries(probes), ...(budgets ? { budgets } : {}), ...(responseCache ? { responseCache } : {}) },
   };
 }
 

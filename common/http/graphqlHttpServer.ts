@@ -28,6 +28,18 @@ export interface GraphqlHttpServerOptions<Context extends BaseContext> {
   readiness?: () => Promise<Readiness>;
   /** Extra routes (e.g. `/metrics`), by exact path. */
   routes?: Record<string, (request: IncomingMessage, response: ServerResponse) => void | Promise<void>>;
+  /**
+   * Runs before Apollo Server for every GraphQL request whose body was read and parsed: an answer it
+   * returns is sent as it is (the gateway's warm path); undefined lets Apollo Server answer.
+   */
+  intercept?: (request: IncomingMessage, url: URL, body: unknown) => Promise<InterceptedAnswer | undefined>;
+}
+
+/** An answer sent as it is: no body with a 304. */
+export interface InterceptedAnswer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: string;
 }
 
 export function createGraphqlHttpServer<Context extends BaseContext>(options: GraphqlHttpServerOptions<Context>): http.Server {
@@ -140,6 +152,12 @@ async function handle<Context extends BaseContext>(
   if (!new Negotiator(request).mediaType(JSON_MEDIA_TYPES)) {
     return sendJson(response, 406, errorBody(ErrorCode.BAD_REQUEST, `The Accept header must allow ${JSON_MEDIA_TYPES.join(' or ')}.`));
   }
+  const intercepted = await options.intercept?.(request, url, body);
+  if (intercepted) {
+    response.writeHead(intercepted.status, intercepted.headers);
+    response.end(intercepted.status === 304 ? undefined : intercepted.body);
+    return;
+  }
   const headers = new HeaderMap();
   for (const [name, value] of Object.entries(request.headers)) {
     if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
@@ -150,6 +168,10 @@ async function handle<Context extends BaseContext>(
   });
   response.statusCode = result.status ?? 200;
   for (const [name, value] of result.headers) response.setHeader(name, value);
+  if (response.statusCode === 304) {
+    response.end(); // Not Modified: the client holds the answer (RFC 9110 §15.4.5: no content)
+    return;
+  }
   if (result.body.kind === 'complete') {
     response.end(result.body.string);
     return;

@@ -6,7 +6,8 @@
 import { type DocumentNode, parse } from 'graphql';
 import { schemaHeader } from '../../common/graphql/costSpec';
 
-const LEDGER = '@noScan(reason: "budgets live in the ledger and the budget store, not the warehouse")';
+/** Budgets change with every operation charged: free to read, never kept by the response cache. */
+const LEDGER = '@noScan(reason: "budgets live in the ledger and the budget store, not the warehouse") @responseCache(scope: "NONE")';
 
 export const typeDefs: DocumentNode = parse(/* GraphQL */ `
   ${schemaHeader(['@key'])}

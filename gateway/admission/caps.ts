@@ -3,7 +3,7 @@
  * points first (MAX_QUERY_POINTS, for what the warehouse does not serve), then the estimate's billed
  * bytes (the lowest of MAX_QUERY_BYTES, the tenant's and the user's cap). Pure.
  */
-import type { Price } from '../cost/pricer';
+import type { Estimate } from '../cost/estimate';
 
 export interface QueryCaps {
   readonly maxQueryPoints: number;
@@ -11,7 +11,7 @@ export interface QueryCaps {
 }
 
 /** Why the operation is over a cap (the QUERY_TOO_EXPENSIVE message), or undefined when it is within both. */
-export function overCap({ estimate, points }: Price, caps: QueryCaps): string | undefined {
+export function overCap(estimate: Estimate, points: number, caps: QueryCaps): string | undefined {
   if (points > caps.maxQueryPoints) {
     return `This operation scores ${points} demand-control points, over the per-query limit of ${caps.maxQueryPoints}. Ask for fewer items or fewer fields.`;
   }

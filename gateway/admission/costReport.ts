@@ -29,6 +29,7 @@ export function costReport(cost: OperationCost, options: ReportOptions) {
     billedUsd: bytesToUsd(cost.actual.billedBytes, options.pricePerTibUsd),
     warehouseQueries: cost.actual.queries,
     cacheHits: cost.actual.cacheHits,
+    responseCache: cost.responseCache ?? 'bypass',
     // Jobs dry-run first (operations estimated above DRY_RUN_ABOVE_BYTES): the signed cap and the dry run's bill.
     ...(cost.actual.dryRuns.length > 0 ? { dryRuns: cost.actual.dryRuns } : {}),
     ...(cost.budget ? { budget: cost.budget } : {}),

@@ -7,6 +7,7 @@ import { badUserInput } from '../../common/errors';
 import type { Principal } from '../../common/principal';
 import type { WarehouseCaps } from '../../common/signedIdentity';
 import type { Estimate } from '../cost/estimate';
+import type { CacheOutcome, CachedAnswer } from '../responseCache/responseCache';
 import type { Admission, BudgetReport } from './budgetGuard';
 
 /**
@@ -21,6 +22,16 @@ export const COST_MODE_HEADER = 'x-cost-mode';
 
 export interface OperationCost {
   readonly mode: CostMode;
+  /** The request, as the response cache identifies it (responseCache/responseCache.ts requestKeyOf). */
+  readonly requestKey: string;
+  /** hit: answered from the response cache; miss: looked up, stored once complete; bypass: not looked up. */
+  responseCache?: CacheOutcome;
+  /** On a miss: where the complete answer is stored. */
+  cacheKey?: string;
+  /** On a hit: the stored answer. */
+  cached?: CachedAnswer;
+  /** The ETag of a cacheable answer. */
+  etag?: string;
   estimate?: Estimate;
   /** Demand-control points (Apollo Router semantics of @cost / @listSize). */
   points?: number;
@@ -45,13 +56,13 @@ export interface CostContext {
 }
 
 /** The cost state of a request with this `x-cost-mode` header (BAD_USER_INPUT for anything but "estimate"). */
-export function beginCost(header: string | string[] | undefined, configuredMode: 'enforce' | 'measure'): OperationCost {
+export function beginCost(header: string | string[] | undefined, configuredMode: 'enforce' | 'measure', requestKey: string): OperationCost {
   const requested = Array.isArray(header) ? header[0] : header;
-  if (requested === undefined || requested === '') return newCost(configuredMode);
+  if (requested === undefined || requested === '') return newCost(configuredMode, requestKey);
   if (requested !== 'estimate') {
     throw badUserInput(`${COST_MODE_HEADER} must be "estimate" (or absent), not "${requested.slice(0, 40)}".`, { http: { status: 400 } });
   }
-  return newCost('estimate');
+  return newCost('estimate', requestKey);
 }
 
 /** Adds what one subgraph reported in its response's `extensions.warehouse` to the operation's actual cost. */
@@ -64,8 +75,7 @@ export function addSubgraphUsage(cost: OperationCost, extensions: Record<string,
   if (Array.isArray(usage?.dryRuns)) cost.actual.dryRuns.push(...usage.dryRuns);
 }
 
-// Private:
-
-function newCost(mode: CostMode): OperationCost {
-  return { mode, actual: { processedBytes: 0, billedBytes: 0, queries: 0, cacheHits: 0, dryRuns: [] } };
+/** An operation that has cost nothing yet. */
+export function newCost(mode: CostMode, requestKey: string): OperationCost {
+  return { mode, requestKey, actual: { processedBytes: 0, billedBytes: 0, queries: 0, cacheHits: 0, dryRuns: [] } };
 }

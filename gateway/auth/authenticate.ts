@@ -4,10 +4,15 @@
  * (e.g. an Okta authorization server) and are verified against its JWKS, issuer and audience.
  * Everything wrong with the token is UNAUTHENTICATED, HTTP 401 with `WWW-Authenticate`
  * (https://datatracker.ietf.org/doc/html/rfc6750#section-3).
+ *
+ * A verified token's principal is kept (by the token's exact text) for VERIFIED_TOKEN_TTL_MS and never
+ * past the token's `exp`, so a dashboard's repeated requests skip the signature check; a token that
+ * fails verification is never kept.
  */
 import { HeaderMap } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import { type JWTPayload, type JWTVerifyGetKey, createRemoteJWKSet, errors, jwtVerify } from 'jose';
+import { LRUCache } from 'lru-cache';
 import type { AuthConfig } from '../../common/config';
 import { ErrorCode, bytegateError } from '../../common/errors';
 import { type Principal, isRole, isTenantId } from '../../common/principal';
@@ -23,9 +28,12 @@ export interface AuthenticatorOptions {
 export function createAuthenticator(auth: AuthConfig, options: AuthenticatorOptions = {}): Authenticator {
   const now = options.now ?? Date.now;
   const verify = tokenVerifier(auth);
+  const verified = new LRUCache<string, { principal: Principal; until: number }>({ max: VERIFIED_TOKENS });
   return async (authorizationHeader) => {
     const token = /^Bearer +(\S+) *$/i.exec(authorizationHeader ?? '')?.[1];
     if (!token) throw unauthenticated('Authentication required: send "Authorization: Bearer <token>".', false);
+    const known = verified.get(token);
+    if (known && now() < known.until) return known.principal;
     let payload: JWTPayload;
     try {
       payload = await verify(token, new Date(now()));
@@ -34,11 +42,19 @@ export function createAuthenticator(auth: AuthConfig, options: AuthenticatorOpti
       // The IdP's keys could not be fetched: not the client's fault, so no 401 (it would log users out).
       throw bytegateError(ErrorCode.INTERNAL_SERVER_ERROR, 'Cannot verify tokens right now: the signing keys are unavailable.');
     }
-    return principalOf(payload);
+    const principal = principalOf(payload);
+    // `exp` is required (verified above), in seconds.
+    verified.set(token, { principal, until: Math.min(now() + VERIFIED_TOKEN_TTL_MS, Number(payload.exp) * 1000) });
+    return principal;
   };
 }
 
 // Private:
+
+/** How long a verified token is trusted without checking its signature again (never past its `exp`). */
+const VERIFIED_TOKEN_TTL_MS = 60_000;
+/** Verified tokens kept: enough for every active user of a busy gateway, bounded against token spraying. */
+const VERIFIED_TOKENS = 10_000;
 
 type TokenVerifier = (token: string, currentDate: Date) => Promise<JWTPayload>;
 

@@ -1,6 +1,6 @@
 /**
- * The pricing stage: what turns an operation and its caller into an estimate in BigQuery bytes and
- * demand-control points, from three things it keeps — the supergraph's cost index (costIndex.ts),
+ * The pricing stage: what turns an operation and its caller into a plan (warehouse jobs, demand-control
+ * points, what its answer depends on) and an estimate in BigQuery bytes, from three things it keeps — the supergraph's cost index (costIndex.ts),
  * the plans of the operations seen (planOperation.ts) and the tenants' partition statistics
  * (statistics.ts) — and prices with estimate.ts. Nothing here decides whether an operation runs.
  *
@@ -39,16 +39,13 @@ export interface PricingRequest {
   readonly principal: Principal;
 }
 
-export interface Price {
-  readonly estimate: Estimate;
-  readonly points: number;
-}
-
 export interface Pricer {
-  /** Indexes the supergraph's cost declarations; throws CostDeclarationError when one is missing. */
-  load(supergraphSdl: string): void;
-  /** The operation's estimate and points. Statistics are fetched (once per tenant, then cached) only when it reads the warehouse. */
-  price(request: PricingRequest): Promise<Price>;
+  /** Indexes the supergraph's cost declarations (and answers the index); throws CostDeclarationError when one is missing. */
+  load(supergraphSdl: string): CostIndex;
+  /** The operation's plan — its jobs, points and cache plan — kept with the document. Pure, no I/O. */
+  plan(request: PricingRequest): OperationPlan;
+  /** The plan's jobs priced for `tenant`. Statistics are fetched (once per tenant, then cached) only when it reads the warehouse. */
+  price(plan: OperationPlan, tenant: string): Promise<Estimate>;
   /** Forgets the tenant's statistics: a job refused by its cap suggests they are older than an ingest. */
   invalidate(tenant: string): void;
 }
@@ -70,16 +67,18 @@ export function createPricer(options: PricerOptions): Pricer {
       statistics = createStatisticsCache(fetchStatistics, { ttlMs: options.statisticsTtlMs, now: options.now });
       index = loaded;
       plans = new PlanCache();
+      return loaded;
     },
 
-    async price({ schema, document, operationName, variables, principal }) {
+    plan({ schema, document, operationName, variables, principal }) {
       const loaded = index;
-      const plan = loaded
-        ? plans.get(document, `${operationName ?? ''}|${principal.roles.join(',')}|${JSON.stringify(variables ?? {})}`, () =>
-          planOperation(schema, loaded, document, variables, operationName, { roles: principal.roles, maxRangeDays: options.maxRangeDays, maxPageSize: options.maxPageSize }))
-        : NO_PLAN;
-      const estimate = priceJobs(plan.jobs, plan.jobs.length > 0 ? await statistics.get(principal.tenant) : NO_STATISTICS);
-      return { estimate, points: plan.points };
+      if (!loaded) return NO_PLAN;
+      return plans.get(document, `${operationName ?? ''}|${principal.roles.join(',')}|${JSON.stringify(variables ?? {})}`, () =>
+        planOperation(schema, loaded, document, variables, operationName, { roles: principal.roles, maxRangeDays: options.maxRangeDays, maxPageSize: options.maxPageSize }));
+    },
+
+    async price(plan, tenant) {
+      return priceJobs(plan.jobs, plan.jobs.length > 0 ? await statistics.get(tenant) : NO_STATISTICS);
     },
 
     invalidate(tenant) {

@@ -15,7 +15,7 @@ const SOURCE_FOLDERS = ['common', 'pricing', 'okta', 'warehouse', 'budgets', 'su
  * What each folder may import besides itself (the longest matching folder's row applies; an entry
  * names a folder, or a file without `.ts`). Layers from the ground up: common → pricing, okta →
  * warehouse, budgets → subgraphs, gateway → cli, bench. Inside the gateway, its stages in request
- * order: auth, limits, cost, admission, execute; admin serves the budgets admin subgraph.
+ * order: auth, limits, cost, responseCache, admission, execute; admin serves the budgets admin subgraph.
  */
 const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   common: [],
@@ -29,8 +29,9 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   'gateway/auth': ['common'],
   'gateway/limits': ['common'],
   'gateway/cost': ['common', 'pricing'],
-  'gateway/admission': ['common', 'pricing', 'budgets', 'gateway/cost'],
-  'gateway/execute': ['common', 'pricing', 'gateway/cost', 'gateway/context', 'gateway/observability'],
+  'gateway/responseCache': ['common', 'pricing', 'gateway/cost'],
+  'gateway/admission': ['common', 'pricing', 'budgets', 'gateway/cost', 'gateway/responseCache'],
+  'gateway/execute': ['common', 'pricing', 'gateway/cost', 'gateway/responseCache', 'gateway/context', 'gateway/observability'],
   'gateway/admin': ['common', 'budgets', 'gateway/admission'],
   cli: ['common', 'pricing', 'okta', 'warehouse', 'budgets', 'subgraphs', 'gateway'],
   bench: ['common', 'pricing', 'okta', 'warehouse', 'budgets', 'subgraphs', 'gateway', 'cli'],

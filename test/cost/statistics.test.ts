@@ -1,6 +1,6 @@
 /** The gateway's statistics cache: fetched once per tenant, refreshed in the background, stale beats none. */
 import { createStatisticsCache } from '../../gateway/cost/statistics';
-import { subgraphStatistics } from '../../gateway/execute/statisticsFetch';
+import { subgraphStatistics } from '../../gateway/execute/internalFetch';
 import type { PartitionStat } from '../../pricing/scanBytes';
 
 const scan = { table: 'sso_events', columns: ['published'], days: null } as const;

@@ -17,6 +17,7 @@ import { type GatewayDeps, startGateway } from '../../gateway';
 import type { ApolloLogger } from '../../common/log';
 import type { Logger } from '../../common/log';
 import { STATISTICS_FIELD } from '../../gateway/cost/costIndex';
+import { DATA_VERSIONS_FIELD } from '../../gateway/execute/internalFetch';
 import { bytegateSubgraphs, composeSupergraph } from '../../gateway/supergraph';
 import type { GeneratorOptions } from '../../okta/generator';
 import { startSubgraph } from '../../subgraphs';
@@ -36,7 +37,7 @@ export interface System {
   readonly dataDir: string;
   /** Names of the warehouse queries the subgraphs ran, in order. */
   readonly warehouseQueries: string[];
-  /** Operations the subgraphs received from the gateway (statistics requests not included). */
+  /** Operations the subgraphs received from the gateway (its own requests for statistics and data versions not included). */
   readonly subgraphOperations: { subgraph: SubgraphName; query: string }[];
   query(principal: Principal, query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; body: any }>;
   close(): Promise<void>;
@@ -45,8 +46,8 @@ export interface System {
 export interface SystemOptions {
   /** Configuration variables (PORT is always 0). */
   env?: NodeJS.ProcessEnv;
-  /** Default: an in-memory ledger and a file store in a fresh directory. */
-  gateway?: Pick<GatewayDeps, 'fetchStatistics' | 'budgets' | 'observability'>;
+  /** Default: an in-memory ledger and a file store in a fresh directory; no response cache (every operation runs). */
+  gateway?: Pick<GatewayDeps, 'fetchStatistics' | 'budgets' | 'observability' | 'answers'>;
   /** The subgraphs' request logs; default none. */
   subgraphLog?: Logger;
   /** The subgraphs' aggregate cache; default none (every aggregate computed). */
@@ -69,7 +70,7 @@ export async function startSystem(dataDir: string, options: SystemOptions = {}):
   const subgraphOperations: System['subgraphOperations'] = [];
   const subgraphs = await Promise.all(SUBGRAPH_NAMES.map((name) => startSubgraph(name, { warehouse, config, aggregates: options.aggregates, log: options.subgraphLog, port: 0 })));
   const relays = await Promise.all(SUBGRAPH_NAMES.map((name, i) => startRelay(subgraphs[i].url, (query) => {
-    if (!query.includes(STATISTICS_FIELD)) subgraphOperations.push({ subgraph: name, query });
+    if (!INTERNAL_FIELDS.some((field) => query.includes(field))) subgraphOperations.push({ subgraph: name, query });
   })));
   const urls = Object.fromEntries(SUBGRAPH_NAMES.map((name, i) => [name, relays[i].url])) as Record<SubgraphName, string>;
   const budgetsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bytegate-budgets-'));
@@ -105,6 +106,9 @@ export async function startSystem(dataDir: string, options: SystemOptions = {}):
 }
 
 // Private:
+
+/** The gateway's own requests, not made for a client's operation. */
+const INTERNAL_FIELDS = [STATISTICS_FIELD, DATA_VERSIONS_FIELD];
 
 const quietLogger: ApolloLogger = { debug: () => {}, info: () => {}, warn: () => {}, error: (message) => console.error(message) };
 
