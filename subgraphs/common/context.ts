@@ -33,7 +33,7 @@ export interface SubgraphContext extends BaseContext {
   readonly principal: Principal;
   /** The warehouse bound to the principal's tenant, metering this request's usage. */
   readonly warehouse: TenantWarehouse;
-  /** Cached aggregates of the caller's tenant (cachedAggregates.ts). */
+  /** Cached aggregates and directory reads of the caller's tenant (cachedAggregates.ts). */
   readonly aggregates: RequestAggregates;
   /** The gateway's request id (x-request-id), or a new one for a direct call. */
   readonly requestId: string;
@@ -92,13 +92,14 @@ export function createContext(
     signal: options.clientGone, deadline: options.deadline, now: options.now,
     attribution: { user: principal.userId, operation: options.operationName, requestId },
   });
+  const cached = requestAggregates(aggregates, bound);
   return {
     principal,
     requestId,
     log: (options.log ?? silentLog).child({ reqId: requestId, tenant: principal.tenant, user: principal.userId }),
     warehouse: bound,
-    aggregates: requestAggregates(aggregates, bound),
-    scope: () => perRequest('scope', () => loadScope(principal, bound)),
+    aggregates: cached,
+    scope: () => perRequest('scope', () => loadScope(principal, bound, cached)),
     perRequest,
   };
 }

@@ -6,19 +6,24 @@ import type { GraphQLError } from 'graphql';
 import { ErrorCode, bytegateError } from '../../common/errors';
 import type { Principal } from '../../common/principal';
 import type { QueryParam, SqlDialect, WarehouseQuery } from '../../warehouse/warehouse';
+import type { RequestAggregates } from './cachedAggregates';
 import type { TenantWarehouse } from './tenantWarehouse';
 
 export type Scope =
   | { readonly kind: 'tenant' }
   | { readonly kind: 'users'; readonly userIds: ReadonlySet<string> };
 
-/** Computes the principal's scope; a manager's team costs one warehouse query over `users`. */
-export async function loadScope(principal: Principal, warehouse: TenantWarehouse): Promise<Scope> {
+/**
+ * Computes the principal's scope; a manager's team costs one warehouse query over `users`, cached
+ * (by the manager and the version of `users`) until the directory changes.
+ */
+export async function loadScope(principal: Principal, warehouse: TenantWarehouse, aggregates: RequestAggregates): Promise<Scope> {
   if (principal.roles.includes('executive')) return { kind: 'tenant' };
   const userIds = new Set([principal.userId]);
   if (principal.roles.includes('manager')) {
-    const rows = await warehouse.query<{ id: string }>(teamQuery(principal.userId));
-    for (const row of rows) userIds.add(row.id);
+    const team = await aggregates.one('teamScope', { table: 'users' }, [principal.userId], async () =>
+      (await warehouse.query<{ id: string }>(teamQuery(principal.userId))).map((row) => row.id));
+    for (const id of team) userIds.add(id);
   }
   return { kind: 'users', userIds };
 }

@@ -21,11 +21,14 @@ export function tenantsResolvers(): ResolverMap<SubgraphContext> {
     Tenant: {
       __resolveReference: async (reference: TenantRef, ctx: SubgraphContext) => ownTenant(ctx.principal, reference.id),
 
-      /** Once per request, however many times the operation asks. */
+      /** Once per request, however many times the operation asks; cached until a write touches tenant_info. */
       name: (tenant: TenantRef, _args, ctx: SubgraphContext) =>
         ctx.perRequest('tenants.name', async () => {
-          const [row] = await ctx.warehouse.query<{ name: string | null }>(tenantName());
-          return row?.name ?? tenant.id;
+          const name = await ctx.aggregates.one('tenantName', { table: 'tenant_info' }, [], async () => {
+            const [row] = await ctx.warehouse.query<{ name: string | null }>(tenantName());
+            return row?.name ?? null;
+          });
+          return name ?? tenant.id;
         }),
 
       /** From the recorded partition statistics of sso_events: no table scan, nothing billed. */

@@ -3,13 +3,15 @@
  * - `users` and `user(id)` cover users in scope only (`user(id)` outside it is FORBIDDEN);
  * - a profile (an entity reference from another subgraph, or `manager`) is visible for users in
  *   scope and for the caller's management chain, so a viewer can still see who their manager is.
+ * Every read goes through the aggregate cache (loaders.ts DIRECTORY): the checks above run on each
+ * request all the same; only where the rows come from changes.
  */
 import type { ResolverMap } from '../../common/graphql/subgraphSchema';
 import { badUserInput } from '../../common/errors';
 import { type ArgumentLimits, pageSize } from '../../common/graphql/arguments';
 import type { SubgraphContext } from '../common/context';
-import { forbidden, inScope } from '../common/scope';
-import { usersLoaders } from './loaders';
+import { forbidden, inScope, scopeKey } from '../common/scope';
+import { DIRECTORY, usersLoaders } from './loaders';
 import { type UserRow, usersPage } from './queries';
 
 interface UserConnection {
@@ -30,7 +32,9 @@ export function usersResolvers(limits: ArgumentLimits): ResolverMap<SubgraphCont
       users: async (_root, args: { first: number; after?: string | null }, ctx: SubgraphContext): Promise<UserConnection> => {
         const limit = pageSize(args.first, limits);
         const afterId = args.after == null ? '' : decodeCursor(args.after);
-        const rows = await ctx.warehouse.query<UserRow>(usersPage(await ctx.scope(), afterId, limit + 1));
+        const scope = await ctx.scope();
+        const rows = await ctx.aggregates.one('usersPage', DIRECTORY, [scopeKey(scope), afterId, limit + 1], () =>
+          ctx.warehouse.query<UserRow>(usersPage(scope, afterId, limit + 1)));
         const page = rows.slice(0, limit);
         const { userById } = usersLoaders(ctx);
         for (const row of page) userById.prime(row.id, row);

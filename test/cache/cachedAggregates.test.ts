@@ -92,15 +92,16 @@ test("a manager never receives an executive's aggregate, and gets their own team
   const team = new Set([manager.id, ...reportsOf(manager.id)]);
   expect(managers.body.data.tenant.topTimeWasters.length).toBeGreaterThan(0);
   for (const waster of managers.body.data.tenant.topTimeWasters) expect(team.has(waster.user.id)).toBe(true);
-  // The manager's own entry is theirs to reuse.
-  expect((await load(as(first, manager.id, 'manager'), DASHBOARD, range)).body.extensions.cost.cacheHits).toBe(2);
+  // The manager's own entries are theirs to reuse: both aggregates, and their team (teamScope).
+  expect((await load(as(first, manager.id, 'manager'), DASHBOARD, range)).body.extensions.cost.cacheHits).toBe(3);
 });
 
 test("a user's cached productivity is still authorized per caller: another viewer is FORBIDDEN", async () => {
   const [ana, bob] = staff;
   const own = `{ user(id: "${ana.id}") { productivity(from: "${EARLY.from}", to: "${EARLY.to}") { totalEvents } } }`;
   await load(as(first, ana.id, 'viewer'), own);
-  expect((await load(as(first, ana.id, 'viewer'), own)).body.extensions.cost.cacheHits).toBe(1);
+  // Her productivity and her directory row (usersById).
+  expect((await load(as(first, ana.id, 'viewer'), own)).body.extensions.cost.cacheHits).toBe(2);
   const denied = await system.query(as(first, bob.id, 'viewer'), own);
   expect(denied.body.errors[0].extensions.code).toBe('FORBIDDEN');
   expect(denied.body.data?.user ?? null).toBeNull();
