@@ -1,16 +1,20 @@
 /**
  * Directory lookups, authorized by the caller's scope:
+ * - `me` is the caller (the id from the verified identity): no directory row is read unless the
+ *   selection asks for more than the id, and a caller the directory lacks has null directory fields;
  * - `users` and `user(id)` cover users in scope only (`user(id)` outside it is FORBIDDEN);
  * - a profile (an entity reference from another subgraph, or `manager`) is visible for users in
  *   scope and for the caller's management chain, so a viewer can still see who their manager is.
  * Every read goes through the aggregate cache (loaders.ts DIRECTORY): the checks above run on each
  * request all the same; only where the rows come from changes.
  */
+import type { GraphQLResolveInfo } from 'graphql';
 import type { ResolverMap } from '../../common/graphql/subgraphSchema';
 import { badUserInput } from '../../common/errors';
 import { type ArgumentLimits, pageSize } from '../../common/graphql/arguments';
 import type { SubgraphContext } from '../common/context';
 import { forbidden, inScope, scopeKey } from '../common/scope';
+import { asksBeyond } from '../common/selection';
 import { DIRECTORY, usersLoaders } from './loaders';
 import { type UserRow, usersPage } from './queries';
 
@@ -22,7 +26,12 @@ interface UserConnection {
 export function usersResolvers(limits: ArgumentLimits): ResolverMap<SubgraphContext> {
   return {
     Query: {
-      me: (_root, _args, ctx: SubgraphContext) => usersLoaders(ctx).userById.load(ctx.principal.userId),
+      me: async (_root, _args, ctx: SubgraphContext, info: GraphQLResolveInfo): Promise<UserRow | { id: string }> => {
+        const id = ctx.principal.userId;
+        await ctx.warehouse.checkTenant();
+        if (!asksBeyond(info, ['id'])) return { id };
+        return (await usersLoaders(ctx).userById.load(id)) ?? { ...NO_DIRECTORY_ENTRY, id };
+      },
 
       user: async (_root, { id }: { id: string }, ctx: SubgraphContext) => {
         if (!inScope(await ctx.scope(), id)) throw forbidden(`User "${id}" is outside your scope.`);
@@ -65,6 +74,9 @@ export function usersResolvers(limits: ArgumentLimits): ResolverMap<SubgraphCont
 }
 
 // Private:
+
+/** The directory fields of a caller without a directory entry. */
+const NO_DIRECTORY_ENTRY: Omit<UserRow, 'id'> = { email: null, display_name: null, department: null, manager_id: null };
 
 async function assertProfileVisible(ctx: SubgraphContext, id: string): Promise<void> {
   if (inScope(await ctx.scope(), id) || (await usersLoaders(ctx).managementChain()).has(id)) return;

@@ -16,9 +16,52 @@ describe('me', () => {
     });
   });
 
-  test('is null for a caller without a directory entry', async () => {
-    const response = await harness().request('users', '{ me { id } }', { as: principal('00unobody', ['viewer']) });
-    expect(response.data).toEqual({ me: null });
+  test('is the caller even without a directory entry: the id from the identity, directory fields null', async () => {
+    const nobody = principal('00unobody', ['viewer']);
+    const response = await harness().request('users', '{ me { id displayName email department manager { id } } }', { as: nobody });
+    expect(response.errors).toBeUndefined();
+    expect(response.data).toEqual({ me: { id: '00unobody', displayName: null, email: null, department: null, manager: null } });
+    expect(harness().queries).toEqual(['usersById']);
+  });
+
+  test('asking for nothing but the id (and __typename), however spelled, reads no directory row', async () => {
+    const idOnly = [
+      '{ me { id } }',
+      '{ me { __typename id } }',
+      '{ me { ... on User { id } } }',
+      '{ me { ...Caller } } fragment Caller on User { id __typename }',
+      '{ me { ...A ...B } } fragment A on User { id ...B } fragment B on User { __typename }',
+      '{ me { id displayName @skip(if: true) } }',
+      'query($more: Boolean!) { me { id manager @include(if: $more) { id } } }',
+    ];
+    for (const query of idOnly) {
+      harness().resetQueries();
+      const response = await harness().request('users', query, { as: viewer, variables: { more: false } });
+      expect({ query, errors: response.errors, me: response.data?.me?.id, queries: harness().queries }).toEqual({ query, errors: undefined, me: '00uic1', queries: [] });
+    }
+    // Without a directory entry too: the id comes from the verified identity.
+    const nobody = await harness().request('users', '{ me { id } }', { as: principal('00unobody', ['viewer']) });
+    expect(nobody.data).toEqual({ me: { id: '00unobody' } });
+    expect(harness().queries).toEqual([]);
+  });
+
+  test('anything more than the id reads the row, also in a fragment or an included field', async () => {
+    const more = [
+      '{ me { id displayName } }',
+      '{ me { ... on User { email } } }',
+      '{ me { ...A } } fragment A on User { id ...B } fragment B on User { department }',
+      'query($more: Boolean!) { me { id department @include(if: $more) } }',
+    ];
+    for (const query of more) {
+      harness().resetQueries();
+      const response = await harness().request('users', query, { as: viewer, variables: { more: true } });
+      expect({ query, errors: response.errors, queries: harness().queries }).toEqual({ query, errors: undefined, queries: ['usersById'] });
+    }
+  });
+
+  test('an unknown tenant is still BAD_USER_INPUT for me { id }', async () => {
+    const response = await harness().request('users', '{ me { id } }', { as: principal('00uceo', ['viewer'], 'nosuchtenant') });
+    expect(codes(response)).toEqual(['BAD_USER_INPUT']);
   });
 });
 
