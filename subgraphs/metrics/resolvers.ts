@@ -28,6 +28,14 @@ export function metricsResolvers(limits: ArgumentLimits): ResolverMap<SubgraphCo
     Query: {
       /** For the gateway's estimator only (@inaccessible: not in the API schema); the tenant is the signed one. */
       _scanStatistics: (_root, _args, ctx: SubgraphContext) => ctx.warehouse.partitionStats(),
+      /** For the gateway only (@inaccessible): days by date, then tables by name. */
+      _dataVersions: async (_root, _args, ctx: SubgraphContext) => {
+        const [days, tables] = await Promise.all([ctx.warehouse.dataVersions(), ctx.warehouse.tableVersions()]);
+        return [
+          ...[...days].sort(([a], [b]) => a.localeCompare(b)).map(([day, version]) => ({ day, table: null, version })),
+          ...[...tables].sort(([a], [b]) => a.localeCompare(b)).map(([table, version]) => ({ day: null, table, version })),
+        ];
+      },
     },
 
     User: {

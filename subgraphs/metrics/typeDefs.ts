@@ -18,6 +18,15 @@ export const typeDefs: DocumentNode = parse(/* GraphQL */ `
   type Query {
     "Internal, for the gateway's estimator: the caller's tenant's partition statistics (rows and logical bytes per table, day, column)."
     _scanStatistics: [PartitionStatistic!]! @inaccessible @noScan(reason: "reads the statistics recorded at ingest, not a table")
+    "Internal, for the gateway: the version of each day partition and of each unpartitioned table of the caller's tenant; a version changes with every write to its data."
+    _dataVersions: [DataVersion!]! @inaccessible @noScan(reason: "reads versions recorded at ingest, not a table")
+  }
+
+  "One day partition's (day set, table null) or one unpartitioned table's (table set, day null) version."
+  type DataVersion @inaccessible {
+    day: Date
+    table: String
+    version: String!
   }
 
   type PartitionStatistic @inaccessible {

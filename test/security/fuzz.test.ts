@@ -711,7 +711,7 @@ function fillArgument(argument: GraphQLArgument): string {
   }
 }
 
-const HIDDEN = ['_scanStatistics', 'PartitionStatistic', 'join__', 'link__', '_entities', '_service', '@scan', 'noScan'];
+const HIDDEN = ['_scanStatistics', 'PartitionStatistic', '_dataVersions', 'DataVersion', 'join__', 'link__', '_entities', '_service', '@scan', 'noScan'];
 
 /** __typename everywhere, __schema and __type (of hidden types too), nested past the limits. */
 function introspection(g: G): Generated {
@@ -719,7 +719,7 @@ function introspection(g: G): Generated {
   let query: string;
   if (roll < 25) {
     const extra = pick(g, ['', 'specifiedByURL', 'isOneOf', 'inputFields { name defaultValue }', 'enumValues(includeDeprecated: true) { name }', 'possibleTypes { name }']);
-    query = `{ __type(name: ${literal(pick(g, ['User', 'Query', 'PartitionStatistic', 'join__Graph', 'link__Purpose', '_Service', '_Entity', '_Any', 'Budget', '__Type', ...HOSTILE_STRINGS.slice(0, 20), g(fc.string, { maxLength: 30 })]))}) { name kind description ${extra} fields(includeDeprecated: true) { name args { name type { name } } } } }`;
+    query = `{ __type(name: ${literal(pick(g, ['User', 'Query', 'PartitionStatistic', 'DataVersion', 'join__Graph', 'link__Purpose', '_Service', '_Entity', '_Any', 'Budget', '__Type', ...HOSTILE_STRINGS.slice(0, 20), g(fc.string, { maxLength: 30 })]))}) { name kind description ${extra} fields(includeDeprecated: true) { name args { name type { name } } } } }`;
   } else if (roll < 45) {
     const depth = g(fc.integer, { min: 1, max: 14 });
     query = `{ __schema { ${pick(g, ['types', 'queryType', 'mutationType', 'directives { name args { type'])} { ${'ofType { '.repeat(depth)}name kind${' }'.repeat(depth)} }${roll % 2 ? '' : ' } }'} } }`;

@@ -9,6 +9,7 @@ import { signIdentity } from '../../common/signedIdentity';
 import { createDuckDbWarehouse } from '../../warehouse/duckdb/duckDbWarehouse';
 import type { Warehouse } from '../../warehouse/warehouse';
 import { SUBGRAPHS, startSubgraph } from '../../subgraphs';
+import type { AggregateCache } from '../../subgraphs/common/aggregateCache';
 import { createFixtureDataDir } from './fixture';
 
 export interface GraphqlResponse<Data = any> {
@@ -57,14 +58,21 @@ export function useHarness(): () => Harness {
   return () => harness!;
 }
 
+export interface HarnessOptions {
+  /** Serve this data directory (the caller's to remove); default a fresh fixture directory. */
+  readonly dataDir?: string;
+  /** The subgraphs' aggregate cache; default none (every aggregate computed). */
+  readonly aggregates?: AggregateCache;
+}
+
 /** Test limits: ranges up to 31 days, pages up to 200. */
-export async function startHarness(): Promise<Harness> {
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const config = loadConfig({ MAX_RANGE_DAYS: '31', MAX_PAGE_SIZE: '200' });
-  const { dataDir, remove } = await createFixtureDataDir();
+  const { dataDir, remove } = options.dataDir ? { dataDir: options.dataDir, remove: () => {} } : await createFixtureDataDir();
   const queries: string[] = [];
   const warehouse = countingWarehouse(createDuckDbWarehouse({ dataDir }), queries);
   const names = Object.keys(SUBGRAPHS) as SubgraphName[];
-  const running = await Promise.all(names.map((name) => startSubgraph(name, { warehouse, config, port: 0 })));
+  const running = await Promise.all(names.map((name) => startSubgraph(name, { warehouse, config, aggregates: options.aggregates, port: 0 })));
   const urls = Object.fromEntries(names.map((name, i) => [name, running[i].url])) as Record<SubgraphName, string>;
 
   const sign: Harness['sign'] = (who, query, variables, options = {}) =>
