@@ -15,8 +15,6 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import autocannon from 'autocannon';
-import { createClient } from '@redis/client';
 import { progress } from '../cli/progress';
 import { addDays } from '../common/dates';
 import { type GeneratorOptions, generateDays, generateDirectory } from '../okta/generator';
@@ -24,7 +22,7 @@ import { openAggregateCache } from '../subgraphs/common/aggregateCache';
 import { createDuckDbWarehouse } from '../warehouse/duckdb/duckDbWarehouse';
 import { createTenantDataset, ingestEvents, upsertUsers } from '../warehouse/duckdb/tenantDataset';
 import type { Warehouse, WarehouseResult } from '../warehouse/warehouse';
-import { startStack } from './stack';
+import { type Throughput, deleteNamespace, load, median, reachableRedis, startStack } from './stack';
 
 export interface DashboardBenchOptions {
   readonly users: number;
@@ -48,11 +46,6 @@ export interface DashboardBenchResult {
   readonly billedWithoutCache: number;
 }
 
-interface Throughput {
-  readonly requestsPerSecond: number;
-  readonly p99Ms: number;
-}
-
 const ROOT = path.resolve(__dirname, '..');
 /** Uncached dashboard loads actually run for the bytes comparison (each scans the raw events). */
 const UNCACHED_SAMPLES = 5;
@@ -65,7 +58,7 @@ export async function benchDashboard(options: DashboardBenchOptions): Promise<Da
   const dashboard = (to: string) => ({ query: DASHBOARD, variables: { from: addDays(to, -29), to } });
   const rollupPanels = (from: string, to: string) => ({ query: ROLLUP_PANELS, variables: { from, to } });
   const env = { DATA_DIR: dataDir, PORT: '0', MAX_QUERY_BYTES: String(2 ** 40), BUDGET_DEFAULTS: 'executive=512TiB,tenant=1024TiB' };
-  const redisUrl = process.env.REDIS_URL || ((await redisAnswers('redis://127.0.0.1:6379')) ? 'redis://127.0.0.1:6379' : undefined);
+  const redisUrl = await reachableRedis();
   const namespace = `bytegate-bench:${randomUUID()}`;
   const ceo = generateDirectory(tenant).find((u) => u.managerId === null)!;
 
@@ -127,22 +120,13 @@ export async function benchDashboard(options: DashboardBenchOptions): Promise<Da
 // Private:
 
 /** topTimeWasters with each user's productivity (all from the rollup, all in the metrics subgraph) and appUsage (raw events). */
-const DASHBOARD = `query Dashboard($from: Date!, $to: Date!) { tenant {
+export const DASHBOARD = `query Dashboard($from: Date!, $to: Date!) { tenant {
   topTimeWasters(from: $from, to: $to, first: 10) { totalWasteHours user { id productivity(from: $from, to: $to) { totalEvents uniqueApps totalWasteHours } } }
   appUsage(from: $from, to: $to, first: 10) { app { id name } events users } } }`;
 
 /** The panels a range filter re-runs on the rollup. */
 const ROLLUP_PANELS = `query Filter($from: Date!, $to: Date!) { tenant {
   topTimeWasters(from: $from, to: $to, first: 10) { totalWasteHours user { id productivity(from: $from, to: $to) { totalEvents totalWasteHours } } } } }`;
-
-async function load(url: string, token: string, request: object, seconds: number): Promise<Throughput> {
-  const result = await autocannon({
-    url, connections: 10, duration: seconds,
-    requests: [{ method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(request) }],
-  });
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx responses, ${result.errors} errors`);
-  return { requestsPerSecond: result.requests.average, p99Ms: result.latency.p99 };
-}
 
 /** Every query answered from memory after its first run: the warehouse cost of a constant resolver. */
 function constantWarehouse(inner: Warehouse): Warehouse {
@@ -163,7 +147,7 @@ function constantWarehouse(inner: Warehouse): Warehouse {
 }
 
 /** The tenant's dataset under .bench-data/, generated once (10 days per ingest) and reused. */
-async function preparedTenant(tenant: GeneratorOptions): Promise<{ dataDir: string; events: number }> {
+export async function preparedTenant(tenant: GeneratorOptions): Promise<{ dataDir: string; events: number }> {
   const dataDir = process.env.BENCH_DATA_DIR ?? path.join(ROOT, '.bench-data', `dashboard-${tenant.users}x${tenant.days}x${tenant.eventsPerUser}`);
   const marker = path.join(dataDir, 'ready.json');
   if (fs.existsSync(marker)) return { dataDir, events: (JSON.parse(fs.readFileSync(marker, 'utf8')) as { events: number }).events };
@@ -186,31 +170,4 @@ async function preparedTenant(tenant: GeneratorOptions): Promise<{ dataDir: stri
   shown.done(`dashboard bench: generated ${events.toLocaleString('en-US')} events in ${Math.round((Date.now() - started) / 1000)} s (kept in ${path.relative(ROOT, dataDir)})`);
   fs.writeFileSync(marker, JSON.stringify({ events }));
   return { dataDir, events };
-}
-
-function median(runs: Throughput[]): Throughput {
-  const mid = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
-  return { requestsPerSecond: mid(runs.map((r) => r.requestsPerSecond)), p99Ms: mid(runs.map((r) => r.p99Ms)) };
-}
-
-async function redisAnswers(url: string): Promise<boolean> {
-  const client = createClient({ url, socket: { connectTimeout: 500, reconnectStrategy: false } });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    await client.ping();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    if (client.isOpen) client.destroy();
-  }
-}
-
-async function deleteNamespace(url: string, namespace: string): Promise<void> {
-  const client = createClient({ url });
-  client.on('error', () => undefined);
-  await client.connect();
-  for await (const keys of client.scanIterator({ MATCH: `${namespace}::*`, COUNT: 1000 })) if (keys.length > 0) await client.del(keys);
-  client.destroy();
 }

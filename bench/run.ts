@@ -3,7 +3,7 @@
  * printed as one table with the machine it ran on, then notes and each scenario's wall time.
  * bench/README.md says how to read it. BENCH_SCALE=small runs reduced sizes (a quick run covering
  * every scenario); the default sizes are the ones quoted in README.md.
- * `npm run bench -- cost ledger` (scenarios: ingest, cost, batching, ledger, dashboard, stats) runs
+ * `npm run bench -- cost ledger` (scenarios: ingest, cost, batching, ledger, dashboard, responseCache, stats) runs
  * only the named ones; `npm run bench -- soak` runs the soak (SOAK_SECONDS, default 600), which the
  * default run never does.
  * stats: how accurate BigQuery's per-column statistics are (PARTITIONS totals split by the bytes
@@ -14,6 +14,7 @@ import os from 'node:os';
 import { benchBatching, describeQueries } from './batching';
 import { benchCostControl } from './costControl';
 import { benchDashboard } from './dashboard';
+import { benchResponseCache } from './responseCache';
 import { benchIngest } from './ingest';
 import { benchLedger } from './ledger';
 import { describeMachine, sampleOtherCpu } from './machine';
@@ -145,6 +146,37 @@ async function main(): Promise<void> {
     ]);
   }
 
+  if (wanted('responseCache')) {
+    const r = await timed('responseCache', () => benchResponseCache(small
+      ? { users: 100, days: 30, eventsPerUser: 50, rounds: 3, secondsPerRound: 3, reloads: 100 }
+      : { users: 1000, days: 90, eventsPerUser: 200, rounds: 3, secondsPerRound: 8, reloads: 100 }));
+    const rounds = `10 connections, median of 3 rounds, ${r.events.toLocaleString('en-US')} events, stores in ${r.store}`;
+    rows.push([
+      `warm dashboard from the response cache (${rounds})`,
+      `${Math.round(r.hit.requestsPerSecond)} req/s`,
+      `the same gateway's /healthz: ${Math.round(r.healthz.requestsPerSecond)} req/s`,
+      `${(r.hit.requestsPerSecond / r.healthz.requestsPerSecond).toFixed(2)}×; target ≥ 0.5: ${metIf(r.hit.requestsPerSecond / r.healthz.requestsPerSecond >= 0.5)}`,
+    ]);
+    rows.push([
+      'warm dashboard, response cache vs today\'s path (aggregates cached, every subgraph asked)',
+      `${Math.round(r.hit.requestsPerSecond)} req/s`,
+      `without the response cache: ${Math.round(r.uncached.requestsPerSecond)} req/s`,
+      `${(r.hit.requestsPerSecond / r.uncached.requestsPerSecond).toFixed(1)}× the throughput`,
+    ]);
+    rows.push([
+      'latency of a hit',
+      `p50 ${r.hit.p50Ms.toFixed(1)} ms, p99 ${r.hit.p99Ms.toFixed(1)} ms`,
+      `/healthz: p50 ${r.healthz.p50Ms.toFixed(1)} ms, p99 ${r.healthz.p99Ms.toFixed(1)} ms; without the cache: p50 ${r.uncached.p50Ms.toFixed(1)} ms, p99 ${r.uncached.p99Ms.toFixed(1)} ms`,
+      `${(r.hit.p50Ms / Math.max(r.healthz.p50Ms, 0.1)).toFixed(1)}× at p50, ${(r.hit.p99Ms / Math.max(r.healthz.p99Ms, 0.1)).toFixed(1)}× at p99`,
+    ]);
+    rows.push([
+      `bytes billed by ${r.reloads} loads of the README dashboard by ${r.loaders} users of one tenant`,
+      `${r.billedLoads} loads billed (${(r.billedBytes / 2 ** 20).toFixed(0)} MiB), ${r.billedFirstLoads} of them first loads`,
+      `distinct scopes (one per user: the dashboard asks for \`me\`): ${r.loaders}`,
+      `target: only first loads bill: ${metIf(r.billedLoads === r.billedFirstLoads)}`,
+    ]);
+  }
+
   if (wanted('stats')) {
     const started = process.hrtime.bigint();
     const s = await timed('stats', () => benchStatsAccuracy(small ? { users: 100, days: 14, eventsPerUser: 200 } : { users: 1000, days: 30, eventsPerUser: 100 }));
@@ -257,7 +289,7 @@ async function main(): Promise<void> {
   console.log(`timings: ${timings.join(', ')}; load avg at the end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 }
 
-const SCENARIOS = ['ingest', 'cost', 'batching', 'ledger', 'dashboard', 'stats'];
+const SCENARIOS = ['ingest', 'cost', 'batching', 'ledger', 'dashboard', 'responseCache', 'stats'];
 
 function verdictOf<P extends { name: string }>(processes: P[], ok: (p: P) => boolean): string {
   const growing = processes.filter((p) => !ok(p)).map((p) => p.name);

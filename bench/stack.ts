@@ -5,11 +5,15 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { createClient } from '@redis/client';
+import autocannon from 'autocannon';
 import { createFileStore } from '../budgets/fileStore';
 import { createMemoryLedger } from '../budgets/memoryLedger';
 import { SUBGRAPH_NAMES, type SubgraphName, loadConfig } from '../common/config';
+import type { Role } from '../common/principal';
 import { signDevToken } from '../gateway/auth/devToken';
 import { startGateway } from '../gateway';
+import type { AnswerStore } from '../gateway/responseCache/responseCache';
 import { bytegateSubgraphs, composeSupergraph } from '../gateway/supergraph';
 import { startSubgraph } from '../subgraphs';
 import type { AggregateCache } from '../subgraphs/common/aggregateCache';
@@ -18,27 +22,36 @@ import type { Warehouse } from '../warehouse/warehouse';
 export interface Stack {
   /** The gateway's /graphql. */
   readonly url: string;
-  /** An executive's token of `tenant`. */
-  token(tenant: string, userId: string): Promise<string>;
+  /** The gateway's /healthz: the floor of one Node HTTP process. */
+  readonly healthUrl: string;
+  /** A token of `tenant` (an executive's unless `roles` say otherwise). */
+  token(tenant: string, userId: string, roles?: Role[]): Promise<string>;
   /** One operation, timed; throws unless HTTP 200 without errors. */
   post(token: string, request: object): Promise<{ ms: number; billedBytes: number; data: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
   close(): Promise<void>;
 }
 
+export interface Throughput {
+  readonly requestsPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
 /** Apollo's logger, errors only. */
 export const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: (m: string) => console.error(m) };
 
-/** `bench` names the benchmark in errors. */
-export async function startStack(bench: string, env: NodeJS.ProcessEnv, warehouse: Warehouse, aggregates?: AggregateCache): Promise<Stack> {
+/** `bench` names the benchmark in errors; `answers` turns the gateway's response cache on. */
+export async function startStack(bench: string, env: NodeJS.ProcessEnv, warehouse: Warehouse, aggregates?: AggregateCache, answers?: AnswerStore): Promise<Stack> {
   const config = loadConfig(env);
   const subgraphs = await Promise.all(SUBGRAPH_NAMES.map((name) => startSubgraph(name, { warehouse, config, aggregates, port: 0 })));
   const urls = Object.fromEntries(SUBGRAPH_NAMES.map((name, i) => [name, subgraphs[i].url])) as Record<SubgraphName, string>;
   const budgetsDir = fs.mkdtempSync(path.join(config.dataDir, 'budgets-'));
   const budgets = { store: await createFileStore({ dir: budgetsDir }), ledger: createMemoryLedger() };
-  const gateway = await startGateway(config, { supergraphSdl: composeSupergraph(bytegateSubgraphs(urls)), logger: quiet, budgets });
+  const gateway = await startGateway(config, { supergraphSdl: composeSupergraph(bytegateSubgraphs(urls)), logger: quiet, budgets, answers });
   return {
     url: gateway.url,
-    token: (tenant, userId) => signDevToken({ tenant, user: userId, roles: ['executive'], secret: (config.auth as { secret: string }).secret, ttlSeconds: 3600 }),
+    healthUrl: new URL('/healthz', gateway.url).href,
+    token: (tenant, userId, roles = ['executive']) => signDevToken({ tenant, user: userId, roles, secret: (config.auth as { secret: string }).secret, ttlSeconds: 3600 }),
     async post(token, request) {
       const started = process.hrtime.bigint();
       const response = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(request) });
@@ -54,4 +67,46 @@ export async function startStack(bench: string, env: NodeJS.ProcessEnv, warehous
       fs.rmSync(budgetsDir, { recursive: true, force: true });
     },
   };
+}
+
+/** autocannon, 10 connections, for `seconds`: the same POST (or GET when `request` is undefined) over and over; throws on any non-2xx. */
+export async function load(url: string, token: string, request: object | undefined, seconds: number): Promise<Throughput> {
+  const result = await autocannon({
+    url, connections: 10, duration: seconds,
+    requests: [request === undefined ? { method: 'GET' } : { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(request) }],
+  });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx responses, ${result.errors} errors`);
+  return { requestsPerSecond: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99 };
+}
+
+/** The median round of each figure. */
+export function median(runs: Throughput[]): Throughput {
+  const mid = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  return { requestsPerSecond: mid(runs.map((r) => r.requestsPerSecond)), p50Ms: mid(runs.map((r) => r.p50Ms)), p99Ms: mid(runs.map((r) => r.p99Ms)) };
+}
+
+/** REDIS_URL, else the local Redis when it answers, else undefined (stores in memory). */
+export async function reachableRedis(): Promise<string | undefined> {
+  if (process.env.REDIS_URL) return process.env.REDIS_URL;
+  const url = 'redis://127.0.0.1:6379';
+  const client = createClient({ url, socket: { connectTimeout: 500, reconnectStrategy: false } });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.ping();
+    return url;
+  } catch {
+    return undefined;
+  } finally {
+    if (client.isOpen) client.destroy();
+  }
+}
+
+/** Deletes a benchmark's Redis keys (`<namespace>::*`). */
+export async function deleteNamespace(url: string, namespace: string): Promise<void> {
+  const client = createClient({ url });
+  client.on('error', () => undefined);
+  await client.connect();
+  for await (const keys of client.scanIterator({ MATCH: `${namespace}::*`, COUNT: 1000 })) if (keys.length > 0) await client.del(keys);
+  client.destroy();
 }

@@ -150,7 +150,7 @@ export function buildGateway(config: Config, deps: GatewayDeps): Gateway {
 
   const httpServer = createGraphqlHttpServer<GatewayContext>({
     apollo,
-    context: async (request, body) => {
+    context: async (request, _body, _clientGone, raw) => {
       const startedAt = performance.now();
       const requestId = requestIdFrom(request.headers[REQUEST_ID_HEADER]);
       let principal: Principal;
@@ -160,7 +160,7 @@ export function buildGateway(config: Config, deps: GatewayDeps): Gateway {
         observability.refused(String((error as GraphQLError).extensions?.code ?? 'UNCODED'), requestId);
         throw error;
       }
-      const requestKey = requestKeyOf(request.method, new URL(request.url ?? '/', 'http://localhost').search, body);
+      const requestKey = requestKeyOf(request.method, new URL(request.url ?? '/', 'http://localhost').search, raw);
       return { principal, requestId, startedAt, cost: admission.begin(request.headers[COST_MODE_HEADER], requestKey) };
     },
     maxBodyBytes: limits.maxBodyBytes,

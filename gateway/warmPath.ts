@@ -32,7 +32,7 @@ export interface WarmPathDeps {
 
 /** The stored answer to `request`, or undefined to let Apollo Server answer it. */
 export function warmPath({ authenticate, responseCache, guard, report, observability }: WarmPathDeps) {
-  return async (request: IncomingMessage, url: URL, body: unknown): Promise<InterceptedAnswer | undefined> => {
+  return async (request: IncomingMessage, url: URL, body: unknown, raw: string): Promise<InterceptedAnswer | undefined> => {
     const startedAt = performance.now();
     if ((request.method !== 'POST' && request.method !== 'GET') || Array.isArray(body)) return undefined;
     if (request.headers[COST_MODE_HEADER] !== undefined || wantsFreshAnswer(header(request, 'cache-control'), header(request, 'if-none-match'))) return undefined;
@@ -42,13 +42,13 @@ export function warmPath({ authenticate, responseCache, guard, report, observabi
     } catch {
       return undefined; // Apollo's path answers it with the coded refusal
     }
-    const requestKey = requestKeyOf(request.method, url.search, body);
+    const requestKey = requestKeyOf(request.method, url.search, raw);
     const known = responseCache.known(requestKey, principal.roles);
     if (!known) return undefined;
     let key: string | undefined;
     let cached;
     try {
-      key = await responseCache.keyOf(known.plan, known.operation, principal);
+      key = await responseCache.keyOf(known.plan, known.operationKey, principal);
       cached = key === undefined ? undefined : await responseCache.get(key);
     } catch {
       return undefined; // versions unreadable: Apollo's path runs the operation
@@ -63,7 +63,7 @@ export function warmPath({ authenticate, responseCache, guard, report, observabi
     const answered = costReport(cost, report);
     const notModified = etagMatches(header(request, 'if-none-match'), cached.etag);
     observability.operation({
-      requestId, tenant: principal.tenant, user: principal.userId, operationName: known.operation.operationName ?? undefined, mode: answered.mode,
+      requestId, tenant: principal.tenant, user: principal.userId, operationName: known.operationName, mode: answered.mode,
       durationMs: performance.now() - startedAt, hasData: true, errorCodes: [], rejected: false, estimatedBilledBytes: 0, estimatedUsd: 0,
       billedBytes: 0, billedUsd: 0, tenantRemainingBytes: answered.budget?.tenant.remainingBytes ?? undefined, cache: 'hit', notModified,
     });

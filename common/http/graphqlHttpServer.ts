@@ -20,9 +20,10 @@ export interface GraphqlHttpServerOptions<Context extends BaseContext> {
   apollo: ApolloServer<Context>;
   /**
    * Builds the per-request context; throw a coded GraphQLError to refuse the request. `clientGone`
-   * aborts when the connection closes before the answer was sent: work for it is wasted.
+   * aborts when the connection closes before the answer was sent: work for it is wasted. `raw` is the
+   * body as received (a POST's text; empty for a GET).
    */
-  context: (request: IncomingMessage, body: unknown, clientGone: AbortSignal) => Promise<Context>;
+  context: (request: IncomingMessage, body: unknown, clientGone: AbortSignal, raw: string) => Promise<Context>;
   /** Largest accepted request body; larger ones get HTTP 413 PAYLOAD_TOO_LARGE. */
   maxBodyBytes: number;
   readiness?: () => Promise<Readiness>;
@@ -32,7 +33,7 @@ export interface GraphqlHttpServerOptions<Context extends BaseContext> {
    * Runs before Apollo Server for every GraphQL request whose body was read and parsed: an answer it
    * returns is sent as it is (the gateway's warm path); undefined lets Apollo Server answer.
    */
-  intercept?: (request: IncomingMessage, url: URL, body: unknown) => Promise<InterceptedAnswer | undefined>;
+  intercept?: (request: IncomingMessage, url: URL, body: unknown, raw: string) => Promise<InterceptedAnswer | undefined>;
 }
 
 /** An answer sent as it is: no body with a 304. */
@@ -130,10 +131,6 @@ async function handle<Context extends BaseContext>(
   if (route) return route(request, response);
   if (url.pathname !== '/graphql' && url.pathname !== '/') return sendJson(response, 404, errorBody(ErrorCode.NOT_FOUND, `No route ${url.pathname}.`));
 
-  const clientGone = new AbortController();
-  response.once('close', () => {
-    if (!response.writableFinished) clientGone.abort();
-  });
   const raw = await readBody(request, options.maxBodyBytes);
   if (raw === undefined) {
     request.resume();
@@ -149,14 +146,23 @@ async function handle<Context extends BaseContext>(
   }
 
   // Apollo Server checks Accept only after executing (a refused client would still be charged): first, here.
-  if (!new Negotiator(request).mediaType(JSON_MEDIA_TYPES)) {
+  if (request.headers.accept !== undefined && !new Negotiator(request).mediaType(JSON_MEDIA_TYPES)) {
     return sendJson(response, 406, errorBody(ErrorCode.BAD_REQUEST, `The Accept header must allow ${JSON_MEDIA_TYPES.join(' or ')}.`));
   }
-  const intercepted = await options.intercept?.(request, url, body);
+  const intercepted = await options.intercept?.(request, url, body, raw);
   if (intercepted) {
-    response.writeHead(intercepted.status, intercepted.headers);
-    response.end(intercepted.status === 304 ? undefined : intercepted.body);
+    const content = intercepted.status === 304 ? undefined : intercepted.body;
+    // A known length: one write, no chunked framing.
+    response.writeHead(intercepted.status, content === undefined ? intercepted.headers : { ...intercepted.headers, 'content-length': Buffer.byteLength(content) });
+    response.end(content);
     return;
+  }
+  const clientGone = new AbortController();
+  if (request.socket.destroyed) clientGone.abort();
+  else {
+    response.once('close', () => {
+      if (!response.writableFinished) clientGone.abort();
+    });
   }
   const headers = new HeaderMap();
   for (const [name, value] of Object.entries(request.headers)) {
@@ -164,7 +170,7 @@ async function handle<Context extends BaseContext>(
   }
   const result = await options.apollo.executeHTTPGraphQLRequest({
     httpGraphQLRequest: { method: (request.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
-    context: () => options.context(request, body, clientGone.signal),
+    context: () => options.context(request, body, clientGone.signal, raw),
   });
   response.statusCode = result.status ?? 200;
   for (const [name, value] of result.headers) response.setHeader(name, value);
@@ -173,6 +179,7 @@ async function handle<Context extends BaseContext>(
     return;
   }
   if (result.body.kind === 'complete') {
+    response.setHeader('content-length', Buffer.byteLength(result.body.string));
     response.end(result.body.string);
     return;
   }
@@ -183,17 +190,21 @@ async function handle<Context extends BaseContext>(
 const JSON_MEDIA_TYPES = ['application/graphql-response+json', 'application/json'];
 
 /** The body as text, or undefined when it exceeds `maxBytes` (reading stops there). */
-async function readBody(request: IncomingMessage, maxBytes: number): Promise<string | undefined> {
+function readBody(request: IncomingMessage, maxBytes: number): Promise<string | undefined> {
   const declared = Number(request.headers['content-length'] ?? 0);
-  if (declared > maxBytes) return undefined;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) return undefined;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  if (declared > maxBytes) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxBytes) return void chunks.push(chunk);
+      request.off('data', onData).off('end', onEnd).off('error', reject);
+      resolve(undefined);
+    };
+    const onEnd = () => resolve(chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8'));
+    request.on('data', onData).once('end', onEnd).once('error', reject);
+  });
 }
 
 /**

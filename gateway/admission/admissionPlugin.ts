@@ -21,7 +21,7 @@ import type { DocumentNode } from 'graphql';
 import { ErrorCode, bytegateError } from '../../common/errors';
 import type { OperationPlan } from '../cost/planOperation';
 import type { Pricer } from '../cost/pricer';
-import { type CacheOutcome, type ResponseCache, etagMatches, wantsFreshAnswer } from '../responseCache/responseCache';
+import { type CacheOutcome, type ResponseCache, etagMatches, operationKeyOf, wantsFreshAnswer } from '../responseCache/responseCache';
 import type { BudgetGuard } from './budgetGuard';
 import { type CostReport, type ReportOptions, costReport } from './costReport';
 import { overCap } from './caps';
@@ -68,9 +68,10 @@ export function createAdmission(options: AdmissionOptions, { pricer, responseCac
   const lookUp = async (cost: OperationCost, plan: OperationPlan, document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | undefined, principal: CostContext['principal']): Promise<CacheOutcome> => {
     if (!responseCache) return 'bypass';
     try {
-      const key = await responseCache.keyOf(plan, { document, operationName, variables }, principal);
+      const operationKey = operationKeyOf({ document, operationName, variables });
+      const key = await responseCache.keyOf(plan, operationKey, principal);
       if (key === undefined) return 'bypass';
-      responseCache.remember(cost.requestKey, principal.roles, { plan, operation: { document, operationName, variables } });
+      responseCache.remember(cost.requestKey, principal.roles, { plan, operationKey, operationName: operationName ?? undefined });
       cost.cached = await responseCache.get(key);
       if (cost.cached) return 'hit';
       cost.cacheKey = key;

@@ -21,7 +21,7 @@
  * freshness bound of a cached answer after an ingest. An operation with a field marked
  * `@responseCache(scope: "NONE")` (budgets, usage) and every mutation are never cached.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { type DocumentNode, print } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import type { Principal } from '../../common/principal';
@@ -60,7 +60,9 @@ export interface CachedAnswer {
 /** What the cache knows of a request it has answered before: enough to key it again without parsing. */
 export interface KnownOperation {
   readonly plan: OperationPlan;
-  readonly operation: OperationIdentity;
+  /** operationKeyOf its operation. */
+  readonly operationKey: string;
+  readonly operationName: string | undefined;
 }
 
 /** Where answers are kept: opened once per process (it may connect to Redis), handed to the gateway. */
@@ -87,8 +89,8 @@ export interface ResponseCacheOptions {
 }
 
 export interface ResponseCache {
-  /** The key of the operation's answer for this caller; undefined when it is never cached. */
-  keyOf(plan: OperationPlan, operation: OperationIdentity, principal: Principal): Promise<string | undefined>;
+  /** The key of the answer to an operation (operationKeyOf) with this plan for this caller; undefined when it is never cached. */
+  keyOf(plan: OperationPlan, operationKey: string, principal: Principal): Promise<string | undefined>;
   get(key: string): Promise<CachedAnswer | undefined>;
   /** Stores the `data` of a complete, error-free answer (in the background); the entry, for its ETag. */
   set(key: string, data: unknown): CachedAnswer;
@@ -117,16 +119,14 @@ export function createResponseCache(store: AnswerStore, options: ResponseCacheOp
   let operations = new LRUCache<string, KnownOperation>({ max: KNOWN_OPERATIONS });
 
   return {
-    async keyOf(plan, operation, principal) {
+    async keyOf(plan, operationKey, principal) {
       if (plan.cache.scope === 'NONE') return undefined;
       const shared = plan.cache.scope === 'VIEW' && principal.roles.includes('executive');
       const parts = [
         KEY_FORMAT,
         shared ? 'tenant' : `user:${principal.userId}`,
         [...principal.roles].sort(),
-        documentHash(operation.document),
-        operation.operationName ?? null,
-        canonical(operation.variables ?? {}),
+        operationKey,
         partitionVersions(plan, await versions.get(principal.tenant)),
       ];
       return `${principal.tenant}:${sha256(JSON.stringify(parts))}`;
@@ -151,12 +151,17 @@ export function createResponseCache(store: AnswerStore, options: ResponseCacheOp
   };
 }
 
+/** The operation, printed (spacing and comments normalized) and hashed with its name and canonical variables. */
+export function operationKeyOf({ document, operationName, variables }: OperationIdentity): string {
+  return sha256(JSON.stringify([documentHash(document), operationName ?? null, canonical(variables ?? {})]));
+}
+
 /**
- * Identifies a request by what Apollo Server reads of it — a POST's JSON body, a GET's query string —
+ * Identifies a request by what Apollo Server reads of it — a POST's body text, a GET's query string —
  * so an identical request is recognized before it is parsed.
  */
-export function requestKeyOf(method: string | undefined, search: string, body: unknown): string {
-  return sha256(method === 'GET' ? `GET ${search}` : `POST ${typeof body === 'string' ? body : JSON.stringify(body)}`);
+export function requestKeyOf(method: string | undefined, search: string, rawBody: string): string {
+  return sha256(method === 'GET' ? `GET ${search}` : `POST ${rawBody}`);
 }
 
 /**
@@ -189,6 +194,8 @@ const KNOWN_OPERATIONS = 10_000;
 /** A tenant's versions, indexed: day partitions ascending, and unpartitioned tables by name. */
 interface IndexedVersions {
   readonly days: readonly string[];
+  /** partitionVersions of each plan keyed with these versions: worked out once per plan until the versions are read again. */
+  readonly byPlan: WeakMap<OperationPlan, string>;
   readonly dayVersions: ReadonlyMap<string, string>;
   readonly tables: ReadonlyMap<string, string>;
   /** Every day's version, joined: for answers that change with any day. */
@@ -203,11 +210,17 @@ function indexVersions(entries: readonly DataVersion[]): IndexedVersions {
     else if (table !== null) tables.set(table, version);
   }
   const days = [...dayVersions.keys()].sort();
-  return { days, dayVersions, tables, allDays: sha256(days.map((day) => `${day}@${dayVersions.get(day)}`).join(',')) };
+  return { days, dayVersions, tables, allDays: sha256(days.map((day) => `${day}@${dayVersions.get(day)}`).join(',')), byPlan: new WeakMap() };
 }
 
-/** The versions of the partitions the plan's jobs read: days (of any partitioned table) in their ranges, unpartitioned tables. */
-function partitionVersions(plan: OperationPlan, versions: IndexedVersions): string[] {
+/** The versions of the partitions the plan's jobs read — days (of any partitioned table) in their ranges, unpartitioned tables — hashed. */
+function partitionVersions(plan: OperationPlan, versions: IndexedVersions): string {
+  let digest = versions.byPlan.get(plan);
+  if (digest === undefined) versions.byPlan.set(plan, (digest = sha256(JSON.stringify(readPartitions(plan, versions)))));
+  return digest;
+}
+
+function readPartitions(plan: OperationPlan, versions: IndexedVersions): string[] {
   const days = new Set<string>();
   const tables = new Set<string>();
   for (const job of plan.jobs) {
@@ -256,5 +269,5 @@ function canonical(value: unknown): string {
 }
 
 function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('base64url');
+  return hash('sha256', text, 'base64url');
 }
