@@ -14,7 +14,7 @@ export const typeDefs: DocumentNode = parse(/* GraphQL */ `
 
   type Query {
     "The caller (the id from the verified identity); its directory fields are null when the directory has no entry for them. Asking for its id alone reads no directory row."
-    me: User @scan(query: "usersById", table: "users", columns: ${USER_COLUMNS}, unlessOnly: ["id"])
+    me: User @scan(query: "usersById", table: "users", columns: ${USER_COLUMNS}, unlessOnly: ["id"]) @responseCache(scope: "CALLER")
     "A user in the caller's scope; FORBIDDEN otherwise."
     user(id: ID!): User ${USERS_BY_ID} ${TEAM_SCOPE}
     "The users in the caller's scope, ordered by id (Relay connection)."
