@@ -165,6 +165,7 @@ function countingWarehouse(inner: Warehouse, names: string[]): Warehouse {
     dryRun: (tenant, query) => inner.dryRun(tenant, query),
     partitionStats: (tenant) => inner.partitionStats(tenant),
     dataVersions: (tenant) => inner.dataVersions(tenant),
+    tableVersions: (tenant) => inner.tableVersions(tenant),
     hasTenant: (tenant) => inner.hasTenant(tenant),
     close: async () => {},
   };
@@ -195,6 +196,7 @@ export function unbatchedWarehouse(inner: Warehouse): Warehouse {
     dryRun: (tenant, query) => inner.dryRun(tenant, query),
     partitionStats: (tenant) => inner.partitionStats(tenant),
     dataVersions: (tenant) => inner.dataVersions(tenant),
+    tableVersions: (tenant) => inner.tableVersions(tenant),
     hasTenant: (tenant) => inner.hasTenant(tenant),
     close: async () => {},
   };

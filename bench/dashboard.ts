@@ -141,6 +141,7 @@ function constantWarehouse(inner: Warehouse): Warehouse {
     dryRun: (tenant, query) => inner.dryRun(tenant, query),
     partitionStats: (tenant) => inner.partitionStats(tenant),
     dataVersions: (tenant) => inner.dataVersions(tenant),
+    tableVersions: (tenant) => inner.tableVersions(tenant),
     hasTenant: (tenant) => inner.hasTenant(tenant),
     close: async () => {},
   };

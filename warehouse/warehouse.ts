@@ -122,10 +122,9 @@ export interface Warehouse {
    * The version of every unpartitioned table of the tenant's dataset (`users`, `tenant_info` → an
    * opaque string): it changes whenever a write touches that table, and only then. Every such table
    * is listed, one never written with a fixed version. The aggregate cache keys directory and tenant
-   * reads by it, so an upsert shows at once. Both adapters implement it; a decorator that leaves it
-   * out turns caching of those reads off (they are computed every time, never stale).
+   * reads by it, so an upsert shows at once.
    */
-  tableVersions?(tenant: string): Promise<ReadonlyMap<string, string>>;
+  tableVersions(tenant: string): Promise<ReadonlyMap<string, string>>;
   /** Tenants whose dataset exists now (a tenant ingested while running appears without restart). */
   hasTenant(tenant: string): Promise<boolean>;
   close(): Promise<void>;

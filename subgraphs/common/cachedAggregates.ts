@@ -13,8 +13,8 @@
  * (a Set or Map must be stored as an array).
  *
  * Hits and misses are counted into the request's warehouse usage (`extensions.warehouse.cacheHits`,
- * `cacheMisses`): a hit runs no warehouse job and bills 0 bytes. A table the warehouse gives no
- * version for (a Warehouse without tableVersions) is never cached: computed, not counted.
+ * `cacheMisses`): a hit runs no warehouse job and bills 0 bytes. A table the warehouse lists no
+ * version for is never cached: computed, not counted.
  */
 import { createHash } from 'node:crypto';
 import { type DateRange, addDays, daysBetween } from '../../common/dates';

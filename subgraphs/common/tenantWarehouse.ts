@@ -50,7 +50,7 @@ export interface TenantWarehouse {
   recordCacheLookups(hits: number, misses: number): void;
   /** Warehouse.dataVersions of the tenant, read once per request. */
   dataVersions(): Promise<ReadonlyMap<string, string>>;
-  /** Warehouse.tableVersions of the tenant, read once per request; empty when the warehouse has none (caching those reads off). */
+  /** Warehouse.tableVersions of the tenant, read once per request. */
   tableVersions(): Promise<ReadonlyMap<string, string>>;
   /** Resolves when the tenant's dataset exists; BAD_USER_INPUT otherwise. Checked once per request. */
   checkTenant(): Promise<void>;
@@ -171,7 +171,7 @@ export function tenantWarehouse(warehouse: Warehouse, tenant: string, options: T
     tableVersions() {
       tables ??= checkTenant().then(() => {
         ensureAwaited('tableVersions');
-        return warehouse.tableVersions?.(tenant) ?? new Map<string, string>();
+        return warehouse.tableVersions(tenant);
       });
       return tables;
     },

@@ -17,7 +17,7 @@ export const typeDefs: DocumentNode = parse(/* GraphQL */ `
     id: ID!
     name: String! @scan(query: "tenantName", table: "tenant_info", columns: ["name"], per: "REQUEST")
     "The first and last day with events; null while the tenant has none."
-    dataRange: DateRange @noScan(reason: "from the statistics recorded at ingest, not a table")
+    dataRange: DateRange @noScan(reason: "from the statistics recorded at ingest, not a table") @responseCache(versionedBy: "ALL_DAYS")
   }
 
   type DateRange {

@@ -229,7 +229,8 @@ async function startMixedLoad(run: string): Promise<Load> {
  * - nothing hung or failed at the HTTP level, and no error code outside README's table;
  * - free operations (no warehouse data) are answered throughout;
  * - reject: LEDGER_UNAVAILABLE (503) only between the outage's start and recovery, and every
- *   warehouse-reading operation started well inside the outage is refused;
+ *   warehouse-reading operation started well inside the outage is refused — a stored answer of the
+ *   gateway's response cache reads no warehouse data, so it is served, billing 0;
  * - allow-up-to-cap: inside the outage, operations estimated ≤ LEDGER_FAILOPEN_MAX_BYTES answer data
  *   unrecorded (no budget), larger ones LEDGER_UNAVAILABLE;
  * - the same operation gives the same data whether the cache is up, down or empty again.
@@ -246,7 +247,9 @@ function checkAnswers(outcomes: readonly Outcome[], { outageFrom, outageTo, upAt
   // Well inside the outage: started after it began (with a margin for the operation to reach its
   // reservation) and answered before it ended.
   const inside = (o: Outcome) => o.startedAt > outageFrom + 250 && o.endedAt < outageTo && o.label !== 'free';
-  const rejectInside = outcomes.filter((o) => o.origin === reject.origin && inside(o));
+  const storedAnswer = (o: Outcome) => isData(o) && o.body.extensions?.cost?.responseCache === 'hit';
+  expect(outcomes.filter((o) => storedAnswer(o) && (billedOf(o) !== 0 || wasReserved(o))).map(describe)).toEqual([]);
+  const rejectInside = outcomes.filter((o) => o.origin === reject.origin && inside(o) && !storedAnswer(o));
   expect(rejectInside.length).toBeGreaterThan(3);
   expect(rejectInside.filter((o) => !isRefusal(o, ErrorCode.LEDGER_UNAVAILABLE, 503)).map(describe)).toEqual([]);
 

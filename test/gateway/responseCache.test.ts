@@ -167,8 +167,11 @@ test('an ingest changes exactly the answers over the days it wrote', async () =>
   const written = LAST;
   const untouched = TOP(FIRST, addDays(FIRST, 1));
   const touched = TOP(addDays(LAST, -1), LAST);
+  const span = '{ tenant { dataRange { from to } } }'; // depends on every day (versionedBy: ALL_DAYS)
   const before = { untouched: await system.query(executive, untouched), touched: await system.query(executive, touched) };
+  await system.query(executive, span);
   expect((await system.query(executive, touched)).body.extensions.cost.responseCache).toBe('hit');
+  expect((await system.query(executive, span)).body.extensions.cost.responseCache).toBe('hit');
 
   // One new event of a known user, on the last day only.
   const [{ events: [event] }] = [...generateDays({ ...ACME, days: 1, start: written, seed: 77 }, acme)];
@@ -179,6 +182,7 @@ test('an ingest changes exactly the answers over the days it wrote', async () =>
   expect(after.untouched.body.extensions.cost.responseCache).toBe('hit');
   expect(after.untouched.body.data).toEqual(before.untouched.body.data);
   expect(after.touched.body.extensions.cost.responseCache).toBe('miss');
+  expect((await system.query(executive, span)).body.extensions.cost.responseCache).toBe('miss');
 });
 
 async function raw(principal: Principal, query: string, headers: Record<string, string>): Promise<Response> {

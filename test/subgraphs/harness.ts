@@ -113,7 +113,7 @@ export function countingWarehouse(inner: Warehouse, names: string[]): Warehouse 
     },
     partitionStats: (tenant) => inner.partitionStats(tenant),
     dataVersions: (tenant) => inner.dataVersions(tenant),
-    ...(inner.tableVersions ? { tableVersions: (tenant: string) => inner.tableVersions!(tenant) } : {}),
+    tableVersions: (tenant) => inner.tableVersions(tenant),
     hasTenant: (tenant) => inner.hasTenant(tenant),
     close: () => inner.close(),
   };
