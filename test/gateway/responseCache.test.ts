@@ -190,3 +190,15 @@ async function raw(principal: Principal, query: string, headers: Record<string, 
   const token = await signDevToken({ tenant: principal.tenant, user: principal.userId, roles: [...principal.roles], secret, ttlSeconds: 600 });
   return fetch(system.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers }, body: JSON.stringify({ query }) });
 }
+
+test('/metrics counts hits, misses, bypasses and 304s', async () => {
+  const query = TOP(FIRST, addDays(FIRST, 7));
+  const first = await system.query(executive, query);
+  await system.query(executive, query);
+  await raw(executive, query, { 'if-none-match': first.headers.get('etag')! });
+  await system.query(executive, query, undefined, { 'cache-control': 'no-cache' });
+  const metrics = await (await fetch(new URL('/metrics', system.gatewayUrl))).text();
+  const count = (name: string) => Number(new RegExp(`^bytegate_${name} (\\d+)`, 'm').exec(metrics)?.[1] ?? NaN);
+  for (const result of ['hit', 'miss', 'bypass']) expect(count(`response_cache_lookups_total\\{result="${result}"\\}`)).toBeGreaterThan(0);
+  expect(count('response_cache_not_modified_total')).toBeGreaterThan(0);
+});
