@@ -4,6 +4,8 @@
  * Pure: the DuckDB adapter derives scans from the SQL it runs; the gateway's estimator derives them
  * from cost declarations. Both price them with the same `PartitionStatistics`.
  */
+import { lowerBound, upperBound } from '../common/sorted';
+
 /** Recorded statistics of one column in one day partition (or of an unpartitioned table: day null). */
 export interface PartitionStat {
   readonly table: string;
@@ -119,26 +121,4 @@ function mergeRanges(ranges: readonly DayRange[]): DayRange[] {
     }
   }
   return merged;
-}
-
-/** First index with days[i] >= day. */
-function lowerBound(days: readonly string[], day: string): number {
-  let [lo, hi] = [0, days.length];
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (days[mid] < day) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** First index with days[i] > day. */
-function upperBound(days: readonly string[], day: string): number {
-  let [lo, hi] = [0, days.length];
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (days[mid] <= day) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

@@ -25,6 +25,7 @@ import { hash } from 'node:crypto';
 import { type DocumentNode, print } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import type { Principal } from '../../common/principal';
+import { lowerBound } from '../../common/sorted';
 import { createRefreshingCache } from '../../common/refreshingCache';
 import { type TieredCache, type TieredCacheStatus, openTieredCache } from '../../common/tieredCache';
 import type { OperationPlan } from '../cost/planOperation';
@@ -230,7 +231,7 @@ function readPartitions(plan: OperationPlan, versions: IndexedVersions): string[
         continue;
       }
       // Days with data only: a day that gains data gains a version, which changes the key.
-      for (let i = firstAtOrAfter(versions.days, range.from ?? ''); i < versions.days.length && (range.to === undefined || versions.days[i] <= range.to); i++) {
+      for (let i = lowerBound(versions.days, range.from ?? ''); i < versions.days.length && (range.to === undefined || versions.days[i] <= range.to); i++) {
         days.add(versions.days[i]);
       }
     }
@@ -240,17 +241,6 @@ function readPartitions(plan: OperationPlan, versions: IndexedVersions): string[
     ...[...tables].sort().map((table) => `${table}@${versions.tables.get(table) ?? '-'}`),
     ...(plan.cache.allDays ? [`*@${versions.allDays}`] : []),
   ];
-}
-
-/** First index with days[i] >= day. */
-function firstAtOrAfter(days: readonly string[], day: string): number {
-  let [lo, hi] = [0, days.length];
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (days[mid] < day) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 const documentHashes = new WeakMap<DocumentNode, string>();
