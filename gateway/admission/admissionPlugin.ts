@@ -17,11 +17,11 @@
  * responseCache.ts wantsFreshAnswer).
  */
 import { type ApolloServerPlugin, type GraphQLRequestListener, HeaderMap } from '@apollo/server';
-import type { DocumentNode } from 'graphql';
 import { ErrorCode, bytegateError } from '../../common/errors';
+import type { Principal } from '../../common/principal';
 import type { OperationPlan } from '../cost/planOperation';
 import type { Pricer } from '../cost/pricer';
-import { type CacheOutcome, type ResponseCache, etagMatches, operationKeyOf, wantsFreshAnswer } from '../responseCache/responseCache';
+import { type CacheOutcome, type OperationIdentity, type ResponseCache, etagMatches, operationKeyOf, wantsFreshAnswer } from '../responseCache/responseCache';
 import type { BudgetGuard } from './budgetGuard';
 import { type CostReport, type ReportOptions, costReport } from './costReport';
 import { overCap } from './caps';
@@ -64,18 +64,21 @@ export interface Admission {
 export function createAdmission(options: AdmissionOptions, { pricer, responseCache, guard, onResponse }: AdmissionDeps): Admission {
   const report = (cost: OperationCost) => costReport(cost, options);
 
-  /** Looks the answer up; a hit is kept on `cost`. Fails open: a cache that cannot answer is a bypass. */
-  const lookUp = async (cost: OperationCost, plan: OperationPlan, document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | undefined, principal: CostContext['principal']): Promise<CacheOutcome> => {
+  /**
+   * Where the operation's answer is kept (`cost.cacheKey`, stored once complete), and, unless the
+   * client asked for a fresh answer, the stored one (`cost.cached`). Fails open: a cache that cannot
+   * answer is a bypass.
+   */
+  const lookUp = async (cost: OperationCost, plan: OperationPlan, operation: OperationIdentity, principal: Principal, fresh: boolean): Promise<CacheOutcome> => {
     if (!responseCache) return 'bypass';
     try {
-      const operationKey = operationKeyOf({ document, operationName, variables });
-      const key = await responseCache.keyOf(plan, operationKey, principal);
-      if (key === undefined) return 'bypass';
-      responseCache.remember(cost.requestKey, principal.roles, { plan, operationKey, operationName: operationName ?? undefined });
-      cost.cached = await responseCache.get(key);
-      if (cost.cached) return 'hit';
-      cost.cacheKey = key;
-      return 'miss';
+      const operationKey = operationKeyOf(operation);
+      cost.cacheKey = await responseCache.keyOf(plan, operationKey, principal);
+      if (cost.cacheKey === undefined) return 'bypass';
+      responseCache.remember(cost.requestKey, principal.roles, { plan, operationKey, operationName: operation.operationName ?? undefined });
+      if (fresh) return 'bypass';
+      cost.cached = await responseCache.get(cost.cacheKey);
+      return cost.cached ? 'hit' : 'miss';
     } catch {
       return 'bypass'; // the data versions could not be read: run the operation
     }
@@ -88,8 +91,8 @@ export function createAdmission(options: AdmissionOptions, { pricer, responseCac
       const plan = pricer.plan({ schema, document, operationName, variables: request.variables, principal });
       cost.points = plan.points;
       const headers = request.http?.headers;
-      const bypass = cost.mode === 'estimate' || wantsFreshAnswer(headers?.get('cache-control'), headers?.get('if-none-match'));
-      cost.responseCache = bypass ? 'bypass' : await lookUp(cost, plan, document, operationName, request.variables, principal);
+      const fresh = wantsFreshAnswer(headers?.get('cache-control'), headers?.get('if-none-match'));
+      cost.responseCache = cost.mode === 'estimate' ? 'bypass' : await lookUp(cost, plan, { document, operationName, variables: request.variables }, principal, fresh);
       const limits = guard ? await guard.limits(principal) : undefined;
       if (cost.responseCache === 'hit') {
         // Nothing runs, nothing is reserved, no budget refuses it: the caller's budget is only reported.
@@ -138,8 +141,8 @@ export function createAdmission(options: AdmissionOptions, { pricer, responseCac
       if (response.body.kind !== 'single') return;
       const result = response.body.singleResult;
       const complete = result.data !== undefined && result.data !== null && !result.errors?.length;
-      if (cost.cacheKey && responseCache && complete) cost.etag = responseCache.set(cost.cacheKey, result.data).etag;
-      cost.etag ??= cost.cached?.etag;
+      if (cost.cached) cost.etag = cost.cached.etag;
+      else if (cost.cacheKey && responseCache && complete) cost.etag = responseCache.set(cost.cacheKey, result.data).etag;
       if (cost.etag) {
         response.http.headers.set('etag', cost.etag);
         if (etagMatches(request.http?.headers.get('if-none-match'), cost.etag)) response.http.status = 304; // the HTTP layer sends no body

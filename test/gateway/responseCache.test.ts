@@ -85,6 +85,8 @@ test('Cache-Control: no-cache and estimate mode bypass the lookup; mutations and
   const { result: fresh, fetches } = await fetchesDuring(() => system.query(executive, query, undefined, { 'cache-control': 'no-cache' }));
   expect(fetches).toBeGreaterThan(0);
   expect(fresh.body.extensions.cost.responseCache).toBe('bypass');
+  expect(fresh.headers.get('etag')).toMatch(/^"/); // the fresh answer is stored in its place
+  expect((await system.query(executive, query)).body.extensions.cost.responseCache).toBe('hit');
   const estimate = await system.query(executive, query, undefined, { 'x-cost-mode': 'estimate' });
   expect(estimate.body).toMatchObject({ data: null, extensions: { cost: { mode: 'estimate', responseCache: 'bypass' } } });
 
