@@ -30,10 +30,11 @@ export interface GraphqlHttpServerOptions<Context extends BaseContext> {
   /** Extra routes (e.g. `/metrics`), by exact path. */
   routes?: Record<string, (request: IncomingMessage, response: ServerResponse) => void | Promise<void>>;
   /**
-   * Runs before Apollo Server for every GraphQL request whose body was read and parsed: an answer it
-   * returns is sent as it is (the gateway's warm path); undefined lets Apollo Server answer.
+   * Runs before Apollo Server for every GraphQL request whose body was read (`raw`, not parsed yet) and
+   * whose Accept allows JSON: an answer it returns is sent as it is (the gateway's warm path);
+   * undefined lets Apollo Server answer.
    */
-  intercept?: (request: IncomingMessage, url: URL, body: unknown, raw: string) => Promise<InterceptedAnswer | undefined>;
+  intercept?: (request: IncomingMessage, url: URL, raw: string) => Promise<InterceptedAnswer | undefined>;
 }
 
 /** An answer sent as it is: no body with a 304. */
@@ -136,6 +137,18 @@ async function handle<Context extends BaseContext>(
     request.resume();
     return sendJson(response, 413, errorBody(ErrorCode.PAYLOAD_TOO_LARGE, `Request body is larger than ${options.maxBodyBytes} bytes.`), { connection: 'close' });
   }
+  // Apollo Server checks Accept only after executing (a refused client would still be charged): first, here.
+  if (request.headers.accept !== undefined && !new Negotiator(request).mediaType(JSON_MEDIA_TYPES)) {
+    return sendJson(response, 406, errorBody(ErrorCode.BAD_REQUEST, `The Accept header must allow ${JSON_MEDIA_TYPES.join(' or ')}.`));
+  }
+  const intercepted = await options.intercept?.(request, url, raw);
+  if (intercepted) {
+    const content = intercepted.status === 304 ? undefined : intercepted.body;
+    // A known length: one write, no chunked framing.
+    response.writeHead(intercepted.status, content === undefined ? intercepted.headers : { ...intercepted.headers, 'content-length': Buffer.byteLength(content) });
+    response.end(content);
+    return;
+  }
   let body: unknown = raw;
   if (request.method === 'POST' && (request.headers['content-type'] ?? '').includes('application/json')) {
     try {
@@ -143,19 +156,6 @@ async function handle<Context extends BaseContext>(
     } catch {
       return sendJson(response, 400, errorBody(ErrorCode.BAD_USER_INPUT, 'Request body is not valid JSON.'));
     }
-  }
-
-  // Apollo Server checks Accept only after executing (a refused client would still be charged): first, here.
-  if (request.headers.accept !== undefined && !new Negotiator(request).mediaType(JSON_MEDIA_TYPES)) {
-    return sendJson(response, 406, errorBody(ErrorCode.BAD_REQUEST, `The Accept header must allow ${JSON_MEDIA_TYPES.join(' or ')}.`));
-  }
-  const intercepted = await options.intercept?.(request, url, body, raw);
-  if (intercepted) {
-    const content = intercepted.status === 304 ? undefined : intercepted.body;
-    // A known length: one write, no chunked framing.
-    response.writeHead(intercepted.status, content === undefined ? intercepted.headers : { ...intercepted.headers, 'content-length': Buffer.byteLength(content) });
-    response.end(content);
-    return;
   }
   const clientGone = new AbortController();
   if (request.socket.destroyed) clientGone.abort();

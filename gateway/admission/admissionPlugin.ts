@@ -142,7 +142,7 @@ export function createAdmission(options: AdmissionOptions, { pricer, responseCac
       const result = response.body.singleResult;
       const complete = result.data !== undefined && result.data !== null && !result.errors?.length;
       if (cost.cached) cost.etag = cost.cached.etag;
-      else if (cost.cacheKey && responseCache && complete) cost.etag = responseCache.set(cost.cacheKey, result.data).etag;
+      else if (cost.cacheKey && responseCache && complete) cost.etag = (await responseCache.set(cost.cacheKey, result.data)).etag;
       if (cost.etag) {
         response.http.headers.set('etag', cost.etag);
         if (etagMatches(request.http?.headers.get('if-none-match'), cost.etag)) response.http.status = 304; // the HTTP layer sends no body

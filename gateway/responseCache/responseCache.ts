@@ -93,8 +93,11 @@ export interface ResponseCache {
   /** The key of the answer to an operation (operationKeyOf) with this plan for this caller; undefined when it is never cached. */
   keyOf(plan: OperationPlan, operationKey: string, principal: Principal): Promise<string | undefined>;
   get(key: string): Promise<CachedAnswer | undefined>;
-  /** Stores the `data` of a complete, error-free answer (in the background); the entry, for its ETag. */
-  set(key: string, data: unknown): CachedAnswer;
+  /**
+   * Stores the `data` of a complete, error-free answer; resolves the entry (its ETag) once the store
+   * has it — so the next request, through any replica, finds it — or has failed (at most its timeout).
+   */
+  set(key: string, data: unknown): Promise<CachedAnswer>;
   /** Remembers what a request (its key: requestKeyOf) with these roles is, for the next identical one. */
   remember(requestKey: string, roles: readonly string[], known: KnownOperation): void;
   known(requestKey: string, roles: readonly string[]): KnownOperation | undefined;
@@ -138,10 +141,10 @@ export function createResponseCache(store: AnswerStore, options: ResponseCacheOp
       return answer;
     },
 
-    set(key, data) {
+    async set(key, data) {
       const text = JSON.stringify(data);
       const answer = { data: text, etag: `"${sha256(text).slice(0, 27)}"` };
-      void store.setMany([{ key, value: answer }]); // fails open; close() waits for pending writes
+      await store.setMany([{ key, value: answer }]); // fails open
       return answer;
     },
 
