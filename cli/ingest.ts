@@ -16,8 +16,10 @@ import { fileCheckpoint, pollOktaLogs } from '../okta/logsPoller';
 import { VERSION } from '../common/version';
 import type { DatasetWriter, IngestReport } from '../warehouse/datasetWriter';
 import { openDatasetWriter } from '../warehouse/openWarehouse';
+import { createOverheadMeter } from '../warehouse/overhead';
 import { parseFlags, positiveInt, required } from './args';
 import { UsageError, runMain } from '../common/runMain';
+import { printOverhead } from './overheadSummary';
 import { progress } from './progress';
 
 const USAGE = `npm run ingest -- --tenant T --file F
@@ -33,8 +35,17 @@ runMain(USAGE, async () => {
   if (!isTenantId(tenant)) throw new UsageError(`--tenant "${tenant}" must be lowercase letters, digits and underscores, starting with a letter.`);
   if ((values.file === undefined) === (values['okta-url'] === undefined)) throw new UsageError('give either --file or --okta-url.');
   const config = loadConfig(process.env);
-  const writer = openDatasetWriter(config, VERSION);
-  if (values['okta-url'] !== undefined) return pollOkta(config, writer, tenant, values);
+  const overhead = createOverheadMeter();
+  const writer = await openDatasetWriter(config, VERSION, { overhead });
+  try {
+    return await (values['okta-url'] !== undefined ? pollOkta(config, writer, tenant, values) : ingestFile(writer, tenant, values));
+  } finally {
+    await writer.close();
+    printOverhead(overhead);
+  }
+});
+
+async function ingestFile(writer: DatasetWriter, tenant: string, values: { file?: string; 'token-env'?: string; since?: string; follow?: boolean; 'poll-interval'?: string }): Promise<number> {
   for (const flag of ['token-env', 'since', 'follow', 'poll-interval'] as const) {
     if (values[flag] !== undefined) throw new UsageError(`--${flag} applies to --okta-url only.`);
   }
@@ -51,7 +62,7 @@ runMain(USAGE, async () => {
   for (const { line, reason } of report.rejected.slice(0, SHOWN_REJECTIONS)) console.error(`${file}:${line}: ${reason}`);
   if (report.rejected.length > SHOWN_REJECTIONS) console.error(`… and ${report.rejected.length - SHOWN_REJECTIONS} more rejected lines`);
   return report.rejected.length > 0 ? 1 : 0;
-});
+}
 
 async function pollOkta(config: Config, writer: DatasetWriter, tenant: string, values: { 'okta-url'?: string; 'token-env'?: string; since?: string; follow?: boolean; 'poll-interval'?: string }): Promise<number> {
   let orgUrl: URL;

@@ -2,7 +2,8 @@
  * npm run seed -- --tenant T --users N --days D [--events-per-user E] [--start YYYY-MM-DD] [--seed S] [--name "Acme Corp"]
  * Generates deterministic synthetic Okta System Log events and loads them into the tenant's dataset
  * (WAREHOUSE=bigquery: BigQuery load jobs, the dataset provisioned on first use).
- * Without --start the data ends yesterday (UTC), so "the last 30 days" has data.
+ * Without --start the data ends yesterday (UTC), so "the last 30 days" has data. On BigQuery, what
+ * the load billed is printed per reason at the end (stderr).
  */
 import { loadConfig } from '../common/config';
 import { addDays, parseDate } from '../common/dates';
@@ -10,8 +11,10 @@ import { isTenantId } from '../common/principal';
 import { DEFAULT_EVENTS_PER_USER } from '../okta/generator';
 import { VERSION } from '../common/version';
 import { openDatasetWriter } from '../warehouse/openWarehouse';
+import { createOverheadMeter } from '../warehouse/overhead';
 import { parseFlags, positiveInt, required } from './args';
 import { UsageError, runMain } from '../common/runMain';
+import { printOverhead } from './overheadSummary';
 import { progress } from './progress';
 import { seedTenant } from './seedTenant';
 
@@ -38,10 +41,14 @@ runMain(USAGE, async () => {
   const where = config.bigquery ? `BigQuery dataset ${config.bigquery.projectId}.${config.bigquery.datasetPrefix}_${tenant}` : config.dataDir;
   console.error(`seeding ${tenant}: ${options.users} users × ${days} days from ${start}, ~${options.eventsPerUser} events/user/day, seed ${seed}`);
   const shown = progress();
-  const report = await seedTenant(openDatasetWriter(config, VERSION), options, (p) => {
+  const overhead = createOverheadMeter();
+  const writer = await openDatasetWriter(config, VERSION, { overhead });
+  const report = await seedTenant(writer, options, (p) => {
     const rate = Math.round(p.events / Math.max(p.elapsedMs / 1000, 0.001));
     shown.update(`  day ${p.daysDone}/${p.days} (${p.day}) · ${p.events.toLocaleString('en-US')} events generated · ${rate.toLocaleString('en-US')} events/s`);
   });
   shown.done('  done');
+  await writer.close();
   console.log(`${tenant}: ${report.accepted} events stored (${report.duplicates} already present) in ${where}`);
+  printOverhead(overhead);
 });

@@ -61,6 +61,9 @@ export interface Config {
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+export const DEFAULT_METADATA_CHECK_MS = 60_000;
+export const DEFAULT_METADATA_FULL_READ_MS = 3_600_000;
+
 export interface BigQueryConfig {
   /** BIGQUERY_PROJECT: the project that runs (and is billed for) the jobs. Required with WAREHOUSE=bigquery. */
   readonly projectId: string;
@@ -75,6 +78,10 @@ export interface BigQueryConfig {
    * key a tenant's dataset and tables are created with (by the loader on first use, and bq:provision).
    */
   readonly kmsKeys: Readonly<Record<string, string>>;
+  /** METADATA_CHECK_MS, default 60000: how often a watched tenant's tables are checked for change (tables.get, free); how soon a write made outside bytegate shows. */
+  readonly metadataCheckMs: number;
+  /** METADATA_FULL_READ_MS, default 3600000: how often a watched tenant's metadata is re-read whatever the checks say (the safety net). */
+  readonly metadataFullReadMs: number;
 }
 
 export interface BudgetConfig {
@@ -233,6 +240,8 @@ function bigQueryConfig(env: NodeJS.ProcessEnv): BigQueryConfig {
     apiEndpoint: env.BIGQUERY_API_ENDPOINT ? urlVar(env, 'BIGQUERY_API_ENDPOINT') : undefined,
     datasetPrefix,
     kmsKeys: kmsKeys(env.BIGQUERY_KMS_KEYS ?? ''),
+    metadataCheckMs: intVar(env, 'METADATA_CHECK_MS', DEFAULT_METADATA_CHECK_MS, 0, 86_400_000),
+    metadataFullReadMs: intVar(env, 'METADATA_FULL_READ_MS', DEFAULT_METADATA_FULL_READ_MS, 60_000, 7 * 86_400_000),
   };
 }
 

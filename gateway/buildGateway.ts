@@ -16,6 +16,7 @@ import type http from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloGateway } from '@apollo/gateway';
 import type { GraphQLError } from 'graphql';
+import type { DataChangeFeed } from '../common/changeFeed';
 import type { Config } from '../common/config';
 import { limitDefaults } from '../budgets/policy';
 import { codeRequestErrors, keepInputErrorCode } from '../common/errors';
@@ -56,6 +57,8 @@ export interface GatewayDeps {
   observability?: GatewayObservability;
   /** Where whole answers are stored (responseCache/responseCache.ts openAnswerStore); without it every operation runs. */
   answers?: AnswerStore;
+  /** Writes announced by ingest and metadata checks (REDIS_URL): the tenant's statistics and data versions are read afresh at once. */
+  dataChanges?: DataChangeFeed;
 }
 
 export interface Gateway {
@@ -93,6 +96,10 @@ export function buildGateway(config: Config, deps: GatewayDeps): Gateway {
   const responseCache = deps.answers && createResponseCache(deps.answers, {
     versionsMaxAgeMs: config.costStatisticsTtlMs, now,
     fetchVersions: (tenant) => (internalUrl ? subgraphDataVersions(internalUrl, config.subgraphSecret, now)(tenant) : Promise.resolve([])),
+  });
+  deps.dataChanges?.subscribe(({ tenant }) => {
+    pricer.invalidate(tenant);
+    responseCache?.forgetVersions(tenant);
   });
   // 5. admission
   const budgetDefaults = limitDefaults(config);

@@ -1,13 +1,15 @@
 /**
  * `tsx gateway/main.ts` — the gateway as its own process (npm start runs it beside the subgraphs).
  * The only gateway file reading the environment: composes the supergraph with the configured subgraph
- * URLs, opens the budget store and ledger, listens on PORT (GraphQL, /healthz, /readyz, /metrics), logs
- * JSON to stdout (LOG_LEVEL), and closes cleanly on SIGINT/SIGTERM.
+ * URLs, opens the budget store and ledger (with REDIS_URL also the budget and data change feeds),
+ * listens on PORT (GraphQL, /healthz, /readyz, /metrics), logs JSON to stdout (LOG_LEVEL), and
+ * closes cleanly on SIGINT/SIGTERM.
  */
 import { runMain } from '../common/runMain';
 import { openBudgetChangeFeed } from '../budgets/changeFeed';
 import { openLedger } from '../budgets/openLedger';
 import { openBudgetStore } from '../budgets/openStore';
+import { openDataChangeFeed } from '../common/changeFeed';
 import { loadConfig } from '../common/config';
 import { createLog } from '../common/log';
 import { createGatewayObservability } from './observability';
@@ -29,7 +31,8 @@ runMain('tsx gateway/main.ts', async () => {
   const answers = config.cacheTtlMs > 0
     ? await openAnswerStore({ redisUrl: config.redisUrl, ttlMs: config.cacheTtlMs, maxBytes: config.responseCacheMaxBytes, log: (message) => log.warn(message) })
     : undefined;
-  const gateway = await startGateway(config, { supergraphSdl, budgets, answers, logger: log, observability: createGatewayObservability(log) });
+  const dataChanges = config.redisUrl ? await openDataChangeFeed(config.redisUrl) : undefined;
+  const gateway = await startGateway(config, { supergraphSdl, budgets, answers, dataChanges, logger: log, observability: createGatewayObservability(log) });
   log.info(`gateway on ${gateway.url} (metrics on /metrics; response cache: ${answers ? answers.status().store : 'off'})`);
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
@@ -38,5 +41,5 @@ runMain('tsx gateway/main.ts', async () => {
   });
   log.info(`gateway: ${signal}, closing`);
   await gateway.close();
-  await Promise.all([budgets.store.close(), budgets.ledger.close(), budgets.changes?.close(), answers?.close()]);
+  await Promise.all([budgets.store.close(), budgets.ledger.close(), budgets.changes?.close(), answers?.close(), dataChanges?.close()]);
 });

@@ -42,6 +42,8 @@ export interface OperationRecord {
   readonly estimatedUsd: number;
   readonly billedBytes: number;
   readonly billedUsd: number;
+  /** Billed for bytegate itself while serving it (the subgraphs' metadata reads, dry runs): not the caller's bill. */
+  readonly overheadBilledBytes: number;
   readonly tenantRemainingBytes: number | undefined;
   /** The response cache: hit (served stored), miss (looked up, stored when complete) or bypass (not looked up). */
   readonly cache: 'hit' | 'miss' | 'bypass';
@@ -139,7 +141,7 @@ export function createGatewayObservability(log: Logger, options: { processMetric
       log.info({
         reqId: r.requestId, tenant: r.tenant, user: r.user, operation: r.operationName ?? null, mode: r.mode, outcome,
         durationMs: Math.round(r.durationMs), errors: r.errorCodes, estimatedBilledBytes: r.estimatedBilledBytes, billedBytes: r.billedBytes,
-        cache: r.cache, ...(r.notModified ? { notModified: true } : {}),
+        overheadBilledBytes: r.overheadBilledBytes, cache: r.cache, ...(r.notModified ? { notModified: true } : {}),
       }, 'operation');
     },
 
@@ -168,7 +170,7 @@ export function operationRecord(context: GatewayContext, response: ResponseSumma
     requestId: context.requestId, tenant: context.principal.tenant, user: context.principal.userId, operationName: response.operationName,
     mode: report.mode, durationMs: performance.now() - context.startedAt, hasData: response.hasData, errorCodes: response.errorCodes,
     rejected: !response.executed, estimatedBilledBytes: report.estimatedBilledBytes, estimatedUsd: report.estimatedUsd,
-    billedBytes: report.billedBytes, billedUsd: report.billedUsd, tenantRemainingBytes: report.budget?.tenant.remainingBytes ?? undefined,
+    billedBytes: report.billedBytes, billedUsd: report.billedUsd, overheadBilledBytes: context.cost.actual.overheadBilledBytes, tenantRemainingBytes: report.budget?.tenant.remainingBytes ?? undefined,
     cache: report.responseCache, notModified: response.notModified,
   };
 }

@@ -67,7 +67,7 @@ export function warmPath({ authenticate, responseCache, guard, report, observabi
     observability.operation({
       requestId, tenant: principal.tenant, user: principal.userId, operationName: known.operationName, mode: answered.mode,
       durationMs: performance.now() - startedAt, hasData: true, errorCodes: [], rejected: false, estimatedBilledBytes: 0, estimatedUsd: 0,
-      billedBytes: 0, billedUsd: 0, tenantRemainingBytes: answered.budget?.tenant.remainingBytes ?? undefined, cache: 'hit', notModified,
+      billedBytes: 0, billedUsd: 0, overheadBilledBytes: 0, tenantRemainingBytes: answered.budget?.tenant.remainingBytes ?? undefined, cache: 'hit', notModified,
     });
     if (notModified) return { status: 304, headers };
     return {

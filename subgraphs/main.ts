@@ -1,12 +1,14 @@
 /**
  * `tsx subgraphs/main.ts <users|tenants|metrics>` — one subgraph as its own process (npm start
- * runs one per subgraph). Reads the environment (common/config.ts), opens the warehouse (DuckDB or BigQuery) and
- * the aggregate cache, listens on config.subgraphPorts[name], and closes cleanly on SIGINT/SIGTERM.
+ * runs one per subgraph). Reads the environment (common/config.ts), opens the warehouse (DuckDB or
+ * BigQuery, metering bytegate's own jobs for `/metrics`) and the aggregate cache, listens on
+ * config.subgraphPorts[name], and closes cleanly on SIGINT/SIGTERM.
  */
 import { SUBGRAPH_NAMES, type SubgraphName, loadConfig } from '../common/config';
 import { createLog } from '../common/log';
 import { VERSION } from '../common/version';
 import { openWarehouse } from '../warehouse/openWarehouse';
+import { createOverheadMeter } from '../warehouse/overhead';
 import { UsageError, runMain } from '../common/runMain';
 import { openAggregateCache } from './common/aggregateCache';
 import { startSubgraph } from '.';
@@ -18,11 +20,12 @@ runMain(`tsx subgraphs/main.ts <${SUBGRAPH_NAMES.join('|')}>`, async () => {
   const log = createLog(name, config.logLevel);
   for (const warning of config.warnings) log.warn(`warning: ${warning}`);
 
-  const warehouse = openWarehouse(config, VERSION);
+  const overhead = createOverheadMeter();
+  const warehouse = await openWarehouse(config, VERSION, { overhead, log: (message) => log.warn(message) });
   const aggregates = config.cacheTtlMs > 0
     ? await openAggregateCache({ redisUrl: config.redisUrl, ttlMs: config.cacheTtlMs, log: (message) => log.warn(message) })
     : undefined;
-  const subgraph = await startSubgraph(name as SubgraphName, { warehouse, config, aggregates, log, port: config.subgraphPorts[name as SubgraphName] });
+  const subgraph = await startSubgraph(name as SubgraphName, { warehouse, config, aggregates, log, overhead, port: config.subgraphPorts[name as SubgraphName] });
   log.info(`${name} subgraph on ${subgraph.url} (aggregate cache: ${aggregates ? aggregates.status().store : 'off'})`);
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {

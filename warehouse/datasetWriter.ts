@@ -5,6 +5,7 @@
  * the configured one. Every adapter refreshes the derived data a write invalidates — the
  * productivity_daily rollup and the statistics the estimator prices with — before it returns.
  */
+import type { DataChangeFeed } from '../common/changeFeed';
 import type { DirectoryUser } from '../okta/logEvent';
 
 export interface TenantInfo {
@@ -43,4 +44,23 @@ export interface DatasetWriter {
    * `uuid`. Malformed lines are reported and skipped, the rest loads.
    */
   ingestEvents(tenant: string, lines: Iterable<string> | AsyncIterable<string>, options?: IngestOptions): Promise<IngestReport>;
+}
+
+/** `writer`, announcing each completed write on `changes` with the days it wrote (none for a directory or tenant write). */
+export function announceWrites(writer: DatasetWriter, changes: DataChangeFeed): DatasetWriter {
+  return {
+    async createTenant(tenant) {
+      await writer.createTenant(tenant);
+      await changes.publish({ tenant: tenant.id, days: [] });
+    },
+    async upsertUsers(tenant, people) {
+      await writer.upsertUsers(tenant, people);
+      await changes.publish({ tenant, days: [] });
+    },
+    async ingestEvents(tenant, lines, options) {
+      const report = await writer.ingestEvents(tenant, lines, options);
+      if (report.accepted > 0) await changes.publish({ tenant, days: report.days });
+      return report;
+    },
+  };
 }

@@ -40,7 +40,11 @@ export interface OperationCost {
   /** Set in enforce mode once the estimate passed: signed into every subgraph request. */
   caps?: WarehouseCaps;
   /** Summed from the subgraphs' `extensions.warehouse` as their responses arrive. */
-  readonly actual: { processedBytes: number; billedBytes: number; queries: number; cacheHits: number; dryRuns: unknown[] };
+  readonly actual: {
+    processedBytes: number; billedBytes: number; queries: number; cacheHits: number; dryRuns: unknown[];
+    /** What the subgraphs' warehouse ran for bytegate itself while serving it (metadata, dry runs): logged, never charged. */
+    overheadBilledBytes: number;
+  };
   /** The reservation against the caller's daily budgets, settled when the response is sent. */
   admission?: Admission;
   /** The caller's budgets, as last known (after settlement on a successful response). */
@@ -72,10 +76,11 @@ export function addSubgraphUsage(cost: OperationCost, extensions: Record<string,
   cost.actual.billedBytes += Number(usage?.billedBytes ?? 0);
   cost.actual.queries += Number(usage?.queries ?? 0);
   cost.actual.cacheHits += Number(usage?.cacheHits ?? 0);
+  cost.actual.overheadBilledBytes += Number(usage?.overheadBilledBytes ?? 0);
   if (Array.isArray(usage?.dryRuns)) cost.actual.dryRuns.push(...usage.dryRuns);
 }
 
 /** An operation that has cost nothing yet. */
 export function newCost(mode: CostMode, requestKey: string): OperationCost {
-  return { mode, requestKey, actual: { processedBytes: 0, billedBytes: 0, queries: 0, cacheHits: 0, dryRuns: [] } };
+  return { mode, requestKey, actual: { processedBytes: 0, billedBytes: 0, queries: 0, cacheHits: 0, dryRuns: [], overheadBilledBytes: 0 } };
 }

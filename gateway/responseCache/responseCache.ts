@@ -103,6 +103,8 @@ export interface ResponseCache {
   known(requestKey: string, roles: readonly string[]): KnownOperation | undefined;
   /** The schema changed: plans of remembered requests no longer hold. */
   forgetOperations(): void;
+  /** The tenant's data changed (an announced write): its next key is built from versions read afresh. */
+  forgetVersions(tenant: string): void;
   status(): TieredCacheStatus;
 }
 
@@ -151,6 +153,7 @@ export function createResponseCache(store: AnswerStore, options: ResponseCacheOp
     remember: (requestKey, roles, known) => void operations.set(`${[...roles].sort().join(',')}|${requestKey}`, known),
     known: (requestKey, roles) => operations.get(`${[...roles].sort().join(',')}|${requestKey}`),
     forgetOperations: () => void (operations = new LRUCache<string, KnownOperation>({ max: KNOWN_OPERATIONS })),
+    forgetVersions: (tenant) => versions.invalidate(tenant),
     status: () => store.status(),
   };
 }

@@ -51,11 +51,11 @@ function requestLog(): ApolloServerPlugin<SubgraphContext> {
       return {
         async willSendResponse({ response, contextValue }) {
           if (!contextValue) return; // refused before a context existed (bad signature): the HTTP layer answered
-          const { queries, billedBytes, cacheHits, cacheMisses } = contextValue.warehouse.usage;
+          const { queries, billedBytes, cacheHits, cacheMisses, overheadBilledBytes } = contextValue.warehouse.usage;
           const errors = response.body.kind === 'single' ? response.body.singleResult.errors ?? [] : [];
           contextValue.log.info({
             operation: request.operationName ?? null, durationMs: Math.round(performance.now() - started),
-            queries, billedBytes, cacheHits, cacheMisses, errors: errors.map((e) => e.extensions?.code ?? 'UNCODED'),
+            queries, billedBytes, overheadBilledBytes, cacheHits, cacheMisses, errors: errors.map((e) => e.extensions?.code ?? 'UNCODED'),
           }, 'request');
         },
       };

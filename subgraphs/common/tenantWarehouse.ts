@@ -15,6 +15,7 @@ import { ErrorCode, badUserInput, bytegateError } from '../../common/errors';
 import type { WarehouseCaps } from '../../common/signedIdentity';
 import { type JobAttribution, type JobBill, NOTHING_BILLED, STOP_GRACE_MS, StoppedJobError, type Warehouse, type WarehouseQuery, type WarehouseResult } from '../../warehouse/warehouse';
 import { type PartitionStat } from '../../pricing/scanBytes';
+import { attributeOverhead } from '../../warehouse/overhead';
 
 /** Summed over every warehouse query a request ran; the gateway settles budgets with it. */
 export interface WarehouseUsage {
@@ -32,6 +33,12 @@ export interface WarehouseUsage {
   queryDurationsMs: number[];
   /** Jobs dry-run first: the cap the gateway signed for each, and what the dry run said it would bill. */
   dryRuns: DryRunReport[];
+  /**
+   * Jobs the warehouse ran for bytegate itself while serving this request (reading changed metadata,
+   * dry runs) and what they billed: not the caller's bill, never charged to a budget (warehouse/overhead.ts).
+   */
+  overheadJobs: number;
+  overheadBilledBytes: number;
 }
 
 export interface DryRunReport {
@@ -79,7 +86,11 @@ export interface TenantWarehouseOptions {
 export function tenantWarehouse(warehouse: Warehouse, tenant: string, options: TenantWarehouseOptions = {}): TenantWarehouse {
   const { caps, dryRunAboveBytes, attribution, timeoutMs, signal, deadline } = options;
   const now = options.now ?? Date.now;
-  const usage: WarehouseUsage = { processedBytes: 0, billedBytes: 0, queries: 0, cacheHits: 0, cacheMisses: 0, queryDurationsMs: [], dryRuns: [] };
+  const usage: WarehouseUsage = {
+    processedBytes: 0, billedBytes: 0, queries: 0, cacheHits: 0, cacheMisses: 0, queryDurationsMs: [], dryRuns: [], overheadJobs: 0, overheadBilledBytes: 0,
+  };
+  /** Runs `work` with the overhead jobs it causes counted in this request's usage. */
+  const attributed = <T>(work: () => Promise<T>) => attributeOverhead(usage, work);
   const timedOut = (name: string) =>
     bytegateError(ErrorCode.WAREHOUSE_TIMEOUT, `Warehouse query ${name} did not finish within ${timeoutMs} ms; try again, or narrow the range.`, { retryable: true });
   /** A dry run (free) under the deadline. */
@@ -129,7 +140,7 @@ export function tenantWarehouse(warehouse: Warehouse, tenant: string, options: T
   let versions: Promise<ReadonlyMap<string, string>> | undefined;
   let tables: Promise<ReadonlyMap<string, string>> | undefined;
   const checkTenant = () =>
-    (exists ??= warehouse.hasTenant(tenant).then((known) => {
+    (exists ??= attributed(() => warehouse.hasTenant(tenant)).then((known) => {
       if (!known) throw badUserInput(`Unknown tenant "${tenant}": it has no dataset.`);
     }));
   return {
@@ -140,7 +151,7 @@ export function tenantWarehouse(warehouse: Warehouse, tenant: string, options: T
       await checkTenant();
       let maxBytesBilled = caps && Math.max(0, Math.min(caps.maxJobBilledBytes, caps.maxTotalBilledBytes - usage.billedBytes));
       if (caps && maxBytesBilled !== undefined && dryRunAboveBytes !== undefined && caps.maxTotalBilledBytes >= dryRunAboveBytes) {
-        const { billedBytes } = await timed(query.name, () => warehouse.dryRun(tenant, query));
+        const { billedBytes } = await timed(query.name, () => attributed(() => warehouse.dryRun(tenant, query)));
         usage.dryRuns.push({ query: query.name, capBytes: maxBytesBilled, dryRunBilledBytes: billedBytes });
         maxBytesBilled = Math.min(maxBytesBilled, billedBytes);
       }
@@ -155,7 +166,7 @@ export function tenantWarehouse(warehouse: Warehouse, tenant: string, options: T
     async partitionStats(): Promise<PartitionStat[]> {
       await checkTenant();
       ensureAwaited('partitionStats');
-      return warehouse.partitionStats(tenant);
+      return attributed(() => warehouse.partitionStats(tenant));
     },
     recordCacheLookups(hits, misses) {
       usage.cacheHits += hits;
@@ -164,14 +175,14 @@ export function tenantWarehouse(warehouse: Warehouse, tenant: string, options: T
     dataVersions() {
       versions ??= checkTenant().then(() => {
         ensureAwaited('dataVersions');
-        return warehouse.dataVersions(tenant);
+        return attributed(() => warehouse.dataVersions(tenant));
       });
       return versions;
     },
     tableVersions() {
       tables ??= checkTenant().then(() => {
         ensureAwaited('tableVersions');
-        return warehouse.tableVersions(tenant);
+        return attributed(() => warehouse.tableVersions(tenant));
       });
       return tables;
     },

@@ -1,6 +1,7 @@
 /**
  * Reports the request's warehouse usage in the response: `extensions.warehouse =
- * { processedBytes, billedBytes, queries, cacheHits, cacheMisses, queryDurationsMs, dryRuns }`, summed
+ * { processedBytes, billedBytes, queries, cacheHits, cacheMisses, queryDurationsMs, dryRuns, overheadJobs,
+ * overheadBilledBytes }`, summed
  * over every query the request ran (zeros when it ran none), and the aggregates the cache served
  * instead. The gateway adds the subgraphs' reports up to settle the caller's budget and for its metrics.
  */

@@ -43,7 +43,7 @@ test('the tenant comes from the signature: the same user id in another tenant is
 test('a warehouse-backed response reports its usage in extensions.warehouse', async () => {
   const response = await harness().request('users', query, { as: executive });
   expect(response.extensions?.warehouse).toEqual({
-    processedBytes: expect.any(Number), billedBytes: expect.any(Number), queries: 1, cacheHits: 0, cacheMisses: 0, queryDurationsMs: [expect.any(Number)], dryRuns: [],
+    processedBytes: expect.any(Number), billedBytes: expect.any(Number), queries: 1, cacheHits: 0, cacheMisses: 0, queryDurationsMs: [expect.any(Number)], dryRuns: [], overheadJobs: 0, overheadBilledBytes: 0,
   });
   expect(response.extensions?.warehouse.processedBytes).toBeGreaterThan(0);
   expect(response.extensions?.warehouse.billedBytes).toBe(10 * 1024 * 1024); // BigQuery's 10 MiB minimum
@@ -51,5 +51,5 @@ test('a warehouse-backed response reports its usage in extensions.warehouse', as
 
 test('a response without warehouse work reports zero usage', async () => {
   const response = await harness().request('metrics', '{ _service { sdl } }', { as: executive });
-  expect(response.extensions?.warehouse).toEqual({ processedBytes: 0, billedBytes: 0, queries: 0, cacheHits: 0, cacheMisses: 0, queryDurationsMs: [], dryRuns: [] });
+  expect(response.extensions?.warehouse).toEqual({ processedBytes: 0, billedBytes: 0, queries: 0, cacheHits: 0, cacheMisses: 0, queryDurationsMs: [], dryRuns: [], overheadJobs: 0, overheadBilledBytes: 0 });
 });

@@ -47,7 +47,7 @@ async function startEmpty({ batchLines, kmsKeys, queryCache }: { batchLines?: nu
     client: bigQueryClient({ ...connection(fake), location: 'US' }), projectId: PROJECT, location: 'US', datasetPrefix: PREFIX, version: '0.1.0',
     batchLines, kmsKeys, maxRetries: 2, sleep: async (ms) => { sleeps.push(ms); },
   });
-  const warehouse = createBigQueryWarehouse({ ...connection(fake), datasetPrefix: PREFIX, version: '0.1.0', dataVersionsTtlMs: 0 });
+  const warehouse = createBigQueryWarehouse({ ...connection(fake), datasetPrefix: PREFIX, version: '0.1.0', metadata: { checkIntervalMs: 0 } });
   return { fake, loader, warehouse, sleeps, remove, close: async () => { await warehouse.close(); await fake.close(); remove(); } };
 }
 

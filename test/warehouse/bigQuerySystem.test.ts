@@ -37,7 +37,7 @@ beforeAll(async () => {
   dataDir = seeded.dataDir;
   fake = await startBigQueryFake({ dataDir: seeded.dataDir, projectId: 'acme-analytics', datasetPrefix: 'bytegate' });
   const config = loadConfig({ WAREHOUSE: 'bigquery', BIGQUERY_PROJECT: 'acme-analytics', BIGQUERY_API_ENDPOINT: fake.url, DATA_DIR: seeded.dataDir });
-  onBigQuery = await startSystem(seeded.dataDir, { warehouse: openWarehouse(config, '0.1.0') });
+  onBigQuery = await startSystem(seeded.dataDir, { warehouse: await openWarehouse(config, '0.1.0') });
   onDuckDb = await startSystem(seeded.dataDir);
 }, 120_000);
 
@@ -73,7 +73,7 @@ test('a dashboard on BigQuery: the same data and bytes as on DuckDB, estimated e
 test('above DRY_RUN_ABOVE_BYTES every job is dry-run first and capped at the lower of the signed cap and the dry run', async () => {
   const dryRunning = await startSystem(dataDir, {
     env: { DRY_RUN_ABOVE_BYTES: '1' },
-    warehouse: openWarehouse(loadConfig({ WAREHOUSE: 'bigquery', BIGQUERY_PROJECT: 'acme-analytics', BIGQUERY_API_ENDPOINT: fake.url, DATA_DIR: dataDir }), '0.1.0'),
+    warehouse: await openWarehouse(loadConfig({ WAREHOUSE: 'bigquery', BIGQUERY_PROJECT: 'acme-analytics', BIGQUERY_API_ENDPOINT: fake.url, DATA_DIR: dataDir }), '0.1.0'),
   });
   try {
     const before = fake.jobInserts().length;

@@ -93,7 +93,7 @@ describe('DuckDB handles', () => {
   });
 
   test('limits: each handle opens with the configured memory_limit and threads (DUCKDB_MEMORY_LIMIT, DUCKDB_THREADS)', async () => {
-    const warehouse = openWarehouse(loadConfig({ DATA_DIR: dataDir, DUCKDB_MEMORY_LIMIT: '64MiB', DUCKDB_THREADS: '1' }), 'test');
+    const warehouse = await openWarehouse(loadConfig({ DATA_DIR: dataDir, DUCKDB_MEMORY_LIMIT: '64MiB', DUCKDB_THREADS: '1' }), 'test');
     const { rows } = await warehouse.query(tenant.id, {
       name: 'settings', sql: () => `SELECT current_setting('memory_limit') AS memory_limit, current_setting('threads') AS threads`, params: {},
     });

@@ -29,12 +29,18 @@ import { stageEventBatch } from '../duckdb/tenantDataset';
 import { logicalByteExpressions } from '../logicalBytes';
 import { refreshProductivityDailySql, rollupParams } from '../rollup';
 import { type FieldSchema, type TableSchema, productivityDaily, ssoEvents, tenantInfo, users } from '../../pricing/tables';
-import type { QueryParam, SqlDialect } from '../warehouse';
-import { bigQueryDialect, toBigQueryParams } from './bigQueryDialect';
-import { type RetryPolicy, labelValue, withRetries } from './jobs';
+import { OVERHEAD_REASONS, type OverheadMeter, type OverheadReason } from '../overhead';
+import { NOTHING_BILLED, type QueryParam, type SqlDialect } from '../warehouse';
+import { bigQueryDialect } from './bigQueryDialect';
+import { type RetryPolicy, labelValue, runOwnJob, withRetries } from './jobs';
+import { type MetadataOptions, createBigQueryMetadata } from './metadata';
 import { STATISTICS_TABLE, provisionDdl } from './provision';
 
 export interface BigQueryLoaderOptions {
+  /** Meters every job the loader runs (it runs them all for bytegate itself). */
+  overhead?: OverheadMeter;
+  /** With a store shared by the replicas (Redis): each write's changes are re-read once, right after it, for all of them. */
+  metadata?: MetadataOptions;
   /** A client made by `bigQueryClient` (jobs.ts): its own retries off. */
   client: BigQuery;
   projectId: string;
@@ -67,25 +73,28 @@ export function createBigQueryLoader(options: BigQueryLoaderOptions): DatasetWri
   const datasetOf = (tenant: string) => `${datasetPrefix}_${tenant}`;
   const dialectOf = (tenant: string) => bigQueryDialect(projectId, datasetOf(tenant));
 
-  /** One query job (a statement or a script) to completion; the rows of its last statement. */
-  async function run<Row>(tenant: string, name: string, sql: string, params: Readonly<Record<string, QueryParam>> = {}): Promise<Row[]> {
-    const bound = toBigQueryParams(sql, params);
-    return withRetries(`${name} of tenant ${tenant}`, policy, async () => {
-      const [job] = await client.createQueryJob({
-        query: sql, useLegacySql: false, params: bound.params, types: bound.types, location, jobTimeoutMs,
-        labels: { tenant: labelValue(tenant), query: labelValue(name), bytegate_version: labelValue(options.version) },
-      });
-      const [rows] = await job.getQueryResults({ autoPaginate: true });
-      return rows as Row[];
-    });
+  /** One query job (a statement or a script) to completion, metered as `reason`; the rows of its last statement. */
+  async function run<Row>(tenant: string, reason: OverheadReason, name: string, sql: string, params: Readonly<Record<string, QueryParam>> = {}): Promise<Row[]> {
+    const { rows, bill } = await withRetries(`${name} of tenant ${tenant}`, policy, () => runOwnJob<Row>(client, {
+      sql, params, location, jobTimeoutMs, labels: { tenant: labelValue(tenant), query: labelValue(name), bytegate_version: labelValue(options.version) },
+    }));
+    options.overhead?.record(tenant, reason, bill);
+    return rows;
   }
+
+  /** With a shared store: what a write changed, re-read once for every replica (metadata.ts). */
+  const metadata = options.metadata?.store
+    ? createBigQueryMetadata({ client, projectId, location, datasetPrefix, version: options.version, policy, jobTimeoutMs, overhead: options.overhead, ...options.metadata })
+    : undefined;
+  // The write stands either way: should this fail, the replicas' own checks find it within METADATA_CHECK_MS.
+  const reread = (tenant: string) => metadata?.afterWrite(tenant).catch(() => undefined);
 
   /** The dataset and its tables, created once per process (the DDL is idempotent). */
   function provision(tenant: string): Promise<void> {
     let done = provisioned.get(tenant);
     if (!done) {
       done = (async () => {
-        for (const statement of provisionDdl({ projectId, datasetPrefix, tenant, location, kmsKeyName: options.kmsKeys?.[tenant] })) await run(tenant, 'provision', statement);
+        for (const statement of provisionDdl({ projectId, datasetPrefix, tenant, location, kmsKeyName: options.kmsKeys?.[tenant] })) await run(tenant, OVERHEAD_REASONS.provision, 'provision', statement);
       })();
       provisioned.set(tenant, done);
       done.catch(() => provisioned.delete(tenant));
@@ -108,6 +117,7 @@ export function createBigQueryLoader(options: BigQueryLoaderOptions): DatasetWri
       await withRetries(`load job into ${name}`, policy, () => dataset.table(name).load(file, {
         sourceFormat: 'NEWLINE_DELIMITED_JSON', writeDisposition: 'WRITE_TRUNCATE', createDisposition: 'CREATE_NEVER',
       }));
+      options.overhead?.record(tenant, OVERHEAD_REASONS.load, NOTHING_BILLED); // load jobs are free
     } catch (error) {
       await drop();
       throw error;
@@ -119,13 +129,14 @@ export function createBigQueryLoader(options: BigQueryLoaderOptions): DatasetWri
     async createTenant(tenant: TenantInfo): Promise<void> {
       await provision(tenant.id);
       const d = dialectOf(tenant.id);
-      await run(tenant.id, 'createTenant', transaction([
+      await run(tenant.id, OVERHEAD_REASONS.tenant, 'createTenant', transaction([
         `DELETE FROM ${d.table(tenantInfo.name)} WHERE TRUE`,
         `INSERT INTO ${d.table(tenantInfo.name)} (id, name, timezone) VALUES (@id, @name, @timezone)`,
         ...statisticsSql(d, tenantInfo, { source: d.table(tenantInfo.name) }),
       ]), {
         id: { type: 'STRING', value: tenant.id }, name: { type: 'STRING', value: tenant.name }, timezone: { type: 'STRING', value: tenant.timezone ?? 'UTC' },
       });
+      await reread(tenant.id);
     },
 
     async upsertUsers(tenant: string, people: readonly DirectoryUser[]): Promise<void> {
@@ -141,7 +152,7 @@ export function createBigQueryLoader(options: BigQueryLoaderOptions): DatasetWri
         try {
           const d = dialectOf(tenant);
           const columns = users.fields.map((f) => f.name);
-          await run(tenant, 'upsertUsers', transaction([
+          await run(tenant, OVERHEAD_REASONS.directory, 'upsertUsers', transaction([
             `MERGE INTO ${d.table(users.name)} AS t USING ${d.table(staged.name)} AS s ON t.id = s.id
              WHEN MATCHED THEN UPDATE SET ${columns.filter((c) => c !== 'id').map((c) => `${c} = s.${c}`).join(', ')}
              WHEN NOT MATCHED THEN INSERT (${columns.join(', ')}) VALUES (${columns.map((c) => `s.${c}`).join(', ')})`,
@@ -151,6 +162,7 @@ export function createBigQueryLoader(options: BigQueryLoaderOptions): DatasetWri
           await staged.drop();
         }
       });
+      await reread(tenant);
     },
 
     async ingestEvents(tenant: string, lines: Iterable<string> | AsyncIterable<string>, ingestOptions: IngestOptions = {}): Promise<IngestReport> {
@@ -170,7 +182,7 @@ export function createBigQueryLoader(options: BigQueryLoaderOptions): DatasetWri
           const staged = await stage(tenant, ssoEvents, file, ingestOptions.onWait);
           try {
             const d = dialectOf(tenant);
-            const rows = await run<{ day: string; accepted: number }>(tenant, 'ingestEvents', eventsTransaction(d, staged.name), {
+            const rows = await run<{ day: string; accepted: number }>(tenant, OVERHEAD_REASONS.ingest, 'ingestEvents', eventsTransaction(d, staged.name), {
               ...rollupParams(batch.days[0], batch.days[batch.days.length - 1]), tenant: { type: 'STRING', value: tenant },
             });
             const accepted = Number(rows[0]?.accepted ?? 0);
@@ -183,6 +195,7 @@ export function createBigQueryLoader(options: BigQueryLoaderOptions): DatasetWri
         });
       }
       total.days = [...days].sort();
+      if (total.accepted > 0) await reread(tenant);
       return total;
     },
   };

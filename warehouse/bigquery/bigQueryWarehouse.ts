@@ -15,23 +15,28 @@
  *   WAREHOUSE_UNAVAILABLE. The client's own retries are off so there is one retry policy, ours.
  * Bytes are BigQuery's own totalBytesProcessed / totalBytesBilled; rows come back as the DuckDB
  * adapter returns them (INT64 as numbers, TIMESTAMP as ISO-8601 UTC, DATE as YYYY-MM-DD).
+ * Statistics, data versions and table versions come from the tenant's metadata, read only when its
+ * tables changed and shared by replicas (metadata.ts); metadata reads and dry runs are metered as
+ * bytegate's own bill (overhead.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { BigQueryDate, BigQueryTimestamp, type Job } from '@google-cloud/bigquery';
 import { withDeadline } from '../../common/deadline';
 import { ErrorCode, badUserInput, bytegateError } from '../../common/errors';
-import { MIN_BILLED_BYTES_PER_TABLE, billedBytes } from '../../pricing/billing';
 import { MiB } from '../../common/units';
+import { MIN_BILLED_BYTES_PER_TABLE, billedBytes } from '../../pricing/billing';
+import { type PartitionStat } from '../../pricing/scanBytes';
 import { ssoEvents } from '../../pricing/tables';
+import { OVERHEAD_REASONS, type OverheadMeter } from '../overhead';
 import {
   type JobBill, NOTHING_BILLED, STOP_GRACE_MS, StoppedJobError, UNPARTITIONED_TABLES, UNWRITTEN_TABLE_VERSION, type Warehouse, type WarehouseQuery, type WarehouseResult,
 } from '../warehouse';
-import { type PartitionStat } from '../../pricing/scanBytes';
 import { bigQueryDialect, toBigQueryParams } from './bigQueryDialect';
-import { type BigQueryConnection, bigQueryClient, labelValue, withRetries } from './jobs';
-import { type PartitionTotals, columnStatsFromPartitions } from './partitionEstimates';
-import { STATISTICS_TABLE } from './provision';
+import { type BigQueryConnection, billOf, bigQueryClient, jobMetadata, labelValue, withRetries } from './jobs';
+import { type MetadataOptions, createBigQueryMetadata } from './metadata';
+import type { TenantMetadata } from './metadataStore';
+import { columnStatsFromPartitions } from './partitionEstimates';
 
 export interface BigQueryWarehouseOptions extends BigQueryConnection {
   /** Dataset of tenant T is `${datasetPrefix}_${T}`; default `bytegate`. */
@@ -44,10 +49,10 @@ export interface BigQueryWarehouseOptions extends BigQueryConnection {
   version?: string;
   /** Backoff between retries (tests inject one that records). */
   sleep?: (ms: number) => Promise<void>;
-  /** How long a tenant's INFORMATION_SCHEMA.PARTITIONS (data and table versions, statistics) is reused; default 5 s.
-   * Every cached request asks for the versions, and each such job bills at least 10 MiB, so an
-   * ingest shows within this time. */
-  dataVersionsTtlMs?: number;
+  /** Where the tenants' metadata (statistics, data and table versions) is kept and how often it is checked (metadata.ts). */
+  metadata?: MetadataOptions;
+  /** Meters the jobs the adapter runs for itself (metadata reads, dry runs). */
+  overhead?: OverheadMeter;
   now?: () => number;
 }
 
@@ -61,9 +66,7 @@ export function createBigQueryWarehouse(options: BigQueryWarehouseOptions): Ware
   const version = labelValue(options.version ?? 'unknown');
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const client = bigQueryClient(options);
-  const dataVersionsTtlMs = options.dataVersionsTtlMs ?? 5000;
   const now = options.now ?? Date.now;
-  const partitionsByTenant = new Map<string, { at: number; partitions: Promise<PartitionRow[]> }>();
   /** Datasets seen to exist: a tenant does not disappear while we run (a 404 evicts it anyway). */
   const knownTenants = new Set<string>();
 
@@ -73,6 +76,15 @@ export function createBigQueryWarehouse(options: BigQueryWarehouseOptions): Ware
   }
 
   const policy = { maxRetries, sleep };
+  const metadata = createBigQueryMetadata({ client, projectId, location, datasetPrefix, version, policy, jobTimeoutMs, overhead: options.overhead, now, ...options.metadata });
+  /** What each snapshot derives to, computed once per snapshot. */
+  const derived = new WeakMap<TenantMetadata, Derived>();
+  const derive = async (tenant: string): Promise<Derived> => {
+    const snapshot = await metadata.get(tenant);
+    let values = derived.get(snapshot);
+    if (!values) derived.set(snapshot, (values = deriveFrom(snapshot)));
+    return values;
+  };
 
   /** `attempt` under the retry policy, a cap overrun and a missing dataset mapped to our errors. */
   function withJobRetries<T>(tenant: string, query: Pick<WarehouseQuery, 'name' | 'maxBytesBilled'>, attempt: () => Promise<T>): Promise<T> {
@@ -134,30 +146,6 @@ export function createBigQueryWarehouse(options: BigQueryWarehouseOptions): Ware
     return signal ? untilStopped(run, signal, () => stopJob(current)) : run;
   }
 
-  /**
-   * Every partition of the dataset's tables from INFORMATION_SCHEMA.PARTITIONS: rows, logical
-   * bytes, and last_modified_time, which changes with every write to a partition, and only then.
-   * Reused for `dataVersionsTtlMs`: every cached request asks, and each such job bills 10 MiB.
-   */
-  function partitions(tenant: string): Promise<PartitionRow[]> {
-    const cached = partitionsByTenant.get(tenant);
-    if (cached && now() - cached.at < dataVersionsTtlMs) return cached.partitions;
-    const read = runJob<{ table_name: string; partition_id: string | null; total_rows: number | null; total_logical_bytes: number | null; version: string }>(tenant, {
-      name: 'partitions',
-      params: {},
-      sql: (d) => `SELECT p.table_name, p.partition_id, p.total_rows, p.total_logical_bytes, CAST(UNIX_MICROS(p.last_modified_time) AS STRING) AS version
-        FROM ${d.table('INFORMATION_SCHEMA.PARTITIONS')} AS p`,
-    }).then(({ rows }) => rows.flatMap((r): PartitionRow[] => {
-      // NULL: an unpartitioned table; YYYYMMDD: a day; __NULL__ / __UNPARTITIONED__ hold no day's data.
-      if (r.partition_id !== null && !/^\d{8}$/.test(r.partition_id)) return [];
-      const day = r.partition_id === null ? null : `${r.partition_id.slice(0, 4)}-${r.partition_id.slice(4, 6)}-${r.partition_id.slice(6, 8)}`;
-      return [{ table: r.table_name, day, rows: Number(r.total_rows ?? 0), logicalBytes: Number(r.total_logical_bytes ?? 0), version: String(r.version) }];
-    }));
-    partitionsByTenant.set(tenant, { at: now(), partitions: read });
-    read.catch(() => partitionsByTenant.delete(tenant));
-    return read;
-  }
-
   return {
     async query<Row extends object>(tenant: string, query: WarehouseQuery, signal?: AbortSignal): Promise<WarehouseResult<Row>> {
       const result = await runJob<Row>(tenant, query, signal);
@@ -178,38 +166,21 @@ export function createBigQueryWarehouse(options: BigQueryWarehouseOptions): Ware
         const tables = Math.max(1, statistics?.query?.referencedTables?.length ?? 1);
         const billed = tables === 1 ? billedBytes([processedBytes])
           : processedBytes === 0 ? 0 : Math.ceil((processedBytes + tables * MIN_BILLED_BYTES_PER_TABLE) / MiB) * MiB;
+        options.overhead?.record(tenant, OVERHEAD_REASONS.dryRun, NOTHING_BILLED); // free, counted as a job
         return { processedBytes, billedBytes: billed };
       });
     },
 
-    /** PARTITIONS' rows and bytes per partition, split over the columns as ingest recorded (partitionEstimates.ts). */
     async partitionStats(tenant: string): Promise<PartitionStat[]> {
-      const [totals, { rows }] = await Promise.all([
-        partitions(tenant),
-        runJob<{ table_name: string; day: string | null; column_path: string; logical_bytes: number }>(tenant, {
-          name: 'partitionStats',
-          params: {},
-          sql: (d) => `SELECT s.table_name, s.day, s.column_path, s.logical_bytes FROM ${d.table(STATISTICS_TABLE.name)} AS s`,
-        }),
-      ]);
-      const recorded = rows.map((r) => ({ table: r.table_name, day: r.day, column: r.column_path, rows: 0, logicalBytes: Number(r.logical_bytes) }));
-      return columnStatsFromPartitions(totals, recorded);
+      return (await derive(tenant)).stats;
     },
 
     async dataVersions(tenant: string): Promise<ReadonlyMap<string, string>> {
-      const rows = await partitions(tenant);
-      return new Map(rows.filter((p) => p.table === ssoEvents.name && p.day !== null).map((p) => [p.day!, p.version]));
+      return (await derive(tenant)).days;
     },
 
-    /**
-     * From the same PARTITIONS rows (no job of its own): an unpartitioned table is one row with
-     * partition_id NULL, its last_modified_time changing with every write. A table PARTITIONS does
-     * not list yet (never written) has UNWRITTEN_TABLE_VERSION.
-     */
     async tableVersions(tenant: string): Promise<ReadonlyMap<string, string>> {
-      const rows = await partitions(tenant);
-      const written = new Map(rows.filter((p) => p.day === null).map((p) => [p.table, p.version]));
-      return new Map(UNPARTITIONED_TABLES.map((table) => [table, written.get(table) ?? UNWRITTEN_TABLE_VERSION]));
+      return (await derive(tenant)).tables;
     },
 
     async hasTenant(tenant: string): Promise<boolean> {
@@ -238,34 +209,29 @@ export function createBigQueryWarehouse(options: BigQueryWarehouseOptions): Ware
 
 // Private:
 
-interface PartitionRow extends PartitionTotals {
-  readonly version: string;
+interface Derived {
+  readonly stats: PartitionStat[];
+  readonly days: ReadonlyMap<string, string>;
+  readonly tables: ReadonlyMap<string, string>;
 }
 
-interface JobStatistics {
-  totalBytesProcessed?: string;
-  totalBytesBilled?: string;
-  cacheHit?: boolean;
-}
-
-/** The part of a jobs.get answer read here. */
-interface JobMetadata {
-  status?: { state?: string };
-  statistics?: { query?: JobStatistics };
+/**
+ * Statistics: PARTITIONS' rows and bytes per partition, split over the columns as ingest recorded
+ * (partitionEstimates.ts). Data versions: each sso_events day's last modification. Table versions: an
+ * unpartitioned table is one partition whose last modification changes with every write to it; one
+ * PARTITIONS does not list yet (never written) has UNWRITTEN_TABLE_VERSION.
+ */
+function deriveFrom({ partitions, recorded }: TenantMetadata): Derived {
+  const written = new Map(partitions.filter((p) => p.day === null).map((p) => [p.table, p.version]));
+  return {
+    stats: columnStatsFromPartitions(partitions, recorded.map((r) => ({ ...r, rows: 0 }))),
+    days: new Map(partitions.filter((p) => p.table === ssoEvents.name && p.day !== null).map((p) => [p.day!, p.version])),
+    tables: new Map(UNPARTITIONED_TABLES.map((table) => [table, written.get(table) ?? UNWRITTEN_TABLE_VERSION])),
+  };
 }
 
 /** How often a stopped job's state is read until BigQuery reports it DONE. */
 const STOP_POLL_MS = 100;
-
-/** jobs.get */
-async function jobMetadata(job: Job): Promise<JobMetadata> {
-  const [metadata] = await job.getMetadata();
-  return metadata as JobMetadata;
-}
-
-function billOf(statistics: JobStatistics | undefined): JobBill {
-  return { processedBytes: Number(statistics?.totalBytesProcessed ?? 0), billedBytes: Number(statistics?.totalBytesBilled ?? 0) };
-}
 
 /** `run`, unless `signal` aborts first: then it fails with a StoppedJobError carrying `stop()`'s bill. */
 function untilStopped<T>(run: Promise<T>, signal: AbortSignal, stop: () => Promise<JobBill | undefined>): Promise<T> {

@@ -2,8 +2,10 @@
  * What every BigQuery job of bytegate shares, reads and writes alike: one retry policy (the
  * client's own retries are off), error descriptions, and job label values.
  */
-import { BigQuery, type BigQueryOptions } from '@google-cloud/bigquery';
+import { BigQuery, type BigQueryOptions, type Job } from '@google-cloud/bigquery';
 import { ErrorCode, bytegateError } from '../../common/errors';
+import type { JobBill, QueryParam } from '../warehouse';
+import { toBigQueryParams } from './bigQueryDialect';
 
 export interface BigQueryConnection {
   projectId: string;
@@ -67,6 +69,48 @@ export async function withRetries<T>(
       await policy.sleep(RETRY_BASE_DELAY_MS * 2 ** retry);
     }
   }
+}
+
+/** A job bytegate runs for itself: uncapped, not cancelled by a caller. */
+export interface OwnJob {
+  /** One statement, or a script (its last statement's rows come back). */
+  readonly sql: string;
+  readonly params?: Readonly<Record<string, QueryParam>>;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly location?: string;
+  readonly jobTimeoutMs: number;
+}
+
+/** Runs `job` to completion (one attempt: wrap it in `withRetries`): its rows, and what it billed (jobs.get). */
+export async function runOwnJob<Row>(client: BigQuery, job: OwnJob): Promise<{ rows: Row[]; bill: JobBill }> {
+  const { params, types } = toBigQueryParams(job.sql, job.params ?? {});
+  const [created] = await client.createQueryJob({
+    query: job.sql, useLegacySql: false, params, types, location: job.location, jobTimeoutMs: job.jobTimeoutMs, labels: { ...job.labels },
+  });
+  const [rows] = await created.getQueryResults({ autoPaginate: true });
+  return { rows: rows as Row[], bill: billOf((await jobMetadata(created)).statistics?.query) };
+}
+
+/** The part of a jobs.get answer read here. */
+export interface JobMetadata {
+  status?: { state?: string };
+  statistics?: { query?: JobStatistics };
+}
+
+export interface JobStatistics {
+  totalBytesProcessed?: string;
+  totalBytesBilled?: string;
+  cacheHit?: boolean;
+}
+
+/** jobs.get */
+export async function jobMetadata(job: Job): Promise<JobMetadata> {
+  const [metadata] = await job.getMetadata();
+  return metadata as JobMetadata;
+}
+
+export function billOf(statistics: JobStatistics | undefined): JobBill {
+  return { processedBytes: Number(statistics?.totalBytesProcessed ?? 0), billedBytes: Number(statistics?.totalBytesBilled ?? 0) };
 }
 
 /** BigQuery label values: lowercase letters, digits, `_` and `-`, at most 63 characters. */
