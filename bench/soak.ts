@@ -22,7 +22,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -36,6 +35,7 @@ import type { DirectoryUser } from '../okta/logEvent';
 import type { Role } from '../common/principal';
 import { duckDbDatasetWriter } from '../warehouse/duckdb/tenantDataset';
 import { sampleOtherCpu } from './machine';
+import { freePorts } from './stack';
 import type { ProbeSample } from './soakProbe';
 import { terminate, waitForHealth } from '../cli/childProcesses';
 
@@ -299,18 +299,6 @@ function windowStats(memory: MemorySample[], lag: LagSample[]): WindowStats {
     lagSamples: lag.length,
   };
 }
-
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve(server));
-  })));
-  const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
-}
-
 
 /** The gateway first (it drains its in-flight operations against live subgraphs), then the subgraphs. */
 async function stopAll(children: Map<string, ChildProcess>): Promise<void> {

@@ -4,6 +4,7 @@
  * any error — a benchmark must never average over refusals.
  */
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { createClient } from '@redis/client';
 import autocannon from 'autocannon';
@@ -109,4 +110,16 @@ export async function deleteNamespace(url: string, namespace: string): Promise<v
   await client.connect();
   for await (const keys of client.scanIterator({ MATCH: `${namespace}::*`, COUNT: 1000 })) if (keys.length > 0) await client.del(keys);
   client.destroy();
+}
+
+/** `count` distinct TCP ports that were free a moment ago. */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve(server));
+  })));
+  const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
 }

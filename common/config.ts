@@ -241,7 +241,7 @@ function bigQueryConfig(env: NodeJS.ProcessEnv): BigQueryConfig {
     datasetPrefix,
     kmsKeys: kmsKeys(env.BIGQUERY_KMS_KEYS ?? ''),
     metadataCheckMs: intVar(env, 'METADATA_CHECK_MS', DEFAULT_METADATA_CHECK_MS, 0, 86_400_000),
-    metadataFullReadMs: intVar(env, 'METADATA_FULL_READ_MS', DEFAULT_METADATA_FULL_READ_MS, 60_000, 7 * 86_400_000),
+    metadataFullReadMs: intVar(env, 'METADATA_FULL_READ_MS', DEFAULT_METADATA_FULL_READ_MS, 1000, 7 * 86_400_000),
   };
 }
 

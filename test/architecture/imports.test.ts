@@ -34,7 +34,8 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   'gateway/execute': ['common', 'pricing', 'gateway/cost', 'gateway/responseCache', 'gateway/context', 'gateway/observability'],
   'gateway/admin': ['common', 'budgets', 'gateway/admission'],
   cli: ['common', 'pricing', 'okta', 'warehouse', 'budgets', 'subgraphs', 'gateway'],
-  bench: ['common', 'pricing', 'okta', 'warehouse', 'budgets', 'subgraphs', 'gateway', 'cli'],
+  // The capacity benchmark drives the real processes against the recording BigQuery fake.
+  bench: ['common', 'pricing', 'okta', 'warehouse', 'budgets', 'subgraphs', 'gateway', 'cli', 'test/warehouse/bigQueryFake'],
 };
 
 /** Warehouse adapters (and the factory that picks one): chosen only by process entries, CLIs, benchmarks and the warehouse itself. */

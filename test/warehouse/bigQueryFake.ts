@@ -7,6 +7,7 @@
  *   GET    /bigquery/v2/projects/P/jobs/JOBID               jobs.get (statistics)
  *   POST   /bigquery/v2/projects/P/jobs/JOBID/cancel        jobs.cancel (a DONE job stays as it is, its bill too)
  *   GET    /bigquery/v2/projects/P/datasets/DS              datasets.get
+ *   GET    /bigquery/v2/projects/P/datasets/DS/tables/T     tables.get (`?prettyPrint=false`; other query parameters ignored)
  *   POST   /bigquery/v2/projects/P/datasets/DS/tables       tables.insert (the loader's staging tables)
  *   DELETE /bigquery/v2/projects/P/datasets/DS/tables/T     tables.delete
  * Each dataset is a DuckDB database in `dataDir`, laid out as the DuckDB warehouse's. A SELECT is
@@ -14,9 +15,15 @@
  * on the DuckDB warehouse, so rows and processed/billed bytes are the same measurement as the DuckDB
  * adapter's (and its maxBytesBilled check stands in for BigQuery's). DML and scripts (the loader's
  * transactions) are translated the same way and run statement by statement on one read-write
- * connection; `CREATE SCHEMA` makes a database with every declared table. INFORMATION_SCHEMA.PARTITIONS
- * is answered from the recorded statistics (rows, logical bytes per partition; last_modified_time
- * stands for a fingerprint of both, and for an unpartitioned table also of every write to it).
+ * connection, billed as the sum of their statements by BigQuery's DML rules (`scriptBill`: an upper
+ * bound, each statement measured on the data as it was before the script ran); load jobs are free.
+ * `CREATE SCHEMA` makes a database with every declared table. INFORMATION_SCHEMA.PARTITIONS is
+ * answered from the recorded statistics (rows, logical bytes per partition; last_modified_time
+ * stands for a fingerprint of both, and for an unpartitioned table also of every write to it), as is
+ * `_partition_stats` (its columns typed as selected: `s.column`, `CAST(s.column AS type) AS name`);
+ * either, filtered by `table_name IN UNNEST(@tables)`, keeps the listed tables' rows. tables.get
+ * serves the declared tables and `_partition_stats` (`tableState`): numRows and numBytes from the
+ * statistics, lastModifiedTime changing when the content does, and only then.
  * Every request is recorded; `fail` scripts faults.
  *
  * Fault injection for reliability tests (`inject`): rules that make matching requests slow (`delayMs`),
@@ -36,8 +43,10 @@ import { withDatasetWriter } from '../../warehouse/duckdb/datasetFiles';
 import { createTableSql, quoteIdent } from '../../warehouse/duckdb/duckDbSchema';
 import { createDuckDbWarehouse, toDuckDbValues } from '../../warehouse/duckdb/duckDbWarehouse';
 import { createEmptyDataset } from '../../warehouse/duckdb/tenantDataset';
-import { TABLES, type FieldSchema } from '../../pricing/tables';
-import type { QueryParam } from '../../warehouse/warehouse';
+import { MIN_BILLED_BYTES_PER_TABLE, scalarBytes } from '../../pricing/billing';
+import type { PartitionStat } from '../../pricing/scanBytes';
+import { TABLES, type FieldSchema, type ScalarType, type TableSchema } from '../../pricing/tables';
+import { type JobBill, NOTHING_BILLED, type QueryParam } from '../../warehouse/warehouse';
 
 export interface RecordedRequest {
   method: string;
@@ -98,6 +107,10 @@ export interface BigQueryFake {
   clearFaults(): void;
   /** Every jobs.cancel so far. */
   cancels(): RecordedRequest[];
+  /** Every tables.get so far. */
+  tableGets(): RecordedRequest[];
+  /** Every jobs.insert of a metadata query (labelled `partitions` or `partitionstats`) so far. */
+  metadataQueries(): RecordedRequest[];
   close(): Promise<void>;
 }
 
@@ -199,6 +212,7 @@ export async function startBigQueryFake(options: BigQueryFakeOptions): Promise<B
       const tenant = tenantOf(table[1]);
       if (tenant === undefined || !(await duck.hasTenant(tenant))) return notFound(`Dataset ${projectId}:${table[1]}`);
       if (r.method === 'POST' && !table[2]) return createTable(tenant, r.body);
+      if (r.method === 'GET' && table[2]) return getTable(tenant, table[1], table[2]);
       if (r.method === 'DELETE' && table[2]) {
         await write(tenant, (connection) => connection.run(`DROP TABLE IF EXISTS ${quoteIdent(table![2])}`));
         return { status: 204, body: undefined };
@@ -271,16 +285,22 @@ export async function startBigQueryFake(options: BigQueryFakeOptions): Promise<B
     try {
       let result: { fields: SchemaField[]; rows: Record<string, unknown>[]; processedBytes: number; billedBytes: number; cacheHit?: boolean };
       if (/^\s*(BEGIN|INSERT|DELETE|UPDATE|MERGE)\b/i.test(query.query)) {
+        const bill = await scriptBill(tenant, query.query, params);
         const { written, ...answer } = await write(tenant, (connection) => runScript(connection, query.query, params));
         for (const table of written) modified(tenant, table);
-        result = { ...answer, processedBytes: 0, billedBytes: 0 };
+        result = { ...answer, ...bill };
       } else if (/\.INFORMATION_SCHEMA\.PARTITIONS`/.test(query.query)) {
-        result = { ...(await partitions(tenant)), processedBytes: 0, billedBytes: 10 * 1024 * 1024 };
+        const keep = tableFilter(query.query, params);
+        const all = await partitions(tenant);
+        result = { fields: all.fields, rows: all.rows.filter((row) => keep(String(row.table_name))), processedBytes: 0, billedBytes: 10 * 1024 * 1024 };
       } else if (new RegExp(`\\.${STATISTICS_TABLE.name}\``).test(query.query)) {
-        const stats = await duck.partitionStats(tenant);
+        const columns = statisticsColumns(query.query);
+        if (!columns) return { status: 400, body: errorBody(400, 'fakeNotImplemented', `The fake selects columns of ${STATISTICS_TABLE.name} as s.column or CAST(s.column AS type) AS name only`) };
+        const keep = tableFilter(query.query, params);
+        const stats = (await duck.partitionStats(tenant)).filter((s) => keep(s.table)).map(statisticsRow);
         result = {
-          fields: [{ name: 'table_name', type: 'STRING' }, { name: 'day', type: 'DATE' }, { name: 'column_path', type: 'STRING' }, { name: 'logical_bytes', type: 'INT64' }],
-          rows: stats.map((s) => ({ table_name: s.table, day: s.day, column_path: s.column, logical_bytes: s.logicalBytes })),
+          fields: columns.map(({ name, type }) => ({ name, type })),
+          rows: stats.map((row) => Object.fromEntries(columns.map((c) => [c.name, row[c.column]]))),
           processedBytes: 0, billedBytes: 10 * 1024 * 1024,
         };
       } else {
@@ -425,6 +445,107 @@ export async function startBigQueryFake(options: BigQueryFakeOptions): Promise<B
     };
   }
 
+  /**
+   * What a script (or one DML statement) bills: the sum of its statements' bills, each measured on
+   * the data as it is before the script runs — an upper bound, as BigQuery measures a statement when
+   * it runs, after the earlier ones wrote. A statement processes what its reads (`statementReads`)
+   * process, measured as the DuckDB adapter measures a query (declared tables only), and bills
+   * that, MiB-rounded, with at least 10 MiB for every table it reads, the tables measured as 0
+   * included (temp and staging tables, `_partition_stats`: not declared, their size unknown here).
+   * A read the parse-tree analysis cannot measure, and a statement form `statementReads` does not
+   * know (UPDATE), bill that minimum for each table they name.
+   * https://cloud.google.com/bigquery/docs/reference/standard-sql/dml-syntax#on-demand_query_size_calculation
+   */
+  async function scriptBill(tenant: string, script: string, params: Record<string, QueryParam>): Promise<JobBill> {
+    let processedBytes = 0;
+    let billedBytes = 0;
+    for (const statement of statementsOf(script)) {
+      const sql = toDuckDbSql(statement, params);
+      const reads = statementReads(sql);
+      const tables = new Set((reads ?? [sql]).flatMap(tablesNamed));
+      const measured = new Set<string>();
+      for (const read of reads ?? []) {
+        const declared = tablesNamed(read).filter((table) => Object.hasOwn(TABLES, table));
+        if (declared.length === 0) continue;
+        const bill = await duck.dryRun(tenant, { name: 'fake', sql: () => read, params }).catch((error: unknown) => {
+          if (error instanceof GraphQLError) throw error; // an unknown dataset, a writer holding it too long
+          return NOTHING_BILLED;
+        });
+        processedBytes += bill.processedBytes;
+        billedBytes += bill.billedBytes;
+        if (bill.processedBytes > 0) for (const table of declared) measured.add(table);
+      }
+      billedBytes += [...tables].filter((table) => !measured.has(table)).length * MIN_BILLED_BYTES_PER_TABLE;
+    }
+    return { processedBytes, billedBytes };
+  }
+
+  /** Per table read by tables.get: a fingerprint of its content, when the fake first saw it and when it last saw the content change. */
+  const tableStates = new Map<string, { fingerprint: string; createdMs: number; modifiedMs: number }>();
+  /** tables.get answers one at a time, so a later read never sees an older state than an earlier one. */
+  let tableReads: Promise<unknown> = Promise.resolve();
+
+  /** tables.get of a declared table or `_partition_stats`; the loader's staging tables are not served. */
+  async function getTable(tenant: string, dataset: string, tableId: string): Promise<{ status: number; body: unknown }> {
+    const table = tableId === STATISTICS_TABLE.name ? STATISTICS_TABLE : Object.hasOwn(TABLES, tableId) ? TABLES[tableId] : undefined;
+    if (!table) {
+      return tableId.startsWith('_load_')
+        ? { status: 400, body: errorBody(400, 'fakeNotImplemented', `The fake serves tables.get of declared tables only, not ${tableId}`) }
+        : notFound(`Table ${projectId}:${dataset}.${tableId}`);
+    }
+    const read = tableReads.then(() => tableState(tenant, table));
+    tableReads = read.catch(() => undefined);
+    const state = await read;
+    return {
+      status: 200,
+      body: {
+        kind: 'bigquery#table', id: `${projectId}:${dataset}.${table.name}`, tableReference: { projectId, datasetId: dataset, tableId: table.name },
+        type: 'TABLE', location: 'US', creationTime: String(state.createdMs), lastModifiedTime: String(state.modifiedMs),
+        numRows: String(state.numRows), numBytes: String(state.numBytes), schema: { fields: table.fields.map(toRestField) },
+        ...(table.partitionBy ? { timePartitioning: { type: 'DAY', field: table.partitionBy.column } } : {}),
+        ...(table.clusterBy ? { clustering: { fields: [...table.clusterBy] } } : {}),
+      },
+    };
+  }
+
+  /**
+   * A table's rows and logical bytes from the recorded statistics (`_partition_stats`: its own rows,
+   * sized by BigQuery's rules), and its last modification in ms: it moves on (never back, never to
+   * an earlier ms) when the table's fingerprint changed since the last tables.get. The fingerprint
+   * covers its partitions' rows and bytes, what this fake wrote to it (`lastModified`) and, for a
+   * write by the DuckDB writer straight into the dataset's file, its day versions (partitioned) or
+   * its table version (unpartitioned); `_partition_stats`' covers all its rows. The DuckDB warehouse
+   * reopens a file that changed, so each read sees the latest write, as `partitions` does.
+   */
+  async function tableState(tenant: string, table: TableSchema): Promise<{ createdMs: number; modifiedMs: number; numRows: number; numBytes: number }> {
+    const stats = await duck.partitionStats(tenant);
+    const key = `${tenant}.${table.name}`;
+    let numRows = 0;
+    let numBytes = 0;
+    let content: unknown;
+    if (table === STATISTICS_TABLE) {
+      const rows = stats.map(statisticsRow);
+      numRows = rows.length;
+      numBytes = rows.reduce((sum, row) => sum + table.fields.reduce((bytes, f) => bytes + scalarBytes(f.type as ScalarType, row[f.name]), 0), 0);
+      content = rows.map((row) => JSON.stringify(row)).sort();
+    } else {
+      const own = stats.filter((s) => s.table === table.name);
+      const partitionRows = new Map(own.map((s) => [s.day, s.rows])); // every column of a partition records its rows
+      for (const rows of partitionRows.values()) numRows += rows;
+      for (const stat of own) numBytes += stat.logicalBytes;
+      const versions = table.partitionBy ? [...(await duck.dataVersions(tenant))].sort() : (await duck.tableVersions(tenant)).get(table.name);
+      content = [own.map((s) => `${s.day} ${s.column} ${s.rows} ${s.logicalBytes}`).sort(), versions];
+    }
+    const fingerprint = JSON.stringify([content, String(lastModified.get(key) ?? '')]);
+    const known = tableStates.get(key);
+    const now = Date.now();
+    const state = !known ? { fingerprint, createdMs: now, modifiedMs: now }
+      : known.fingerprint === fingerprint ? known
+        : { fingerprint, createdMs: known.createdMs, modifiedMs: Math.max(now, known.modifiedMs + 1) };
+    tableStates.set(key, state);
+    return { createdMs: state.createdMs, modifiedMs: state.modifiedMs, numRows, numBytes };
+  }
+
   function jobResource(job: FakeJob): unknown {
     const statistics = { totalBytesProcessed: String(job.processedBytes), totalBytesBilled: String(job.billedBytes), cacheHit: job.cacheHit === true };
     return {
@@ -473,6 +594,8 @@ export async function startBigQueryFake(options: BigQueryFakeOptions): Promise<B
       for (const { fault } of [...rules]) fault.remove();
     },
     cancels: () => requests.filter((r) => r.method === 'POST' && /\/jobs\/[^/]+\/cancel$/.test(r.path)),
+    tableGets: () => requests.filter((r) => r.method === 'GET' && new RegExp(`^${base}/datasets/[^/]+/tables/[^/]+$`).test(r.path)),
+    metadataQueries: () => requests.filter((r) => r.method === 'POST' && r.path === `${base}/jobs` && METADATA_QUERIES.includes(r.body?.configuration?.labels?.query)),
     async close() {
       for (const { held } of rules.splice(0)) dropHeld(held);
       server.closeAllConnections();
@@ -492,7 +615,7 @@ export function isQueryJob(...names: string[]): (request: RecordedRequest) => bo
     if (request.method !== 'POST' || !/^\/bigquery\/v2\/projects\/[^/]+\/jobs$/.test(request.path)) return false;
     const label = request.body?.configuration?.labels?.query;
     if (typeof label !== 'string' || request.body?.configuration?.dryRun) return false;
-    return names.length > 0 ? names.map((n) => n.toLowerCase()).includes(label) : !['partitions', 'partitionstats'].includes(label);
+    return names.length > 0 ? names.map((n) => n.toLowerCase()).includes(label) : !METADATA_QUERIES.includes(label);
   };
 }
 
@@ -510,6 +633,9 @@ export function isJobGet(fake: Pick<BigQueryFake, 'requests'>, ...names: string[
 }
 
 // Private:
+
+/** The `query` labels of the BigQuery adapter's metadata jobs (PARTITIONS, `_partition_stats`). */
+const METADATA_QUERIES = ['partitions', 'partitionstats'];
 
 /** A GET of `path` (its group: the job id) for a job whose insert `isQueryJob(...names)` matched. */
 function isGetOfJob(fake: Pick<BigQueryFake, 'requests'>, path: RegExp, names: string[]): (request: RecordedRequest) => boolean {
@@ -548,16 +674,109 @@ function parseBody(contentType: string, text: string): { json: unknown; upload?:
   return { json: JSON.parse(parts[0]), upload: parts[1] };
 }
 
+/** A script's statements (the loader separates them by `;` + newline; one DML statement is a script of one). */
+function statementsOf(script: string): string[] {
+  return script.split(/;\n/);
+}
+
 /**
- * A script or DML statement: each statement (separated by `;` + newline) translated and run in
- * order on one connection (its temp tables live as long as the script); the last one's rows, and the
- * dataset's tables its DML changed rows of (once the script has run whole).
+ * The SELECTs that measure what one statement (in the DuckDB dialect) reads, by BigQuery's DML
+ * rules (by regex); undefined for a form not measured here (UPDATE).
+ * - SELECT, CREATE TABLE … AS SELECT, INSERT … SELECT: that SELECT (the columns it references);
+ * - INSERT … VALUES, BEGIN, COMMIT: nothing;
+ * - DELETE FROM t WHERE w: `SELECT t.* FROM t WHERE w`, every column of the partitions it scans;
+ * - MERGE INTO t USING s: every column of t, and what s reads (a table: every column of it).
+ * https://cloud.google.com/bigquery/docs/reference/standard-sql/dml-syntax#on-demand_query_size_calculation
+ */
+function statementReads(sql: string): string[] | undefined {
+  if (/^\s*(?:BEGIN|COMMIT|ROLLBACK)\b/i.test(sql)) return [];
+  if (/^\s*(?:SELECT|WITH)\b/i.test(sql)) return [sql];
+  const created = /^\s*CREATE\s+(?:TEMP(?:ORARY)?\s+)?TABLE\s+"?\w+"?\s+AS\s+([\s\S]*)$/i.exec(sql);
+  if (created) return [created[1]];
+  const inserted = /^\s*INSERT\s+INTO\s+"?\w+"?\s*(?:\([^)]*\))?\s*([\s\S]*)$/i.exec(sql);
+  if (inserted) return /^VALUES\b/i.test(inserted[1]) ? [] : [inserted[1]];
+  const deleted = /^\s*DELETE\s+FROM\s+("?\w+"?)(?:\s+AS\s+(\w+))?(\s+WHERE\s[\s\S]*)?$/i.exec(sql);
+  if (deleted) {
+    const [, table, alias, where = ''] = deleted;
+    return [`SELECT ${alias ?? table}.* FROM ${table}${alias ? ` AS ${alias}` : ''}${where}`];
+  }
+  const merged = /^\s*MERGE\s+(?:INTO\s+)?("?\w+"?)(?:\s+AS\s+(\w+))?\s+USING\s+/i.exec(sql);
+  if (merged) {
+    const [, table, alias] = merged;
+    const using = sql.slice(merged[0].length);
+    const source = /^("?\w+"?)(?:\s+AS\s+(\w+))?/.exec(using);
+    const sourceRead = using.startsWith('(') ? parenthesized(using) : `SELECT ${source![2] ?? source![1]}.* FROM ${source![0]}`;
+    return [`SELECT ${alias ?? table}.* FROM ${table}${alias ? ` AS ${alias}` : ''}`, sourceRead];
+  }
+  return undefined;
+}
+
+/** The tables `sql` names to read or update: every name after FROM, JOIN, USING or UPDATE that is not a function call. */
+function tablesNamed(sql: string): string[] {
+  return [...sql.matchAll(/\b(?:FROM|JOIN|USING|UPDATE)\s+(?:"(\w+)"|(\w+)\b(?!\s*\())/gi)].map((m) => m[1] ?? m[2]);
+}
+
+/** The text inside the parentheses `text` starts with (no parenthesis inside a string literal). */
+function parenthesized(text: string): string {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '(') depth++;
+    else if (text[i] === ')' && --depth === 0) return text.slice(1, i);
+  }
+  throw new Error(`Unbalanced parentheses in ${text.slice(0, 80)}`);
+}
+
+/**
+ * Which tables a metadata query keeps: with `table_name IN UNNEST(@p)`, those its ARRAY<STRING>
+ * parameter lists (refused without it, as BigQuery refuses an unbound parameter); else every table.
+ */
+function tableFilter(sql: string, params: Readonly<Record<string, QueryParam>>): (table: string) => boolean {
+  const name = /\btable_name\s+IN\s+UNNEST\(@(\w+)\)/i.exec(sql)?.[1];
+  if (name === undefined) return () => true;
+  const param = params[name];
+  if (!param) throw new Error(`Query parameter '${name}' not found`);
+  if (param.type !== 'STRING_ARRAY') throw new Error(`Values referenced in UNNEST must be arrays. UNNEST contains expression of type ${param.type}`);
+  const listed = new Set(param.value);
+  return (table) => listed.has(table);
+}
+
+/** A recorded statistic as its `_partition_stats` row. */
+function statisticsRow(stat: PartitionStat): Record<string, string | number | null> {
+  return { table_name: stat.table, day: stat.day, column_path: stat.column, rows: stat.rows, logical_bytes: stat.logicalBytes };
+}
+
+/**
+ * What a `_partition_stats` query selects, typed as BigQuery types it: each item `s.column` (its
+ * declared type) or `CAST(s.column AS STRING|INT64|DATE) AS name`; undefined for anything else.
+ */
+function statisticsColumns(sql: string): { name: string; column: string; type: SchemaField['type'] }[] | undefined {
+  const list = /^\s*SELECT\s+([\s\S]+?)\s+FROM\s/i.exec(sql)?.[1];
+  const columns = list?.split(',').map((item) => {
+    const cast = /^\s*CAST\((?:\w+\.)?(\w+)\s+AS\s+(STRING|INT64|DATE)\)\s+AS\s+(\w+)\s*$/i.exec(item);
+    const plain = /^\s*(?:\w+\.)?(\w+)(?:\s+AS\s+(\w+))?\s*$/i.exec(item);
+    const column = cast?.[1] ?? plain?.[1];
+    const declared = STATISTICS_TABLE.fields.find((f) => f.name === column)?.type as SchemaField['type'] | undefined;
+    if (!column || !declared) return undefined;
+    return cast ? { name: cast[3], column, type: cast[2].toUpperCase() as SchemaField['type'] } : { name: plain![2] ?? column, column, type: declared };
+  });
+  return columns?.every((c) => c !== undefined) ? columns as { name: string; column: string; type: SchemaField['type'] }[] : undefined;
+}
+
+/** A declared field as a REST TableFieldSchema. */
+function toRestField(field: FieldSchema): object {
+  return { name: field.name, type: field.type, mode: field.mode ?? 'NULLABLE', ...(field.type === 'STRUCT' ? { fields: field.fields.map(toRestField) } : {}) };
+}
+
+/**
+ * A script or DML statement: each statement (`statementsOf`) translated and run in order on one
+ * connection (its temp tables live as long as the script); the last one's rows, and the dataset's
+ * tables its DML changed rows of (once the script has run whole).
  */
 async function runScript(connection: DuckDBConnection, script: string, params: Record<string, QueryParam>): Promise<{ fields: SchemaField[]; rows: Record<string, unknown>[]; written: Set<string> }> {
   let result: { fields: SchemaField[]; rows: Record<string, unknown>[] } = { fields: [], rows: [] };
   const written = new Set<string>();
   try {
-    for (const statement of script.split(/;\n/)) {
+    for (const statement of statementsOf(script)) {
       const sql = toDuckDbSql(statement, params);
       const reader = await connection.runAndReadAll(sql, toDuckDbValues(sql, params).values);
       const target = /^\s*(?:INSERT\s+INTO|DELETE\s+FROM|UPDATE|MERGE\s+(?:INTO\s+)?)\s*`[\w-]+\.\w+\.(\w+)`/i.exec(statement)?.[1];

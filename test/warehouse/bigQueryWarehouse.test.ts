@@ -43,7 +43,7 @@ async function startOverFixture(data = fixture()): Promise<{ fake: BigQueryFake;
 describeWarehouseContract('BigQuery (REST fake)', async (data) => {
   const { fake, dataDir, remove } = await startOverFixture(data);
   // Versions read at once after a write (PARTITIONS not reused); writes go to the fake's files as the embedded ingest writes them.
-  const warehouse = createBigQueryWarehouse({ projectId: PROJECT, datasetPrefix: PREFIX, apiEndpoint: fake.url, authClient: authClient(), version: '0.1.0', dataVersionsTtlMs: 0 });
+  const warehouse = createBigQueryWarehouse({ projectId: PROJECT, datasetPrefix: PREFIX, apiEndpoint: fake.url, authClient: authClient(), version: '0.1.0', metadata: { checkIntervalMs: 0 } });
   return { warehouse, writer: duckDbDatasetWriter(dataDir), cleanup: async () => { await warehouse.close(); await fake.close(); remove(); } };
 });
 
@@ -237,26 +237,36 @@ describe('BigQuery adapter: what it asks BigQuery for', () => {
     ]);
   });
 
-  test('dataVersions and partitionStats read INFORMATION_SCHEMA.PARTITIONS once: days of sso_events, declared tables only', async () => {
-    const versions = await warehouse.dataVersions('acme');
+  test('metadata is read once, then only checked: PARTITIONS of the priced tables and the recorded split; declared tables only', async () => {
+    const fresh = createBigQueryWarehouse({ projectId: PROJECT, datasetPrefix: PREFIX, apiEndpoint: fake.url, authClient: authClient(), metadata: { checkIntervalMs: 0 } });
+    const before = fake.jobInserts().length;
+    const versions = await fresh.dataVersions('acme');
     expect([...versions.keys()].sort()).toEqual([...DAYS]); // not __UNPARTITIONED__
-    const query = lastInsert().body.configuration.query;
-    expect(query.query).toContain(`\`${PROJECT}.${PREFIX}_acme.INFORMATION_SCHEMA.PARTITIONS\``);
-    const before = fake.jobInserts().length;
-    const stats = await warehouse.partitionStats('acme');
-    expect(fake.jobInserts().length - before).toBe(1); // the recorded proportions; PARTITIONS is reused
+    const read = fake.jobInserts().slice(before).map((r) => r.body.configuration.query.query);
+    expect(read).toHaveLength(2);
+    expect(read.find((q) => q.includes('PARTITIONS'))).toContain(`\`${PROJECT}.${PREFIX}_acme.INFORMATION_SCHEMA.PARTITIONS\``);
+    const gets = fake.tableGets().length;
+    const stats = await fresh.partitionStats('acme');
+    expect(fake.jobInserts().length - before).toBe(2); // checked (tables.get, free), nothing changed: nothing read
+    expect(fake.tableGets().length - gets).toBe(5);
     expect(new Set(stats.map((s) => s.table))).toEqual(new Set(['sso_events', 'productivity_daily', 'users', 'tenant_info'])); // not _partition_stats
+    await fresh.close();
   });
-  test('PARTITIONS is reused for dataVersionsTtlMs: cached requests do not each run an INFORMATION_SCHEMA job', async () => {
+
+  test('between checks (METADATA_CHECK_MS) the tables are not even looked at', async () => {
     let clock = 1_000_000;
-    const timed = createBigQueryWarehouse({ projectId: PROJECT, datasetPrefix: PREFIX, apiEndpoint: fake.url, authClient: authClient(), dataVersionsTtlMs: 5000, now: () => clock });
-    const before = fake.jobInserts().length;
+    const timed = createBigQueryWarehouse({ projectId: PROJECT, datasetPrefix: PREFIX, apiEndpoint: fake.url, authClient: authClient(), metadata: { checkIntervalMs: 5000 }, now: () => clock });
     const first = await timed.dataVersions('acme');
+    const requests = fake.requests.length;
     expect(await timed.dataVersions('acme')).toEqual(first);
-    expect(fake.jobInserts().length - before).toBe(1);
-    clock += 5000;
+    clock += 4999;
     expect(await timed.dataVersions('acme')).toEqual(first);
-    expect(fake.jobInserts().length - before).toBe(2);
+    expect(fake.requests.length).toBe(requests);
+    clock += 1;
+    expect(await timed.dataVersions('acme')).toEqual(first);
+    expect(fake.requests.slice(requests).map((r) => `${r.method} ${r.path.split('/').at(-1)}`).sort()).toEqual(
+      ['_partition_stats', 'productivity_daily', 'sso_events', 'tenant_info', 'users'].map((table) => `GET ${table}`),
+    );
   });
 });
 

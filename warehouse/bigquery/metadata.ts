@@ -80,11 +80,18 @@ export function createBigQueryMetadata(options: BigQueryMetadataOptions): BigQue
   const copies = new Map<string, { metadata: TenantMetadata; validUntil: number }>();
   /** One refresh per tenant at a time. */
   const refreshing = new Map<string, Promise<TenantMetadata>>();
-  options.changes?.subscribe(({ tenant }) => copies.delete(tenant));
+  /** Announced writes per tenant: a refresh that began before one keeps nothing (what it read may predate the write). */
+  const announced = new Map<string, number>();
+  options.changes?.subscribe(({ tenant }) => {
+    copies.delete(tenant);
+    refreshing.delete(tenant);
+    announced.set(tenant, (announced.get(tenant) ?? 0) + 1);
+  });
 
   const datasetOf = (tenant: string) => `${datasetPrefix}_${tenant}`;
-  const keep = (tenant: string, metadata: TenantMetadata, validUntil = metadata.checkedAt + checkIntervalMs) => {
-    copies.set(tenant, { metadata, validUntil });
+  /** Keeps `metadata` as this process's copy until `validUntil` — unless a write was announced since `since`. */
+  const keep = (tenant: string, since: number, metadata: TenantMetadata, validUntil = metadata.checkedAt + checkIntervalMs) => {
+    if ((announced.get(tenant) ?? 0) === since) copies.set(tenant, { metadata, validUntil });
     return metadata;
   };
 
@@ -180,11 +187,12 @@ export function createBigQueryMetadata(options: BigQueryMetadataOptions): BigQue
   async function refresh(tenant: string, mine: TenantMetadata | undefined): Promise<TenantMetadata> {
     const dataset = datasetOf(tenant);
     const giveUpAt = now() + LEASE_MS;
+    const since = announced.get(tenant) ?? 0;
     for (;;) {
       const stamp = await store.stamp(dataset);
       if (stamp && now() - stamp.checkedAt < checkIntervalMs) {
         const adopted = await adopt(tenant, stamp, mine);
-        if (adopted) return keep(tenant, adopted);
+        if (adopted) return keep(tenant, since, adopted);
       }
       const release = await store.lease(dataset, LEASE_MS);
       if (release) {
@@ -192,7 +200,7 @@ export function createBigQueryMetadata(options: BigQueryMetadataOptions): BigQue
           const base = stamp ? (await adopt(tenant, stamp, mine)) ?? mine : mine;
           const { metadata, reread } = await checkAndStore(tenant, base);
           if (reread && base) void options.changes?.publish({ tenant, days: [] });
-          return keep(tenant, metadata);
+          return keep(tenant, since, metadata);
         } finally {
           await release();
         }
@@ -200,8 +208,8 @@ export function createBigQueryMetadata(options: BigQueryMetadataOptions): BigQue
       // Another process is checking: serve what is at hand meanwhile, else wait for its result
       // (or, should it have died holding the lease, check after all).
       const atHand = mine ?? (stamp && (await store.get(dataset)));
-      if (atHand) return keep(tenant, atHand, now() + SERVE_WHILE_CHECKED_MS);
-      if (now() >= giveUpAt) return keep(tenant, (await checkAndStore(tenant, undefined)).metadata);
+      if (atHand) return keep(tenant, since, atHand, now() + SERVE_WHILE_CHECKED_MS);
+      if (now() >= giveUpAt) return keep(tenant, since, (await checkAndStore(tenant, undefined)).metadata);
       await delay(LEASE_POLL_MS);
     }
   }
@@ -212,8 +220,10 @@ export function createBigQueryMetadata(options: BigQueryMetadataOptions): BigQue
       if (copy && now() < copy.validUntil) return Promise.resolve(copy.metadata);
       let pending = refreshing.get(tenant);
       if (!pending) {
-        pending = refresh(tenant, copy?.metadata).finally(() => refreshing.delete(tenant));
-        refreshing.set(tenant, pending);
+        const started: Promise<TenantMetadata> = refresh(tenant, copy?.metadata).finally(() => {
+          if (refreshing.get(tenant) === started) refreshing.delete(tenant);
+        });
+        refreshing.set(tenant, (pending = started));
       }
       return pending;
     },
@@ -224,7 +234,8 @@ export function createBigQueryMetadata(options: BigQueryMetadataOptions): BigQue
       // Waits out a check in progress, so it cannot store what it read before this write over what this reads after it.
       for (const giveUpAt = now() + LEASE_MS; !(release = await store.lease(dataset, LEASE_MS)) && now() < giveUpAt;) await delay(LEASE_POLL_MS);
       try {
-        keep(tenant, (await checkAndStore(tenant, await store.get(dataset))).metadata);
+        const since = announced.get(tenant) ?? 0;
+        keep(tenant, since, (await checkAndStore(tenant, await store.get(dataset))).metadata);
       } finally {
         await release?.();
       }
