@@ -3,15 +3,18 @@
  * printed as one table with the machine it ran on, then notes and each scenario's wall time.
  * bench/README.md says how to read it. BENCH_SCALE=small runs reduced sizes (a quick run covering
  * every scenario); the default sizes are the ones quoted in README.md.
- * `npm run bench -- cost ledger` (scenarios: ingest, cost, batching, ledger, dashboard, responseCache, stats) runs
+ * `npm run bench -- cost ledger` (scenarios: ingest, cost, batching, ledger, dashboard, responseCache, capacity, stats) runs
  * only the named ones; `npm run bench -- soak` runs the soak (SOAK_SECONDS, default 600), which the
  * default run never does.
  * stats: how accurate BigQuery's per-column statistics are (PARTITIONS totals split by the bytes
  * recorded at ingest) against the exact ones, on a freshly seeded tenant; its worst columns are
- * printed after the table.
+ * printed after the table. capacity: bytegate's own BigQuery bill on real processes against the recording
+ * BigQuery fake, and the "At scale" extrapolation (capacityModel.ts).
  */
 import os from 'node:os';
 import { benchBatching, describeQueries } from './batching';
+import { benchCapacity } from './capacity';
+import { capacityRows } from './capacityModel';
 import { benchCostControl } from './costControl';
 import { benchDashboard } from './dashboard';
 import { benchResponseCache } from './responseCache';
@@ -19,6 +22,7 @@ import { benchIngest } from './ingest';
 import { benchLedger } from './ledger';
 import { describeMachine, sampleOtherCpu } from './machine';
 import { LAG_GROWTH_FACTOR, LAG_SLACK_MS, RSS_GROWTH_LIMIT, benchSoak } from './soak';
+import { reachableRedis } from './stack';
 import { QUERY_COLUMN_SETS, benchStatsAccuracy } from './statsAccuracy';
 
 async function main(): Promise<void> {
@@ -177,6 +181,22 @@ async function main(): Promise<void> {
     ]);
   }
 
+  if (wanted('capacity')) {
+    const redisUrl = await reachableRedis();
+    if (!redisUrl) {
+      notes.push('capacity: skipped — it needs Redis (REDIS_URL or 127.0.0.1:6379)');
+    } else {
+      const capacity = await timed('capacity', () => benchCapacity({
+        ...(small ? { tenants: 2, users: 30, days: 3, eventsPerUser: 10, watchSeconds: 8, batchEvents: 300, checkMs: 500 }
+          : { tenants: 4, users: 100, days: 7, eventsPerUser: 20, watchSeconds: 30, batchEvents: 2000, checkMs: 1000 }),
+        redisUrl,
+      }));
+      const model = capacityRows(capacity);
+      rows.push(...model.rows);
+      notes.push(...model.notes);
+    }
+  }
+
   if (wanted('stats')) {
     const started = process.hrtime.bigint();
     const s = await timed('stats', () => benchStatsAccuracy(small ? { users: 100, days: 14, eventsPerUser: 200 } : { users: 1000, days: 30, eventsPerUser: 100 }));
@@ -289,7 +309,7 @@ async function main(): Promise<void> {
   console.log(`timings: ${timings.join(', ')}; load avg at the end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 }
 
-const SCENARIOS = ['ingest', 'cost', 'batching', 'ledger', 'dashboard', 'responseCache', 'stats'];
+const SCENARIOS = ['ingest', 'cost', 'batching', 'ledger', 'dashboard', 'responseCache', 'capacity', 'stats'];
 
 function verdictOf<P extends { name: string }>(processes: P[], ok: (p: P) => boolean): string {
   const growing = processes.filter((p) => !ok(p)).map((p) => p.name);
