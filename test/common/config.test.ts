@@ -29,7 +29,10 @@ describe('loadConfig', () => {
 
   test('WAREHOUSE=bigquery: project required, location and dataset prefix defaulted', () => {
     expect(loadConfig({ WAREHOUSE: 'bigquery', BIGQUERY_PROJECT: 'acme-analytics' }).bigquery)
-      .toEqual({ projectId: 'acme-analytics', location: 'US', apiEndpoint: undefined, datasetPrefix: 'bytegate', kmsKeys: {} });
+      .toEqual({ projectId: 'acme-analytics', location: 'US', apiEndpoint: undefined, datasetPrefix: 'bytegate', kmsKeys: {}, metadataCheckMs: 60_000, metadataFullReadMs: 3_600_000 });
+    expect(loadConfig({ WAREHOUSE: 'bigquery', BIGQUERY_PROJECT: 'p', METADATA_CHECK_MS: '0', METADATA_FULL_READ_MS: '5000' }).bigquery)
+      .toMatchObject({ metadataCheckMs: 0, metadataFullReadMs: 5000 });
+    expect(() => loadConfig({ WAREHOUSE: 'bigquery', BIGQUERY_PROJECT: 'p', METADATA_FULL_READ_MS: '10' })).toThrow(/METADATA_FULL_READ_MS must be an integer in 1000\.\./);
     const key = 'projects/acme-kms/locations/us/keyRings/bytegate/cryptoKeys/acme';
     expect(loadConfig({ WAREHOUSE: 'bigquery', BIGQUERY_PROJECT: 'p', BIGQUERY_KMS_KEYS: ` acme=${key}, globex=${key}2 ` }).bigquery?.kmsKeys)
       .toEqual({ acme: key, globex: `${key}2` });

@@ -10,6 +10,7 @@ import { loadConfig } from '../../common/config';
 import type { Principal } from '../../common/principal';
 import { generateDirectory } from '../../okta/generator';
 import { openWarehouse } from '../../warehouse/openWarehouse';
+import { createOverheadMeter } from '../../warehouse/overhead';
 import { type System, seedDataDir, startSystem } from '../support/system';
 import { type BigQueryFake, startBigQueryFake } from './bigQueryFake';
 
@@ -71,9 +72,10 @@ test('a dashboard on BigQuery: the same data and bytes as on DuckDB, estimated e
 });
 
 test('above DRY_RUN_ABOVE_BYTES every job is dry-run first and capped at the lower of the signed cap and the dry run', async () => {
+  const overhead = createOverheadMeter();
   const dryRunning = await startSystem(dataDir, {
     env: { DRY_RUN_ABOVE_BYTES: '1' },
-    warehouse: await openWarehouse(loadConfig({ WAREHOUSE: 'bigquery', BIGQUERY_PROJECT: 'acme-analytics', BIGQUERY_API_ENDPOINT: fake.url, DATA_DIR: dataDir }), '0.1.0'),
+    warehouse: await openWarehouse(loadConfig({ WAREHOUSE: 'bigquery', BIGQUERY_PROJECT: 'acme-analytics', BIGQUERY_API_ENDPOINT: fake.url, DATA_DIR: dataDir }), '0.1.0', { overhead }),
   });
   try {
     const before = fake.jobInserts().length;
@@ -94,6 +96,8 @@ test('above DRY_RUN_ABOVE_BYTES every job is dry-run first and capped at the low
     // Each real job ran under the lower of the two.
     const caps = real.map((c) => Number(c.query.maximumBytesBilled)).sort((a, b) => a - b);
     expect(caps).toEqual(dryRuns.map((r: { capBytes: number; dryRunBilledBytes: number }) => Math.min(r.capBytes, r.dryRunBilledBytes)).sort((a: number, b: number) => a - b));
+    // Each dry run is bytegate's own job: metered (free), the user's bill untouched.
+    expect(overhead.totals().find((t) => t.reason === 'dryRun')).toEqual({ tenant: 'acme', reason: 'dryRun', jobs: warehouseQueries, processedBytes: 0, billedBytes: 0 });
   } finally {
     await dryRunning.close();
   }
