@@ -1,117 +1,185 @@
 /**
  * npm start — the whole system on its embedded defaults, as production runs it: one process per
- * subgraph and one for the gateway, supervised (a process that dies is restarted; the others keep
- * serving). On an empty DATA_DIR it first seeds the demo tenants `acme` and `globex`.
+ * subgraph and one for the gateway, supervised (cli/childProcesses.ts: one that dies is restarted with
+ * growing backoff while the others keep serving; one that keeps failing stops everything, exit 1).
+ * On an empty DATA_DIR it first seeds the demo tenants `acme` and `globex`.
+ *
+ * Public contract v2: stdout carries JSON log lines only (every process's, and this supervisor's as
+ * `"name":"supervisor"`); people read stderr (progress, the banner, errors). SIGINT, SIGTERM or SIGHUP
+ * — or the parent process (npm) going away — stops every process; a port in use stops it before
+ * anything is seeded or started.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
-import { SUBGRAPH_NAMES, loadConfig } from '../common/config';
+import { type Config, DEV_JWT_SECRET, SUBGRAPH_NAMES, SUPERVISED_ENV, loadConfig } from '../common/config';
 import { addDays } from '../common/dates';
+import { type Logger, createLog, logConfigWarnings } from '../common/log';
+import type { Role } from '../common/principal';
+import { runMain } from '../common/runMain';
 import { createDuckDbWarehouse } from '../warehouse/duckdb/duckDbWarehouse';
 import { tenantsDir } from '../warehouse/duckdb/datasetFiles';
-import { runMain } from '../common/runMain';
+import { duckDbDatasetWriter } from '../warehouse/duckdb/tenantDataset';
+import { type ProcessSpec, type Supervisor, onParentExit, portInUse, supervise } from './childProcesses';
 import { progress } from './progress';
 import { seedTenant } from './seedTenant';
-import { duckDbDatasetWriter } from '../warehouse/duckdb/tenantDataset';
-import { terminate, waitForHealth } from './childProcesses';
 
-const ROOT = path.resolve(__dirname, '..');
 /** Demo tenants: acme ~300 users × 30 days (≈1.8M events), globex smaller. */
 const DEMO_TENANTS = [
   { tenant: 'acme', name: 'Acme Corporation', users: 300, days: 30, eventsPerUser: 200, seed: 1 },
   { tenant: 'globex', name: 'Globex', users: 60, days: 30, eventsPerUser: 150, seed: 2 },
 ];
-const RESTART_DELAY_MS = 1000;
+/** The banner's token commands, one per role, in this order. */
+const BANNER_ROLES: readonly Role[] = ['executive', 'manager', 'viewer', 'quota-admin'];
+const START_TIMEOUT_MS = 60_000;
 
 runMain('npm start', async () => {
+  let supervisor: Supervisor | undefined;
+  // Before the servers start there is nothing to stop but this process (and a seed it may be writing).
+  const stop = (reason: string) => (supervisor ? void supervisor.stop(reason) : process.exit(0));
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => stop(signal));
+  onParentExit(() => stop('its parent process exited'));
+  // A reader that goes away (`npm start | head`) ends the system, as SIGPIPE ends other programs.
+  process.stdout.on('error', () => stop('stdout closed'));
+
   const config = loadConfig(process.env);
-  for (const warning of config.warnings) console.warn(`warning: ${warning}`);
+  const log = createLog('supervisor', config.logLevel, process.stdout);
+  logConfigWarnings(log, config.warnings);
+  const ports = neededPorts(config, process.env);
+  await assertPortsFree(ports);
   // The demo tenants are embedded datasets; on BigQuery the tenants' datasets are already there.
-  if (config.warehouse === 'duckdb') await seedDemoTenantsIfEmpty(config.dataDir);
+  // Seeding takes a while: the ports are checked again after it.
+  if (config.warehouse === 'duckdb' && (await seedDemoTenantsIfEmpty(config.dataDir, log))) await assertPortsFree(ports);
+  const demoUsers = config.warehouse === 'duckdb' ? await acmeDemoUsers(config.dataDir) : undefined;
 
-  const processes = [
-    ...SUBGRAPH_NAMES.map((name) => ({ name, args: [path.join(ROOT, 'subgraphs/main.ts'), name], port: config.subgraphPorts[name] })),
-    { name: 'gateway', args: [path.join(ROOT, 'gateway/main.ts')], port: config.port },
-  ];
-  const children = new Map<string, ChildProcess>();
-  let stopping = false;
+  const health = (port: number) => `http://127.0.0.1:${port}/healthz`;
+  const subgraphs: ProcessSpec[] = SUBGRAPH_NAMES.map((name) => ({ name, args: ['subgraphs/main.ts', name], healthUrl: health(config.subgraphPorts[name]) }));
+  const gateway: ProcessSpec = { name: 'gateway', args: ['gateway/main.ts'], healthUrl: health(config.port) };
+  const started = Date.now();
+  const shown = progress();
+  const up: string[] = [];
+  shown.update('starting users, tenants, metrics, then the gateway…');
+  supervisor = supervise([subgraphs, [gateway]], {
+    log,
+    logLevel: config.logLevel,
+    // The supervisor printed the configuration's warnings once, for all of them.
+    env: { ...process.env, [SUPERVISED_ENV]: '1' },
+    startTimeoutMs: START_TIMEOUT_MS,
+    onUp(spec) {
+      up.push(spec.name);
+      log.info({ process: spec.name, url: spec.healthUrl }, `${spec.name} is up`);
+      shown.update(`starting: ${up.join(', ')} up`);
+    },
+  });
 
-  const launch = (proc: (typeof processes)[number]) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ...proc.args], { cwd: ROOT, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.set(proc.name, child);
-    prefixOutput(proc.name, child);
-    child.on('exit', (code, signal) => {
-      if (stopping) return;
-      console.error(`[start] ${proc.name} exited (${signal ?? code}); restarting in ${RESTART_DELAY_MS} ms`);
-      setTimeout(() => !stopping && launch(proc), RESTART_DELAY_MS);
-    });
-  };
-
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    console.error('[start] shutting down…');
-    await Promise.all([...children.values()].map((child) => terminate(child)));
-    process.exit(0);
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-
-  for (const proc of processes) {
-    launch(proc);
-    await waitForHealth(`http://127.0.0.1:${proc.port}/healthz`, 60_000);
+  if (await supervisor.up) {
+    shown.done(`started ${up.join(', ')} in ${seconds(started)}`);
+    process.stderr.write(banner(config, demoUsers));
+    log.info({ url: `http://127.0.0.1:${config.port}/graphql` }, 'bytegate is up');
+  } else {
+    shown.done();
   }
-  const ceo = config.warehouse === 'duckdb' ? await acmeExecutiveId(config.dataDir) : undefined;
-  console.log(`
-bytegate is up: http://127.0.0.1:${config.port}/graphql   (subgraphs on ${SUBGRAPH_NAMES.map((n) => config.subgraphPorts[n]).join(', ')})
-
-  TOKEN=$(npm run --silent token -- --tenant acme --user ${ceo ?? '<okta user id>'} --role executive)
-  curl -s http://127.0.0.1:${config.port}/graphql -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
-    -d '{"query":"{ tenant { name dataRange { from to } } me { displayName } }"}'
-`);
-  await new Promise(() => {}); // serve until a signal arrives
+  const stopped = await supervisor.stopped;
+  if (stopped.kind === 'failed') throw new Error(stopped.message);
 });
 
 // Private:
 
-async function seedDemoTenantsIfEmpty(dataDir: string): Promise<void> {
+interface NeededPort {
+  readonly port: number;
+  /** The variable that sets it, and its default when unset. */
+  readonly setting: string;
+}
+
+/** The gateway's port and the subgraphs' (`<NAME>_PORT`, as common/config.ts reads them). */
+function neededPorts(config: Config, env: NodeJS.ProcessEnv): NeededPort[] {
+  return [
+    { port: config.port, setting: env.PORT ? 'PORT' : 'PORT, unset: 4000' },
+    ...SUBGRAPH_NAMES.map((name, i) => {
+      const variable = `${name.toUpperCase()}_PORT`;
+      return { port: config.subgraphPorts[name], setting: env[variable] ? variable : `${variable}, unset: PORT+${i + 1}` };
+    }),
+  ];
+}
+
+/** Refuses at once a port another process holds, rather than crash-looping servers or health-checking someone else's. */
+async function assertPortsFree(ports: readonly NeededPort[]): Promise<void> {
+  for (const [i, { port, setting }] of ports.entries()) {
+    if (port === 0) throw new Error(`npm start needs fixed ports, and ${setting} is 0.`);
+    const twin = ports.slice(0, i).find((other) => other.port === port);
+    if (twin) throw new Error(`${setting} and ${twin.setting} are both port ${port}; each process needs its own.`);
+    if (await portInUse(port)) {
+      throw new Error(`port ${port} (${setting}) is already in use by another process: stop it, or choose free ports with PORT, USERS_PORT, TENANTS_PORT, METRICS_PORT.`);
+    }
+  }
+}
+
+/** Whether it seeded. */
+async function seedDemoTenantsIfEmpty(dataDir: string, log: Logger): Promise<boolean> {
   const dir = tenantsDir(dataDir);
-  if (fs.existsSync(dir) && fs.readdirSync(dir).some((f) => f.endsWith('.duckdb'))) return;
+  if (fs.existsSync(dir) && fs.readdirSync(dir).some((f) => f.endsWith('.duckdb'))) return false;
   const start = addDays(new Date().toISOString().slice(0, 10), -30);
   for (const demo of DEMO_TENANTS) {
     const started = Date.now();
     const shown = progress();
     const report = await seedTenant(duckDbDatasetWriter(dataDir), { ...demo, start }, (p) => {
-      shown.update(`[start] seeding ${demo.tenant}: day ${p.daysDone}/${p.days}, ${p.events.toLocaleString('en-US')} events`);
+      shown.update(`seeding ${demo.tenant}: day ${p.daysDone}/${p.days}, ${p.events.toLocaleString('en-US')} events`);
     });
-    shown.done(`[start] seeded ${demo.tenant}: ${report.accepted.toLocaleString('en-US')} events in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    shown.done(`seeded ${demo.tenant}: ${report.accepted.toLocaleString('en-US')} events in ${seconds(started)}`);
+    log.info({ tenant: demo.tenant, events: report.accepted, durationMs: Date.now() - started }, `seeded ${demo.tenant}`);
   }
+  return true;
 }
 
-async function acmeExecutiveId(dataDir: string): Promise<string | undefined> {
+/**
+ * A person of acme's directory for each banner role: the executive has no manager, the manager
+ * has reports and a manager, the viewer has no reports, the quota admin is the head of IT (else the
+ * executive). Undefined without an acme dataset.
+ */
+async function acmeDemoUsers(dataDir: string): Promise<Readonly<Record<Role, string>> | undefined> {
   const warehouse = createDuckDbWarehouse({ dataDir });
   try {
-    const result = await warehouse.query<{ id: string }>('acme', {
-      name: 'demoExecutive', params: {}, sql: (d) => `SELECT u.id FROM ${d.table('users')} AS u WHERE u.manager_id IS NULL ORDER BY u.id LIMIT 1`,
+    const result = await warehouse.query<Record<'executive' | 'manager' | 'viewer' | 'quota_admin', string | null>>('acme', {
+      name: 'demoUsers', params: {}, sql: (d) => `
+        WITH people AS (SELECT id, department, manager_id FROM ${d.table('users')}),
+          managers AS (SELECT DISTINCT manager_id AS id FROM people WHERE manager_id IS NOT NULL),
+          ceo AS (SELECT min(id) AS id FROM people WHERE manager_id IS NULL)
+        SELECT
+          (SELECT id FROM ceo) AS executive,
+          (SELECT min(id) FROM people WHERE manager_id IS NOT NULL AND id IN (SELECT id FROM managers)) AS manager,
+          (SELECT min(id) FROM people WHERE id NOT IN (SELECT id FROM managers)) AS viewer,
+          (SELECT min(id) FROM people WHERE department = 'IT' AND manager_id = (SELECT id FROM ceo)) AS quota_admin`,
     });
-    return result.rows[0]?.id;
+    const row = result.rows[0];
+    if (!row?.executive || !row.manager || !row.viewer) return undefined;
+    return { executive: row.executive, manager: row.manager, viewer: row.viewer, 'quota-admin': row.quota_admin ?? row.executive };
   } catch {
-    return undefined;
+    return undefined; // no acme dataset: the banner shows placeholders
   } finally {
     await warehouse.close();
   }
 }
 
-function prefixOutput(name: string, child: ChildProcess): void {
-  for (const [stream, target] of [[child.stdout, process.stdout], [child.stderr, process.stderr]] as const) {
-    let pending = '';
-    stream?.on('data', (chunk: Buffer) => {
-      const lines = (pending + chunk.toString('utf8')).split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) target.write(`[${name}] ${line}\n`);
-    });
-  }
+/** What a person needs to use the running system; on stderr. */
+function banner(config: Config, demoUsers: Readonly<Record<Role, string>> | undefined): string {
+  const url = `http://127.0.0.1:${config.port}/graphql`;
+  const ownSecret = config.auth.kind === 'hs256' && config.auth.secret !== DEV_JWT_SECRET;
+  // Each role's console sign-in URL (http://127.0.0.1:PORT/console…, public contract v2) joins its
+  // token command here once the console exists.
+  const roles = config.auth.kind === 'jwks'
+    ? ['  tokens come from your identity provider (AUTH_JWKS_URL): the gateway refuses dev tokens']
+    : BANNER_ROLES.map((role) => `  ${role.padEnd(12)} TOKEN=$(npm run --silent token -- --tenant acme --user ${demoUsers?.[role] ?? '<okta user id>'} --role ${role})`);
+  return `
+bytegate is up: ${url}   (subgraphs on ${SUBGRAPH_NAMES.map((n) => config.subgraphPorts[n]).join(', ')}; JSON logs on stdout)
+stop: Ctrl-C, or kill ${process.pid} — every process stops
+
+sign in as a demo user of acme, one per role (a token lasts an hour${ownSecret ? '; run it with the same JWT_SECRET' : ''}):
+${roles.join('\n')}
+then:
+  curl -s ${url} -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
+    -d '{"query":"{ tenant { name dataRange { from to } } me { displayName } }"}'
+
+`;
 }
 
-
+function seconds(since: number): string {
+  return `${((Date.now() - since) / 1000).toFixed(1)} s`;
+}

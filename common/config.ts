@@ -54,9 +54,15 @@ export interface Config {
   readonly duckDb: Readonly<{ memoryLimitBytes: number | undefined; threads: number | undefined }>;
   /** LOG_LEVEL: pino level of the JSON logs on stdout (fatal, error, warn, info, debug, trace, silent); default info. */
   readonly logLevel: LogLevel;
-  /** Dev defaults in use, to be printed as warnings at start-up. */
+  /**
+   * Dev defaults in use, to be printed as warnings at start-up; none in the processes npm start
+   * supervises (SUPERVISED_ENV), since it prints them once for all of them.
+   */
   readonly warnings: readonly string[];
 }
+
+/** Set to `1` by npm start in the environment of the processes it supervises. */
+export const SUPERVISED_ENV = 'BYTEGATE_SUPERVISED';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -191,7 +197,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
       threads: env.DUCKDB_THREADS ? intVar(env, 'DUCKDB_THREADS', 0, 1, 1024) : undefined,
     }),
     logLevel: logLevel(env.LOG_LEVEL),
-    warnings: Object.freeze(warnings),
+    warnings: Object.freeze(env[SUPERVISED_ENV] === '1' ? [] : warnings),
   });
 }
 

@@ -5,6 +5,7 @@
  * log it and label BigQuery jobs with it, so one id finds a request everywhere.
  */
 import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import type { ApolloServerOptions, BaseContext } from '@apollo/server';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from './config';
@@ -16,9 +17,17 @@ export type ApolloLogger = NonNullable<ApolloServerOptions<BaseContext>['logger'
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 
-/** `name` is the process's role (gateway, users, …); `destination` defaults to stdout. */
-export function createLog(name: string, level: LogLevel, destination?: DestinationStream): Logger {
-  return pino({ name, level, timestamp: pino.stdTimeFunctions.isoTime }, destination);
+/**
+ * `name` is the process's role (gateway, users, …); `destination` defaults to stdout; `pid` to this
+ * process's (npm start logs the stray text lines of a process it supervises under that process's pid).
+ */
+export function createLog(name: string, level: LogLevel, destination?: DestinationStream, pid = process.pid): Logger {
+  return pino({ name, level, base: { pid, hostname: os.hostname() }, timestamp: pino.stdTimeFunctions.isoTime }, destination);
+}
+
+/** The configuration's warnings (dev secrets in use), as one line. */
+export function logConfigWarnings(log: Logger, warnings: readonly string[]): void {
+  if (warnings.length > 0) log.warn(`warning: ${warnings.join(' ')}`);
 }
 
 /** Logs nothing: the default where no logger is given (in-process tests, benchmarks). */

@@ -11,7 +11,7 @@ import { openLedger } from '../budgets/openLedger';
 import { openBudgetStore } from '../budgets/openStore';
 import { openDataChangeFeed } from '../common/changeFeed';
 import { loadConfig } from '../common/config';
-import { createLog } from '../common/log';
+import { createLog, logConfigWarnings } from '../common/log';
 import { createGatewayObservability } from './observability';
 import { openAnswerStore } from './responseCache/responseCache';
 import { startGateway } from '.';
@@ -20,7 +20,7 @@ import { bytegateSubgraphs, composeSupergraph } from './supergraph';
 runMain('tsx gateway/main.ts', async () => {
   const config = loadConfig(process.env);
   const log = createLog('gateway', config.logLevel);
-  for (const warning of config.warnings) log.warn(`warning: ${warning}`);
+  logConfigWarnings(log, config.warnings);
 
   const supergraphSdl = composeSupergraph(bytegateSubgraphs(config.subgraphUrls));
   const budgets = {

@@ -5,7 +5,7 @@
  * config.subgraphPorts[name], and closes cleanly on SIGINT/SIGTERM.
  */
 import { SUBGRAPH_NAMES, type SubgraphName, loadConfig } from '../common/config';
-import { createLog } from '../common/log';
+import { createLog, logConfigWarnings } from '../common/log';
 import { VERSION } from '../common/version';
 import { openWarehouse } from '../warehouse/openWarehouse';
 import { createOverheadMeter } from '../warehouse/overhead';
@@ -18,7 +18,7 @@ runMain(`tsx subgraphs/main.ts <${SUBGRAPH_NAMES.join('|')}>`, async () => {
   if (!SUBGRAPH_NAMES.includes(name as SubgraphName)) throw new UsageError(`unknown subgraph "${name ?? ''}".`);
   const config = loadConfig(process.env);
   const log = createLog(name, config.logLevel);
-  for (const warning of config.warnings) log.warn(`warning: ${warning}`);
+  logConfigWarnings(log, config.warnings);
 
   const overhead = createOverheadMeter();
   const warehouse = await openWarehouse(config, VERSION, { overhead, log: (message) => log.warn(message) });

@@ -33,6 +33,9 @@ export interface RunningCli {
   readonly child: ChildProcess;
   /** Everything printed so far (stdout and stderr interleaved). */
   output(): string;
+  /** What it printed so far on stdout alone, and on stderr alone. */
+  stdout(): string;
+  stderr(): string;
   /** Resolves once the output contains `text`; rejects if the process exits first or after `timeoutMs`. */
   waitFor(text: string, timeoutMs: number): Promise<void>;
   /** Sends `signal` and resolves with the exit code once the process is gone. */
@@ -46,39 +49,12 @@ export function startCli(script: string, args: string[], env: NodeJS.ProcessEnv)
 
 /** Starts a long-running entry point by its path in the repository (e.g. gateway/main.ts). */
 export function startMain(file: string, args: string[], env: NodeJS.ProcessEnv): RunningCli {
-  const child = spawnMain(file, args, env);
-  let output = '';
-  const listeners = new Set<() => void>();
-  const onData = (chunk: Buffer) => {
-    output += chunk.toString('utf8');
-    for (const listener of listeners) listener();
-  };
-  child.stdout?.on('data', onData);
-  child.stderr?.on('data', onData);
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return {
-    child,
-    output: () => output,
-    waitFor(text, timeoutMs) {
-      return new Promise((resolve, reject) => {
-        const done = (error?: Error) => {
-          clearTimeout(timer);
-          listeners.delete(check);
-          if (error) reject(error);
-          else resolve();
-        };
-        const check = () => output.includes(text) && done();
-        const timer = setTimeout(() => done(new Error(`"${text}" not printed within ${timeoutMs} ms:\n${output}`)), timeoutMs);
-        listeners.add(check);
-        void exited.then((code) => done(new Error(`exited (${code}) before printing "${text}":\n${output}`)));
-        check();
-      });
-    },
-    async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
-    },
-  };
+  return running(spawnMain(file, args, env));
+}
+
+/** Starts `npm start` as a person does: npm runs the package's start script. */
+export function startNpm(env: NodeJS.ProcessEnv): RunningCli {
+  return running(spawn('npm', ['start'], { cwd: ROOT, env: ownEnv(env), stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
 /** `count` distinct TCP ports that were free a moment ago. */
@@ -135,9 +111,51 @@ export async function startRedisServer(port: number): Promise<RedisServer> {
 // Private:
 
 function spawnMain(file: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, file), ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, file), ...args], { cwd: ROOT, env: ownEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
 }
+
+/** `env` and what finding programs needs, none of the test runner's own settings. */
+function ownEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH, HOME: process.env.HOME, ...env };
+}
+
+function running(child: ChildProcess): RunningCli {
+  const printed = { output: '', stdout: '', stderr: '' };
+  const listeners = new Set<() => void>();
+  for (const stream of ['stdout', 'stderr'] as const) {
+    child[stream]?.on('data', (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      printed.output += text;
+      printed[stream] += text;
+      for (const listener of listeners) listener();
+    });
+  }
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const output = () => printed.output;
+  return {
+    child,
+    output,
+    stdout: () => printed.stdout,
+    stderr: () => printed.stderr,
+    waitFor(text, timeoutMs) {
+      return new Promise((resolve, reject) => {
+        const done = (error?: Error) => {
+          clearTimeout(timer);
+          listeners.delete(check);
+          if (error) reject(error);
+          else resolve();
+        };
+        const check = () => output().includes(text) && done();
+        const timer = setTimeout(() => done(new Error(`"${text}" not printed within ${timeoutMs} ms:\n${output()}`)), timeoutMs);
+        listeners.add(check);
+        void exited.then((code) => done(new Error(`exited (${code}) before printing "${text}":\n${output()}`)));
+        check();
+      });
+    },
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
