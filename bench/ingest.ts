@@ -1,16 +1,17 @@
 /**
- * Ingest throughput: `npm run ingest`'s path (NDJSON file → validate → dedupe → store → stats →
- * rollup) against a baseline measured in the same run: DuckDB's own bulk `read_json` of the same
- * file into a plain table, with none of that work. Generation of the file is not timed.
+ * Ingest throughput: `npm run ingest`'s path (NDJSON file read by DuckDB in chunks → validate →
+ * dedupe → store → rollups and statistics) against a baseline measured in the same run: DuckDB's own
+ * bulk `read_json` of the same file into a plain table, with none of that work. Then `npm run ingest`
+ * itself, in a process of its own, for its peak memory. Generation of the file is not timed.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { generateDays, generateDirectory } from '../okta/generator';
-import { readLogFile } from '../okta/logFile';
 import { DUCKDB_OPTIONS } from '../warehouse/duckdb/datasetFiles';
-import { ingestEvents } from '../warehouse/duckdb/tenantDataset';
+import { ingestFile } from '../warehouse/duckdb/tenantDataset';
+import { type ProcessRun, runMeasured } from './processRun';
 
 export interface IngestBenchResult {
   events: number;
@@ -18,6 +19,8 @@ export interface IngestBenchResult {
   ingestSeconds: number;
   baselineSeconds: number;
   reingestSeconds: number;
+  /** `npm run ingest -- --file` of the same file into an empty DATA_DIR. */
+  cli: ProcessRun;
 }
 
 export async function benchIngest(options: { users: number; days: number; eventsPerUser: number }): Promise<IngestBenchResult> {
@@ -43,14 +46,15 @@ export async function benchIngest(options: { users: number; days: number; events
     });
     const dataDir = path.join(dir, 'data');
     const ingestSeconds = await timed(async () => {
-      const report = await ingestEvents(dataDir, 'bench', readLogFile(file));
+      const report = await ingestFile(dataDir, 'bench', file);
       if (report.accepted !== events) throw new Error(`ingest stored ${report.accepted} of ${events} events`);
     });
     const reingestSeconds = await timed(async () => {
-      const report = await ingestEvents(dataDir, 'bench', readLogFile(file));
+      const report = await ingestFile(dataDir, 'bench', file);
       if (report.duplicates !== events) throw new Error('re-ingest was not idempotent');
     });
-    return { events, fileBytes, ingestSeconds, baselineSeconds, reingestSeconds };
+    const cli = await runMeasured('cli/ingest.ts', ['--tenant', 'bench', '--file', file], { DATA_DIR: path.join(dir, 'cli') });
+    return { events, fileBytes, ingestSeconds, baselineSeconds, reingestSeconds, cli };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -3,12 +3,13 @@
  * printed as one table with the machine it ran on, then notes and each scenario's wall time.
  * bench/README.md says how to read it. BENCH_SCALE=small runs reduced sizes (a quick run covering
  * every scenario); the default sizes are the ones quoted in README.md.
- * `npm run bench -- cost ledger` (scenarios: ingest, cost, batching, ledger, dashboard, responseCache, capacity, stats) runs
+ * `npm run bench -- cost ledger` (scenarios: ingest, firstRun, cost, batching, ledger, dashboard, responseCache, capacity, stats) runs
  * only the named ones; `npm run bench -- soak` runs the soak (SOAK_SECONDS, default 600), which the
  * default run never does.
  * stats: how accurate BigQuery's per-column statistics are (PARTITIONS totals split by the bytes
  * recorded at ingest) against the exact ones, on a freshly seeded tenant; its worst columns are
- * printed after the table. capacity: bytegate's own BigQuery bill on real processes against the recording
+ * printed after the table. firstRun: the first `npm start` on an empty DATA_DIR, and `npm run seed`'s
+ * peak memory up to 18 M events. capacity: bytegate's own BigQuery bill on real processes against the recording
  * BigQuery fake, and the "At scale" extrapolation (capacityModel.ts).
  */
 import os from 'node:os';
@@ -18,6 +19,7 @@ import { capacityRows } from './capacityModel';
 import { benchCostControl } from './costControl';
 import { benchDashboard } from './dashboard';
 import { benchResponseCache } from './responseCache';
+import { benchFirstStart, benchSeed } from './firstRun';
 import { benchIngest } from './ingest';
 import { benchLedger } from './ledger';
 import { describeMachine, sampleOtherCpu } from './machine';
@@ -38,6 +40,11 @@ async function main(): Promise<void> {
   // The soak runs only when named.
   const wanted = (name: string) => (only.length === 0 && name !== 'soak') || only.includes(name);
   const timings: string[] = [];
+  /** The machine's noise over a row's measurement: other processes' CPU. */
+  const othersSince = (started: number) => {
+    const others = otherCpu.mean(started, Date.now());
+    return Number.isNaN(others) ? 'load not sampled' : `other processes ${others.toFixed(2)} cores`;
+  };
   const timed = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
     const started = Date.now();
     const result = await run();
@@ -47,14 +54,16 @@ async function main(): Promise<void> {
   };
 
   if (wanted('ingest')) {
+    const started = Date.now();
     const ingest = await timed('ingest', () => benchIngest(small ? { users: 100, days: 5, eventsPerUser: 200 } : { users: 1000, days: 5, eventsPerUser: 200 }));
     const rate = ingest.events / ingest.ingestSeconds;
     const baselineRate = ingest.events / ingest.baselineSeconds;
+    const load = othersSince(started);
     rows.push([
-      `ingest ${ingest.events.toLocaleString('en-US')} events (${(ingest.fileBytes / 2 ** 20).toFixed(0)} MiB NDJSON)`,
+      `ingest ${ingest.events.toLocaleString('en-US')} events (${(ingest.fileBytes / 2 ** 20).toFixed(0)} MiB NDJSON; ${load})`,
       `${Math.round(rate).toLocaleString('en-US')} events/s (${ingest.ingestSeconds.toFixed(2)} s)`,
-      `DuckDB read_json: ${Math.round(baselineRate).toLocaleString('en-US')} events/s`,
-      `${(rate / baselineRate).toFixed(2)}× baseline; target ≥ 500,000/s: ${metIf(rate >= 500_000)}`,
+      `DuckDB read_json into a table: ${Math.round(baselineRate).toLocaleString('en-US')} events/s`,
+      `${(rate / baselineRate).toFixed(2)}× baseline; target ≥ 0.6×: ${metIf(rate / baselineRate >= 0.6)}`,
     ]);
     rows.push([
       're-ingest same file (all duplicates)',
@@ -62,6 +71,33 @@ async function main(): Promise<void> {
       'first ingest',
       `${(ingest.ingestSeconds / ingest.reingestSeconds).toFixed(2)}× as fast`,
     ]);
+    rows.push([
+      `npm run ingest of that file: peak RSS (${load})`,
+      `${mib(ingest.cli.peakRssBytes)} (${ingest.cli.seconds.toFixed(1)} s, process start included)`,
+      '— (absolute target)',
+      `target ≤ 1 GiB: ${metIf(ingest.cli.peakRssBytes <= 2 ** 30)}`,
+    ]);
+  }
+
+  if (wanted('firstRun')) {
+    const started = Date.now();
+    const start = await timed('firstRun: npm start', () => benchFirstStart());
+    rows.push([
+      `first npm start on an empty DATA_DIR: seed both demo tenants, then up (${othersSince(started)})`,
+      `${start.upSeconds.toFixed(1)} s`,
+      start.seeded.join('; '),
+      `target ≤ 20 s: ${metIf(start.upSeconds <= 20)}`,
+    ]);
+    for (const size of small ? [{ users: 300, days: 30, eventsPerUser: 200 }] : [{ users: 300, days: 30, eventsPerUser: 200 }, { users: 1000, days: 90, eventsPerUser: 200 }]) {
+      const seedStarted = Date.now();
+      const seed = await timed(`firstRun: seed ${size.users}×${size.days}`, () => benchSeed(size));
+      rows.push([
+        `npm run seed, ${size.users} users × ${size.days} days (${seed.events.toLocaleString('en-US')} events; ${othersSince(seedStarted)})`,
+        `peak RSS ${mib(seed.peakRssBytes)}; ${seed.seconds.toFixed(1)} s, ${Math.round(seed.events / seed.seconds).toLocaleString('en-US')} events/s`,
+        '— (absolute target)',
+        `target ≤ 1 GiB: ${metIf(seed.peakRssBytes <= 2 ** 30)}`,
+      ]);
+    }
   }
 
   if (wanted('cost')) {
@@ -134,7 +170,7 @@ async function main(): Promise<void> {
       : { users: 1000, days: 90, eventsPerUser: 200, rounds: 3, secondsPerRound: 8, loads: 100 }));
     const ms = (values: number[]) => `median ${medianOf(values).toFixed(0)} ms, max ${Math.max(...values).toFixed(0)} ms`;
     const tenantSize = `${d.events.toLocaleString('en-US')} events`;
-    rows.push([`dashboard cold, 30 days, nothing cached (${tenantSize}, 5 ranges)`, ms(d.coldMs), '— (absolute target)', `target < 1000 ms: ${metIf(Math.max(...d.coldMs) < 1000)}`]);
+    rows.push([`dashboard cold, 30 days, nothing cached (${tenantSize}, 5 ranges)`, ms(d.coldMs), '— (absolute target)', `target < 400 ms median: ${metIf(medianOf(d.coldMs) < 400)}`]);
     rows.push(['filter change: new 7-day range, rollup panels (5 ranges)', ms(d.filterChangeMs), '— (absolute target)', `target < 300 ms: ${metIf(Math.max(...d.filterChangeMs) < 300)}`]);
     rows.push([
       `dashboard warm, aggregate cache in ${d.store} (10 connections, median of the rounds)`,
@@ -246,7 +282,6 @@ async function main(): Promise<void> {
       seconds, sampleMs: Number(process.env.SOAK_SAMPLE_MS ?? 1000), redisUrl: process.env.REDIS_URL || 'redis://127.0.0.1:6379',
       ...(small ? { users: 100, days: 14, eventsPerUser: 50 } : { users: 300, days: 30, eventsPerUser: 50 }),
     }));
-    const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
     const w = `${o.windowSeconds} s`;
     const gateway = o.processes.find((p) => p.name === 'gateway')!;
     const subgraphs = o.processes.filter((p) => p.name !== 'gateway');
@@ -309,7 +344,7 @@ async function main(): Promise<void> {
   console.log(`timings: ${timings.join(', ')}; load avg at the end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 }
 
-const SCENARIOS = ['ingest', 'cost', 'batching', 'ledger', 'dashboard', 'responseCache', 'capacity', 'stats'];
+const SCENARIOS = ['ingest', 'firstRun', 'cost', 'batching', 'ledger', 'dashboard', 'responseCache', 'capacity', 'stats'];
 
 function verdictOf<P extends { name: string }>(processes: P[], ok: (p: P) => boolean): string {
   const growing = processes.filter((p) => !ok(p)).map((p) => p.name);
@@ -319,6 +354,10 @@ function verdictOf<P extends { name: string }>(processes: P[], ok: (p: P) => boo
 /** A latency autocannon reports in whole milliseconds. */
 function wholeMs(ms: number): string {
   return ms < 1 ? '< 1 ms' : `${ms} ms`;
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 }
 
 function metIf(condition: boolean): string {

@@ -11,7 +11,6 @@
 import path from 'node:path';
 import { isTenantId } from '../common/principal';
 import { type Config, loadConfig } from '../common/config';
-import { readLogFile } from '../okta/logFile';
 import { fileCheckpoint, pollOktaLogs } from '../okta/logsPoller';
 import { VERSION } from '../common/version';
 import type { DatasetWriter, IngestReport } from '../warehouse/datasetWriter';
@@ -53,7 +52,7 @@ async function ingestFile(writer: DatasetWriter, tenant: string, values: { file?
 
   const started = Date.now();
   const shown = progress();
-  const report = await writer.ingestEvents(tenant, readLogFile(file), {
+  const report = await writer.ingestFile(tenant, file, {
     onProgress: (lines) => shown.update(`${lines.toLocaleString('en-US')} lines read…`),
     onWait: (reason) => shown.update(`waiting for ${reason}…`),
   });

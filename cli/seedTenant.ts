@@ -1,5 +1,6 @@
 /** Generates a synthetic tenant (okta/generator.ts) and loads it through a DatasetWriter (DuckDB or BigQuery). */
 import { type GeneratorOptions, generateDays, generateDirectory } from '../okta/generator';
+import type { LogEvent } from '../okta/logEvent';
 import type { DatasetWriter, IngestReport } from '../warehouse/datasetWriter';
 
 export interface SeedProgress {
@@ -21,15 +22,15 @@ export async function seedTenant(
   await writer.upsertUsers(options.tenant, directory);
   let events = 0;
   let daysDone = 0;
-  function* lines(): Generator<string> {
+  function* batches(): Generator<LogEvent[]> {
     for (const { day, events: batch } of generateDays(options, directory)) {
-      for (const event of batch) yield JSON.stringify(event);
+      yield batch;
       events += batch.length;
       daysDone++;
       onProgress({ day, daysDone, days: options.days, events, elapsedMs: Date.now() - started });
     }
   }
-  return writer.ingestEvents(options.tenant, lines());
+  return writer.ingestLogEvents(options.tenant, batches());
 }
 
 function displayName(tenant: string): string {

@@ -47,7 +47,7 @@ runMain('npm start', async () => {
   await assertPortsFree(ports);
   // The demo tenants are embedded datasets; on BigQuery the tenants' datasets are already there.
   // Seeding takes a while: the ports are checked again after it.
-  if (config.warehouse === 'duckdb' && (await seedDemoTenantsIfEmpty(config.dataDir, log))) await assertPortsFree(ports);
+  if (config.warehouse === 'duckdb' && (await seedDemoTenantsIfEmpty(config, log))) await assertPortsFree(ports);
   const demoUsers = config.warehouse === 'duckdb' ? await acmeDemoUsers(config.dataDir) : undefined;
 
   const health = (port: number) => `http://127.0.0.1:${port}/healthz`;
@@ -113,14 +113,14 @@ async function assertPortsFree(ports: readonly NeededPort[]): Promise<void> {
 }
 
 /** Whether it seeded. */
-async function seedDemoTenantsIfEmpty(dataDir: string, log: Logger): Promise<boolean> {
+async function seedDemoTenantsIfEmpty({ dataDir, duckDb }: Config, log: Logger): Promise<boolean> {
   const dir = tenantsDir(dataDir);
   if (fs.existsSync(dir) && fs.readdirSync(dir).some((f) => f.endsWith('.duckdb'))) return false;
   const start = addDays(new Date().toISOString().slice(0, 10), -30);
   for (const demo of DEMO_TENANTS) {
     const started = Date.now();
     const shown = progress();
-    const report = await seedTenant(duckDbDatasetWriter(dataDir), { ...demo, start }, (p) => {
+    const report = await seedTenant(duckDbDatasetWriter(dataDir, duckDb), { ...demo, start }, (p) => {
       shown.update(`seeding ${demo.tenant}: day ${p.daysDone}/${p.days}, ${p.events.toLocaleString('en-US')} events`);
     });
     shown.done(`seeded ${demo.tenant}: ${report.accepted.toLocaleString('en-US')} events in ${seconds(started)}`);

@@ -83,6 +83,24 @@ export const productivityDaily: TableSchema = {
   ],
 };
 
+/**
+ * Applications used, one row per (actor, day, app): what appUsage reads instead of flattening raw
+ * events' targets. See warehouse/rollup.ts for the columns' definitions.
+ */
+export const appUsageDaily: TableSchema = {
+  name: 'app_usage_daily',
+  partitionBy: { column: 'day' },
+  clusterBy: ['actor_id'],
+  fields: [
+    { name: 'actor_id', type: 'STRING', mode: 'REQUIRED' },
+    { name: 'day', type: 'DATE', mode: 'REQUIRED' },
+    /** The AppInstance target's id; NULL when Okta gave none (then one row for all of them, as grouping raw events gives). */
+    s('app_id'),
+    s('app_name'),
+    { name: 'events', type: 'INT64', mode: 'REQUIRED' },
+  ],
+};
+
 /** The tenant's people (okta/logEvent.ts DirectoryUser). Small and unpartitioned. */
 export const users: TableSchema = {
   name: 'users',
@@ -102,6 +120,7 @@ export const tenantInfo: TableSchema = {
 export const TABLES: Readonly<Record<string, TableSchema>> = {
   [ssoEvents.name]: ssoEvents,
   [productivityDaily.name]: productivityDaily,
+  [appUsageDaily.name]: appUsageDaily,
   [users.name]: users,
   [tenantInfo.name]: tenantInfo,
 };

@@ -6,7 +6,7 @@
  * productivity_daily rollup and the statistics the estimator prices with — before it returns.
  */
 import type { DataChangeFeed } from '../common/changeFeed';
-import type { DirectoryUser } from '../okta/logEvent';
+import type { DirectoryUser, LogEvent } from '../okta/logEvent';
 
 export interface TenantInfo {
   id: string;
@@ -44,10 +44,22 @@ export interface DatasetWriter {
    * `uuid`. Malformed lines are reported and skipped, the rest loads.
    */
   ingestEvents(tenant: string, lines: Iterable<string> | AsyncIterable<string>, options?: IngestOptions): Promise<IngestReport>;
+  /**
+   * `ingestEvents` of an Okta System Log export file (NDJSON, or a JSON array as the Okta API returns
+   * it), line numbers as in the file; the embedded warehouse parses an NDJSON file itself.
+   */
+  ingestFile(tenant: string, file: string, options?: IngestOptions): Promise<IngestReport>;
+  /** `ingestEvents` of LogEvent objects, a batch at a time (the seed's generator, a day per batch), without a JSON round trip where the warehouse can. */
+  ingestLogEvents(tenant: string, batches: Iterable<readonly LogEvent[]>, options?: IngestOptions): Promise<IngestReport>;
 }
 
 /** `writer`, announcing each completed write on `changes` with the days it wrote (none for a directory or tenant write). */
 export function announceWrites(writer: DatasetWriter, changes: DataChangeFeed): DatasetWriter {
+  const announced = async (tenant: string, ingest: Promise<IngestReport>) => {
+    const report = await ingest;
+    if (report.accepted > 0) await changes.publish({ tenant, days: report.days });
+    return report;
+  };
   return {
     async createTenant(tenant) {
       await writer.createTenant(tenant);
@@ -57,10 +69,8 @@ export function announceWrites(writer: DatasetWriter, changes: DataChangeFeed): 
       await writer.upsertUsers(tenant, people);
       await changes.publish({ tenant, days: [] });
     },
-    async ingestEvents(tenant, lines, options) {
-      const report = await writer.ingestEvents(tenant, lines, options);
-      if (report.accepted > 0) await changes.publish({ tenant, days: report.days });
-      return report;
-    },
+    ingestEvents: (tenant, lines, options) => announced(tenant, writer.ingestEvents(tenant, lines, options)),
+    ingestFile: (tenant, file, options) => announced(tenant, writer.ingestFile(tenant, file, options)),
+    ingestLogEvents: (tenant, batches, options) => announced(tenant, writer.ingestLogEvents(tenant, batches, options)),
   };
 }

@@ -47,7 +47,7 @@ export async function openDatasetWriter(config: Config, version: string, deps: W
   const shared = await openShared(config, deps);
   let writer: DatasetWriter;
   if (config.warehouse === 'duckdb' || !config.bigquery) {
-    writer = duckDbDatasetWriter(config.dataDir);
+    writer = duckDbDatasetWriter(config.dataDir, config.duckDb);
   } else {
     const { projectId, location, datasetPrefix, kmsKeys } = config.bigquery;
     writer = createBigQueryLoader({

@@ -80,24 +80,20 @@ export function topTimeWasters(range: DateRange, scope: Scope, first: number): W
 }
 
 /**
- * Applications (AppInstance targets) by events of the scope's users over `range`, from raw events:
- * the events' targets flattened in a subquery that carries the partition filter.
+ * Applications (AppInstance targets) by events of the scope's users over `range`, from the
+ * app_usage_daily rollup: the same figures as flattening the raw events' targets (warehouse/rollup.ts).
  */
 export function appUsage(range: DateRange, scope: Scope, first: number): WarehouseQuery {
-  const inScope = scopeFilter(scope, 'e.actor.id');
+  const inScope = scopeFilter(scope, 'p.actor_id');
   return {
     name: 'appUsage',
-    sql: (d) => {
-      const targets = d.flatten('e.target', 'app');
-      return `SELECT app.id AS app_id, max(app.displayName) AS app_name, count(*) AS events, count(DISTINCT actor_id) AS users
-      FROM (SELECT e.actor.id AS actor_id, ${targets.select} FROM ${d.table('sso_events')} AS e ${targets.from}
-            ${where(eventDays(d), inScope.predicate(d))}) AS flattened
-      WHERE app.type = 'AppInstance'
-      GROUP BY app.id
-      ORDER BY events DESC, app_id
-      LIMIT ${d.param('first', 'INT64')}`;
-    },
-    params: { ...eventParams(range), ...inScope.params, first: { type: 'INT64', value: first } },
+    sql: (d) => `SELECT p.app_id, max(p.app_name) AS app_name, sum(p.events) AS events, count(DISTINCT p.actor_id) AS users
+      FROM ${d.table('app_usage_daily')} AS p
+      ${where(rollupDays(d), inScope.predicate(d))}
+      GROUP BY p.app_id
+      ORDER BY sum(p.events) DESC, p.app_id
+      LIMIT ${d.param('first', 'INT64')}`,
+    params: { ...rollupParams(range), ...inScope.params, first: { type: 'INT64', value: first } },
   };
 }
 
@@ -118,7 +114,7 @@ export function eventCounts(range: DateRange, scope: Scope, eventType: string | 
 
 // Private:
 
-/** productivity_daily is partitioned by its DATE column `day`. (Not `@from`/`@to`: FROM and TO are GoogleSQL keywords.) */
+/** The rollups are partitioned by their DATE column `day`. (Not `@from`/`@to`: FROM and TO are GoogleSQL keywords.) */
 function rollupDays(d: SqlDialect): string {
   return `p.day BETWEEN ${d.param('fromDay', 'DATE')} AND ${d.param('toDay', 'DATE')}`;
 }

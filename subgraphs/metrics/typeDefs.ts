@@ -1,5 +1,5 @@
 /**
- * The metrics subgraph: productivity from the productivity_daily rollup and raw-event analytics,
+ * The metrics subgraph: productivity and app usage from the rollups, event counts from raw events,
  * always computed over the caller's scope (executive: tenant, manager: team, viewer: self).
  */
 import { type DocumentNode, parse } from 'graphql';
@@ -58,10 +58,10 @@ export const typeDefs: DocumentNode = parse(/* GraphQL */ `
       @listSize(slicingArguments: ["first"], requireOneSlicingArgument: false)
       @scan(query: "topTimeWasters", table: "productivity_daily", columns: ["actor_id", "day", "auth_waste_hours", "context_switch_waste_hours"], partitionedBy: ["from", "to"], per: "FIELD")
       ${TEAM_SCOPE}
-    "Applications by events of users in the caller's scope (raw events), most used first."
+    "Applications by events of users in the caller's scope (from the app-usage rollup), most used first."
     appUsage(from: Date!, to: Date!, first: Int = 10): [AppUsage!]!
       @listSize(slicingArguments: ["first"], requireOneSlicingArgument: false)
-      @scan(query: "appUsage", table: "sso_events", columns: ["published", "actor.id", "target.id", "target.type", "target.displayName"], partitionedBy: ["from", "to"], per: "FIELD")
+      @scan(query: "appUsage", table: "app_usage_daily", columns: ["actor_id", "day", "app_id", "app_name", "events"], partitionedBy: ["from", "to"], per: "FIELD")
       ${TEAM_SCOPE}
     "Events per day of users in the caller's scope (raw events); eventType null counts every type."
     eventCounts(from: Date!, to: Date!, eventType: String): [EventCount!]!

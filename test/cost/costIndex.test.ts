@@ -13,7 +13,7 @@ test("bytegate's supergraph prices every field, owned by the subgraph that runs 
     owners: ['metrics'],
     listSize: { slicingArguments: ['first'] },
     scans: [
-      { query: 'appUsage', table: 'sso_events', columns: ['published', 'actor.id', 'target.id', 'target.type', 'target.displayName'], partitionedBy: ['from', 'to'], per: 'FIELD' },
+      { query: 'appUsage', table: 'app_usage_daily', columns: ['actor_id', 'day', 'app_id', 'app_name', 'events'], partitionedBy: ['from', 'to'], per: 'FIELD' },
       expect.objectContaining({ query: 'teamScope', per: 'REQUEST', roles: ['manager'], exceptRoles: ['executive'] }),
     ],
   });

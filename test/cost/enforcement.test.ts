@@ -11,11 +11,12 @@ import { createDuckDbWarehouse } from '../../warehouse/duckdb/duckDbWarehouse';
 import { type System, type SystemOptions, seedDataDir, startSystem } from '../support/system';
 
 /** Big enough that two months of raw events bill well over the 10 MiB minimum a week bills. */
-const tenant: GeneratorOptions = { tenant: 'acme', users: 200, days: 60, eventsPerUser: 20, start: '2025-03-03', seed: 9 };
+const tenant: GeneratorOptions = { tenant: 'acme', users: 200, days: 60, eventsPerUser: 40, start: '2025-03-03', seed: 9 };
 const LAST = addDays(tenant.start, tenant.days - 1);
 const ceo = generateDirectory(tenant).find((u) => u.managerId === null)!;
 const executive: Principal = { tenant: 'acme', userId: ceo.id, roles: ['executive'] };
-const appUsage = (days: number) => `{ tenant { appUsage(from: "${addDays(LAST, 1 - days)}", to: "${LAST}") { events } } }`;
+/** One event type's daily counts: raw events (published, eventType), so the bytes grow with the range. */
+const rawEvents = (days: number) => `{ tenant { eventCounts(from: "${addDays(LAST, 1 - days)}", to: "${LAST}", eventType: "user.authentication.sso") { count } } }`;
 
 let dataDir: string;
 let remove: () => void;
@@ -36,22 +37,22 @@ async function system(env: NodeJS.ProcessEnv = {}, gateway?: SystemOptions['gate
   return started;
 }
 
-/** Bytes appUsage over `days` bills, measured by running it uncapped. */
-async function appUsageBilled(days: number): Promise<number> {
+/** Bytes rawEvents over `days` bills, measured by running it uncapped. */
+async function rawEventsBilled(days: number): Promise<number> {
   const open = await system();
-  return (await open.query(executive, appUsage(days))).body.extensions.cost.billedBytes;
+  return (await open.query(executive, rawEvents(days))).body.extensions.cost.billedBytes;
 }
 
 describe('per-query byte cap (MAX_QUERY_BYTES)', () => {
   let capped: System;
   let limit: number;
   beforeAll(async () => {
-    limit = (await appUsageBilled(7)) + MiB; // admits a week of raw events, not two months
+    limit = (await rawEventsBilled(7)) + MiB; // admits a week of raw events, not two months
     capped = await system({ MAX_QUERY_BYTES: String(limit) });
   });
 
   test('over the cap: 400 QUERY_TOO_EXPENSIVE with the estimate, and no subgraph is asked anything', async () => {
-    const { status, body } = await capped.query(executive, appUsage(60));
+    const { status, body } = await capped.query(executive, rawEvents(60));
     expect(status).toBe(400);
     expect(body.errors).toHaveLength(1);
     expect(body.errors[0].extensions.code).toBe('QUERY_TOO_EXPENSIVE');
@@ -63,23 +64,23 @@ describe('per-query byte cap (MAX_QUERY_BYTES)', () => {
   });
 
   test('under the cap: runs, and every job carried the caps', async () => {
-    const { status, body } = await capped.query(executive, appUsage(7));
+    const { status, body } = await capped.query(executive, rawEvents(7));
     expect(status).toBe(200);
-    expect(body.data.tenant.appUsage.length).toBeGreaterThan(0);
+    expect(body.data.tenant.eventCounts.length).toBeGreaterThan(0);
     expect(body.extensions.cost.billedBytes).toBeGreaterThan(0);
     expect(body.extensions.cost.billedBytes).toBeLessThanOrEqual(limit);
-    expect(capped.warehouseQueries).toEqual(['appUsage']);
+    expect(capped.warehouseQueries).toEqual(['eventCounts']);
   });
 
   test('x-cost-mode: estimate returns data null and the estimate, runs nothing, even over the cap', async () => {
     const before = capped.subgraphOperations.length;
-    const { status, body } = await capped.query(executive, appUsage(60), undefined, { 'x-cost-mode': 'estimate' });
+    const { status, body } = await capped.query(executive, rawEvents(60), undefined, { 'x-cost-mode': 'estimate' });
     expect(status).toBe(200);
     expect(body.data).toBeNull();
     expect(body.errors).toBeUndefined();
     expect(body.extensions.cost).toMatchObject({ mode: 'estimate', actualBytes: 0, warehouseQueries: 0, estimatedWarehouseQueries: 1 });
     expect(body.extensions.cost.estimatedBilledBytes).toBeGreaterThan(limit);
-    expect(body.extensions.cost.jobs).toEqual([expect.objectContaining({ subgraph: 'metrics', query: 'appUsage', path: 'tenant.appUsage' })]);
+    expect(body.extensions.cost.jobs).toEqual([expect.objectContaining({ subgraph: 'metrics', query: 'eventCounts', path: 'tenant.eventCounts' })]);
     expect(capped.subgraphOperations.length).toBe(before);
   });
 
@@ -93,7 +94,7 @@ describe('per-query byte cap (MAX_QUERY_BYTES)', () => {
   });
 
   test('an unknown x-cost-mode is refused, not silently ignored', async () => {
-    const { status, body } = await capped.query(executive, appUsage(60), undefined, { 'x-cost-mode': 'measure' });
+    const { status, body } = await capped.query(executive, rawEvents(60), undefined, { 'x-cost-mode': 'measure' });
     expect(status).toBe(400);
     expect(body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
   });
@@ -103,15 +104,15 @@ describe('per-query byte cap (MAX_QUERY_BYTES)', () => {
     const { status, body } = await zero.query(executive, '{ __schema { types { name } } }');
     expect(status).toBe(200);
     expect(body.data.__schema.types.length).toBeGreaterThan(10);
-    expect((await zero.query(executive, appUsage(1))).status).toBe(400);
+    expect((await zero.query(executive, rawEvents(1))).status).toBe(400);
   });
 });
 
 test('COST_MODE=measure estimates and reports, but never refuses', async () => {
   const measuring = await system({ COST_MODE: 'measure', MAX_QUERY_BYTES: '0' });
-  const { status, body } = await measuring.query(executive, appUsage(60));
+  const { status, body } = await measuring.query(executive, rawEvents(60));
   expect(status).toBe(200);
-  expect(body.data.tenant.appUsage.length).toBeGreaterThan(0);
+  expect(body.data.tenant.eventCounts.length).toBeGreaterThan(0);
   expect(body.extensions.cost.mode).toBe('measure');
   expect(body.extensions.cost.estimatedBytes).toBe(body.extensions.cost.actualBytes);
 });
@@ -135,12 +136,12 @@ test('a wrong (too low) estimate cannot overspend: the job is refused under its 
     fetchStatistics: async (t: string) => (await warehouse.partitionStats(t)).map((s) => ({ ...s, logicalBytes: Math.floor(s.logicalBytes / 1000) })),
   });
   try {
-    const { status, body } = await understated.query(executive, appUsage(60));
+    const { status, body } = await understated.query(executive, rawEvents(60));
     expect(status).toBe(200);
     expect(body.data).toBeNull();
     expect(body.errors[0].extensions.code).toBe('QUERY_TOO_EXPENSIVE');
     expect(body.extensions.cost).toMatchObject({ billedBytes: 0, warehouseQueries: 0 });
-    expect(understated.warehouseQueries).toEqual(['appUsage']); // asked for, refused before running
+    expect(understated.warehouseQueries).toEqual(['eventCounts']); // asked for, refused before running
   } finally {
     await warehouse.close();
   }
@@ -164,14 +165,14 @@ test('hostile operations are refused or priced, concurrently, and the gateway ke
     expect(status).toBeLessThan(500);
     for (const error of body.errors ?? []) expect(error.extensions?.code).toEqual(expect.any(String));
   }
-  const normal = await open.query(executive, appUsage(7));
+  const normal = await open.query(executive, rawEvents(7));
   expect(normal.status).toBe(200);
-  expect(normal.body.data.tenant.appUsage.length).toBeGreaterThan(0);
+  expect(normal.body.data.tenant.eventCounts.length).toBeGreaterThan(0);
 });
 
 test('an unknown tenant is BAD_USER_INPUT before anything runs', async () => {
   const open = await system();
-  const { status, body } = await open.query({ tenant: 'nosuch', userId: 'x', roles: ['executive'] }, appUsage(1));
+  const { status, body } = await open.query({ tenant: 'nosuch', userId: 'x', roles: ['executive'] }, rawEvents(1));
   expect(status).toBe(400);
   expect(body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
   expect(open.subgraphOperations).toEqual([]);

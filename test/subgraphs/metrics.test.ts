@@ -78,7 +78,7 @@ describe('Tenant.topTimeWasters', () => {
   });
 });
 
-describe('Tenant.appUsage and Tenant.eventCounts (raw events)', () => {
+describe('Tenant.appUsage (the app-usage rollup) and Tenant.eventCounts (raw events)', () => {
   const analytics = `appUsage(from: "${D1}", to: "${D3}") { app { id name } events users }
     eventCounts(from: "${D1}", to: "${D3}") { date eventType count }
     mfa: eventCounts(from: "${D1}", to: "${D3}", eventType: "user.authentication.auth_via_mfa") { date eventType count }`;

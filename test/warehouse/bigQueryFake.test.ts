@@ -23,7 +23,7 @@ process.env.METADATA_SERVER_DETECTION = 'none';
 const PROJECT = 'test-project';
 const PREFIX = 'bytegate';
 const DATASET = `${PREFIX}_acme`;
-const TABLE_IDS = ['sso_events', 'productivity_daily', 'users', 'tenant_info', '_partition_stats'] as const;
+const TABLE_IDS = ['sso_events', 'productivity_daily', 'app_usage_daily', 'users', 'tenant_info', '_partition_stats'] as const;
 
 interface Started {
   fake: BigQueryFake;
@@ -190,7 +190,7 @@ describe('metadata queries filtered by table', () => {
 
   test('_partition_stats: the listed tables\' rows, or every table\'s; 10 MiB a job', async () => {
     const all = await metadataRows('partitionstats', STATS);
-    expect(new Set(all.map((r) => r.table_name))).toEqual(new Set(['sso_events', 'productivity_daily', 'users', 'tenant_info']));
+    expect(new Set(all.map((r) => r.table_name))).toEqual(new Set(['sso_events', 'productivity_daily', 'app_usage_daily', 'users', 'tenant_info']));
     const events = await metadataRows('partitionstats', STATS + FILTER('s'), ['sso_events']);
     expect(events).toEqual(all.filter((r) => r.table_name === 'sso_events'));
     expect(events.length).toBe(leafColumns(ssoEvents).length * DAYS.length);

@@ -77,7 +77,7 @@ describe('BigQuery loader', () => {
   });
   afterEach(() => loaded.close());
 
-  test('stores what the embedded ingest stores: rows, rollup, users, and the same statistics', async () => {
+  test('stores what the embedded ingest stores: rows, rollups, users, and the same statistics', async () => {
     await loadFixture(loaded.loader, data);
     await expectSameAsEmbedded(loaded, data, ndjson(data.events));
   });
@@ -146,7 +146,7 @@ describe('BigQuery loader', () => {
     expect(script.query.query).toContain(`\`${PROJECT}.${PREFIX}_acme.${staging}\``);
     expect(script.query.queryParameters.map((p: { name: string }) => p.name).sort()).toEqual(['firstDay', 'fromTs', 'lastDay', 'tenant', 'toTs']);
     // Every scan of the partitioned tables is bounded by constant parameters (BigQuery prunes only on those).
-    for (const scan of script.query.query.matchAll(/FROM `[^`]+\.(sso_events|productivity_daily)` AS (\w+)\s+WHERE ([^\n]+)/g)) {
+    for (const scan of script.query.query.matchAll(/FROM `[^`]+\.(sso_events|productivity_daily|app_usage_daily)` AS (\w+)\s+WHERE ([^\n]+)/g)) {
       expect(scan[3]).toMatch(/@(fromTs|firstDay)\b/);
     }
     expect(loaded.fake.requests.some((r) => r.method === 'DELETE' && r.path.endsWith(`/tables/${staging}`))).toBe(true);
@@ -221,7 +221,7 @@ async function expectSameAsEmbedded(loaded: Loaded, data: WarehouseFixture, line
     await embedded.createTenant(data.tenant);
     await embedded.upsertUsers(data.tenant.id, data.users);
     await embedded.ingestEvents(data.tenant.id, lines);
-    for (const table of ['sso_events', 'productivity_daily', 'users', 'tenant_info']) {
+    for (const table of ['sso_events', 'productivity_daily', 'app_usage_daily', 'users', 'tenant_info']) {
       const all = { name: `all ${table}`, params: {}, sql: () => `SELECT * FROM "${table}" ORDER BY ALL` };
       const [viaBigQuery, viaDuckDb] = await Promise.all([fakeRows(loaded, table), duck.query(data.tenant.id, all)]);
       expect(viaDuckDb.rows.length).toBeGreaterThan(0);

@@ -248,8 +248,8 @@ describe('BigQuery adapter: what it asks BigQuery for', () => {
     const gets = fake.tableGets().length;
     const stats = await fresh.partitionStats('acme');
     expect(fake.jobInserts().length - before).toBe(2); // checked (tables.get, free), nothing changed: nothing read
-    expect(fake.tableGets().length - gets).toBe(5);
-    expect(new Set(stats.map((s) => s.table))).toEqual(new Set(['sso_events', 'productivity_daily', 'users', 'tenant_info'])); // not _partition_stats
+    expect(fake.tableGets().length - gets).toBe(6);
+    expect(new Set(stats.map((s) => s.table))).toEqual(new Set(['sso_events', 'productivity_daily', 'app_usage_daily', 'users', 'tenant_info'])); // not _partition_stats
     await fresh.close();
   });
 
@@ -265,7 +265,7 @@ describe('BigQuery adapter: what it asks BigQuery for', () => {
     clock += 1;
     expect(await timed.dataVersions('acme')).toEqual(first);
     expect(fake.requests.slice(requests).map((r) => `${r.method} ${r.path.split('/').at(-1)}`).sort()).toEqual(
-      ['_partition_stats', 'productivity_daily', 'sso_events', 'tenant_info', 'users'].map((table) => `GET ${table}`),
+      ['_partition_stats', 'app_usage_daily', 'productivity_daily', 'sso_events', 'tenant_info', 'users'].map((table) => `GET ${table}`),
     );
   });
 });

@@ -7,15 +7,16 @@
  * 2. load them (a load job: free) into a staging table `_load_…` that expires after a day, so a
  *    crash leaves nothing behind for long;
  * 3. one multi-statement transaction: insert the rows whose uuid the batch's days do not hold yet,
- *    add their actors to users, recompute productivity_daily for the touched (day, actor)s, add the
+ *    add their actors to users, recompute the rollups for the touched (day, actor)s, add the
  *    new rows' per-column bytes to `_partition_stats` and refresh the small tables' statistics — it
  *    commits whole or not at all, so a retried or replayed batch lands exactly once;
  * 4. drop the staging table.
  * What a batch bills: the uuid column of the touched days' partitions (the dedupe), the touched
- * actors' clustered blocks of those days (the rollup), and the small tables; never a whole table.
+ * actors' clustered blocks of those days (the rollups), and the small tables; never a whole table.
  *
  * Every dataset is provisioned on first use (provision.ts, idempotent DDL; with the tenant's
- * customer-managed key when one is configured). Statement texts are
+ * customer-managed key when one is configured), and app_usage_daily backfilled when the dataset
+ * predates it (events present, the rollup empty). Statement texts are
  * built from the table declarations; every value travels as a named parameter.
  */
 import fs from 'node:fs';
@@ -24,11 +25,13 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { BigQuery } from '@google-cloud/bigquery';
 import type { DirectoryUser } from '../../okta/logEvent';
+import { readLogFile } from '../../okta/logFile';
 import type { DatasetWriter, IngestOptions, IngestReport, TenantInfo } from '../datasetWriter';
+import { inSlices } from '../duckdb/eventBatches';
 import { stageEventBatch } from '../duckdb/tenantDataset';
 import { logicalByteExpressions } from '../logicalBytes';
-import { refreshProductivityDailySql, rollupParams } from '../rollup';
-import { type FieldSchema, type TableSchema, productivityDaily, ssoEvents, tenantInfo, users } from '../../pricing/tables';
+import { BACKFILL_PARAMS, ROLLUPS, backfillAppUsageDailySql, refreshRollupsSql, rollupParams } from '../rollup';
+import { type FieldSchema, type TableSchema, appUsageDaily, ssoEvents, tenantInfo, users } from '../../pricing/tables';
 import { OVERHEAD_REASONS, type OverheadMeter, type OverheadReason } from '../overhead';
 import { NOTHING_BILLED, type QueryParam, type SqlDialect } from '../warehouse';
 import { bigQueryDialect } from './bigQueryDialect';
@@ -95,11 +98,29 @@ export function createBigQueryLoader(options: BigQueryLoaderOptions): DatasetWri
     if (!done) {
       done = (async () => {
         for (const statement of provisionDdl({ projectId, datasetPrefix, tenant, location, kmsKeyName: options.kmsKeys?.[tenant] })) await run(tenant, OVERHEAD_REASONS.provision, 'provision', statement);
+        await backfillAppUsageDaily(tenant);
       })();
       provisioned.set(tenant, done);
       done.catch(() => provisioned.delete(tenant));
     }
     return done;
+  }
+
+  /**
+   * A dataset loaded before app_usage_daily was declared has it empty once provisioned: it is filled
+   * for every day holding events, with its statistics, in one transaction. Both tables' row counts
+   * come from tables.get (an API call, billed 0), so a dataset that needs nothing costs no job.
+   */
+  async function backfillAppUsageDaily(tenant: string): Promise<void> {
+    const dataset = client.dataset(datasetOf(tenant), { location });
+    const rowsOf = async (table: TableSchema) => {
+      const [metadata] = await withRetries(`tables.get ${table.name} of tenant ${tenant}`, policy, () => dataset.table(table.name).getMetadata());
+      return Number((metadata as { numRows?: string }).numRows ?? 0);
+    };
+    if ((await rowsOf(appUsageDaily)) > 0 || (await rowsOf(ssoEvents)) === 0) return;
+    const d = dialectOf(tenant);
+    await run(tenant, OVERHEAD_REASONS.provision, 'backfillAppUsageDaily', transaction([...backfillAppUsageDailySql(d), ...rollupStatisticsSql(d, appUsageDaily)]), BACKFILL_PARAMS);
+    await reread(tenant);
   }
 
   /** Loads a newline-delimited JSON file into a fresh staging table shaped like `table`; drop it after use. */
@@ -169,7 +190,7 @@ export function createBigQueryLoader(options: BigQueryLoaderOptions): DatasetWri
       await provision(tenant);
       const total: IngestReport = { accepted: 0, duplicates: 0, rejected: [], days: [] };
       const days = new Set<string>();
-      const input = iterate(lines);
+      const input = inSlices(lines);
       for (let offset = 0; !input.done; offset += batchLines) {
         await withTempDir(options.tmpDir, async (dir) => {
           const file = path.join(dir, 'events.ndjson');
@@ -197,6 +218,17 @@ export function createBigQueryLoader(options: BigQueryLoaderOptions): DatasetWri
       total.days = [...days].sort();
       if (total.accepted > 0) await reread(tenant);
       return total;
+    },
+
+    // Load jobs take newline-delimited JSON: both as lines, staged and validated like any others.
+    ingestFile(tenant, file, ingestOptions) {
+      return this.ingestEvents(tenant, readLogFile(file), ingestOptions);
+    },
+
+    ingestLogEvents(tenant, batches, ingestOptions) {
+      return this.ingestEvents(tenant, (function* lines() {
+        for (const batch of batches) for (const event of batch) yield JSON.stringify(event);
+      })(), ingestOptions);
     },
   };
 }
@@ -227,13 +259,9 @@ function eventsTransaction(d: SqlDialect, staging: string): string {
      SELECT f.actor_id, ANY_VALUE(f.actor.alternateId), ANY_VALUE(f.actor.displayName) FROM fresh AS f
      WHERE f.actor_id NOT IN (SELECT u.id FROM ${d.table(users.name)} AS u)
      GROUP BY f.actor_id`,
-    ...refreshProductivityDailySql(d, 'touched_actors'),
+    ...refreshRollupsSql(d, 'touched_actors'),
     ...statisticsSql(d, ssoEvents, { source: 'fresh', add: true }),
-    ...statisticsSql(d, productivityDaily, {
-      source: d.table(productivityDaily.name),
-      where: `t.day BETWEEN ${d.param('firstDay', 'DATE')} AND ${d.param('lastDay', 'DATE')} AND t.day IN (SELECT day FROM touched_days)`,
-      replacing: 'day IN (SELECT day FROM touched_days)',
-    }),
+    ...ROLLUPS.flatMap((rollup) => rollupStatisticsSql(d, rollup)),
     ...statisticsSql(d, users, { source: d.table(users.name) }),
     ...statisticsSql(d, tenantInfo, { source: d.table(tenantInfo.name) }),
   ], `SELECT CAST(t.day AS STRING) AS day, (SELECT COUNT(*) FROM fresh) AS accepted FROM touched_days AS t ORDER BY day`);
@@ -271,6 +299,15 @@ function statisticsSql(d: SqlDialect, table: TableSchema, scope: { source: strin
   ];
 }
 
+/** A rollup's statistics for the days in `touched_days`, replacing what `_partition_stats` held for them. */
+function rollupStatisticsSql(d: SqlDialect, rollup: TableSchema): string[] {
+  return statisticsSql(d, rollup, {
+    source: d.table(rollup.name),
+    where: `t.day BETWEEN ${d.param('firstDay', 'DATE')} AND ${d.param('lastDay', 'DATE')} AND t.day IN (SELECT day FROM touched_days)`,
+    replacing: 'day IN (SELECT day FROM touched_days)',
+  });
+}
+
 /** A script: the statements in one transaction, then (outside it) `result`. */
 function transaction(statements: string[], result?: string): string {
   return ['BEGIN TRANSACTION', ...statements, 'COMMIT TRANSACTION', ...(result ? [result] : [])].join(';\n');
@@ -281,25 +318,6 @@ function restFields(fields: readonly FieldSchema[]): object[] {
   return fields.map((f) => ({
     name: f.name, type: f.type, mode: f.mode ?? 'NULLABLE', ...(f.type === 'STRUCT' ? { fields: restFields(f.fields) } : {}),
   }));
-}
-
-/** Consecutive slices of one (async) iterable. */
-function iterate(lines: Iterable<string> | AsyncIterable<string>) {
-  const iterator = Symbol.asyncIterator in lines ? lines[Symbol.asyncIterator]() : lines[Symbol.iterator]();
-  const state = {
-    done: false,
-    async *take(count: number): AsyncGenerator<string> {
-      for (let i = 0; i < count; i++) {
-        const next = await iterator.next();
-        if (next.done) {
-          state.done = true;
-          return;
-        }
-        yield next.value;
-      }
-    },
-  };
-  return state;
 }
 
 async function withTempDir<T>(parent: string | undefined, use: (dir: string) => Promise<T>): Promise<T> {

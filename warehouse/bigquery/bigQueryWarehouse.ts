@@ -27,7 +27,7 @@ import { ErrorCode, badUserInput, bytegateError } from '../../common/errors';
 import { MiB } from '../../common/units';
 import { MIN_BILLED_BYTES_PER_TABLE, billedBytes } from '../../pricing/billing';
 import { type PartitionStat } from '../../pricing/scanBytes';
-import { ssoEvents } from '../../pricing/tables';
+import { TABLES } from '../../pricing/tables';
 import { OVERHEAD_REASONS, type OverheadMeter } from '../overhead';
 import {
   type JobBill, NOTHING_BILLED, STOP_GRACE_MS, StoppedJobError, UNPARTITIONED_TABLES, UNWRITTEN_TABLE_VERSION, type Warehouse, type WarehouseQuery, type WarehouseResult,
@@ -217,7 +217,9 @@ interface Derived {
 
 /**
  * Statistics: PARTITIONS' rows and bytes per partition, split over the columns as ingest recorded
- * (partitionEstimates.ts). Data versions: each sso_events day's last modification. Table versions: an
+ * (partitionEstimates.ts). Data versions: each day's partitions' last modifications, in every
+ * partitioned table — the rollups' too, so a rollup rewritten without new events (a backfill) still
+ * changes the versions of the days it wrote. Table versions: an
  * unpartitioned table is one partition whose last modification changes with every write to it; one
  * PARTITIONS does not list yet (never written) has UNWRITTEN_TABLE_VERSION.
  */
@@ -225,9 +227,19 @@ function deriveFrom({ partitions, recorded }: TenantMetadata): Derived {
   const written = new Map(partitions.filter((p) => p.day === null).map((p) => [p.table, p.version]));
   return {
     stats: columnStatsFromPartitions(partitions, recorded.map((r) => ({ ...r, rows: 0 }))),
-    days: new Map(partitions.filter((p) => p.table === ssoEvents.name && p.day !== null).map((p) => [p.day!, p.version])),
+    days: dayVersions(partitions),
     tables: new Map(UNPARTITIONED_TABLES.map((table) => [table, written.get(table) ?? UNWRITTEN_TABLE_VERSION])),
   };
+}
+
+/** Per day, `table:version` of its partition in each partitioned table (partitions come ordered by table, then day). */
+function dayVersions(partitions: TenantMetadata['partitions']): Map<string, string> {
+  const days = new Map<string, string[]>();
+  for (const p of partitions) {
+    if (p.day === null || !TABLES[p.table]?.partitionBy) continue;
+    days.set(p.day, [...(days.get(p.day) ?? []), `${p.table}:${p.version}`]);
+  }
+  return new Map([...days].map(([day, versions]) => [day, versions.join(' ')]));
 }
 
 /** How often a stopped job's state is read until BigQuery reports it DONE. */

@@ -47,7 +47,15 @@ export interface WriterOptions {
   /** How long to wait for other writers and for readers to let go, default 120 s. */
   timeoutMs?: number;
   onWait?: (reason: string) => void;
+  /** DUCKDB_MEMORY_LIMIT / DUCKDB_THREADS for the write; memory defaults to WRITER_MEMORY_LIMIT_BYTES. */
+  limits?: ReaderLimits;
 }
+
+/**
+ * A write's DuckDB memory when DUCKDB_MEMORY_LIMIT is unset: seed and ingest stream in batches, and
+ * past this DuckDB spills to disk, so a write's process stays near 1 GiB whatever the input's size.
+ */
+export const WRITER_MEMORY_LIMIT_BYTES = 512 * 2 ** 20;
 
 /**
  * Runs `write` with the tenant's database open read-write (created if missing), under the writer
@@ -70,7 +78,8 @@ export async function withDatasetWriter<T>(
     await sleep(100);
   }
   try {
-    const instance = await retryOnLock(() => DuckDBInstance.create(databasePath, DUCKDB_OPTIONS), deadline, () => options.onWait?.('readers to close'));
+    const limits = { memoryLimitBytes: WRITER_MEMORY_LIMIT_BYTES, ...options.limits };
+    const instance = await retryOnLock(() => DuckDBInstance.create(databasePath, withLimits(DUCKDB_OPTIONS, limits)), deadline, () => options.onWait?.('readers to close'));
     try {
       const result = await write(instance);
       const connection = await instance.connect();
@@ -99,10 +108,16 @@ export interface ReaderLimits {
 
 /** Opens the database read-only, retrying while a writer holds it (until `deadline`). */
 export function openReadOnly(databasePath: string, deadline: number, limits: ReaderLimits = {}): Promise<DuckDBInstance> {
-  const options: Record<string, string> = { ...DUCKDB_OPTIONS, access_mode: 'READ_ONLY' };
-  if (limits.memoryLimitBytes !== undefined) options.memory_limit = `${limits.memoryLimitBytes}B`;
-  if (limits.threads !== undefined) options.threads = String(limits.threads);
-  return retryOnLock(() => DuckDBInstance.create(databasePath, options), deadline);
+  return retryOnLock(() => DuckDBInstance.create(databasePath, withLimits({ ...DUCKDB_OPTIONS, access_mode: 'READ_ONLY' }, limits)), deadline);
+}
+
+/** DuckDB's options with the limits set. */
+function withLimits(options: Readonly<Record<string, string>>, limits: ReaderLimits): Record<string, string> {
+  return {
+    ...options,
+    ...(limits.memoryLimitBytes !== undefined ? { memory_limit: `${limits.memoryLimitBytes}B` } : {}),
+    ...(limits.threads !== undefined ? { threads: String(limits.threads) } : {}),
+  };
 }
 
 export function sleep(ms: number): Promise<void> {

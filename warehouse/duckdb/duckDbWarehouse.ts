@@ -15,9 +15,11 @@ import {
   NOTHING_BILLED, type QueryParam, type SqlDialect, StoppedJobError, UNPARTITIONED_TABLES, UNWRITTEN_TABLE_VERSION, type Warehouse, type WarehouseQuery, type WarehouseResult,
 } from '../warehouse';
 import { type PartitionStat } from '../../pricing/scanBytes';
+import { TABLES } from '../../pricing/tables';
 import { type ReaderLimits, datasetPath, openReadOnly, sleep, writerActive } from './datasetFiles';
 import { quoteIdent } from './duckDbSchema';
 import { analyzeScans } from './scanAnalyzer';
+import { createEmptyDataset } from './tenantDataset';
 
 export interface DuckDbWarehouseOptions {
   dataDir: string;
@@ -79,7 +81,7 @@ export function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Warehous
         pending = undefined;
       }
       if (!pending) {
-        pending = openHandle(path, mtimeMs, deadline, options.limits);
+        pending = openHandle(options.dataDir, tenant, mtimeMs, deadline, options.limits);
         handles.set(tenant, pending);
         pending.catch(() => handles.delete(tenant));
       }
@@ -239,8 +241,32 @@ const PARAM_TYPES: Record<QueryParam['type'], string> = {
   STRING: 'VARCHAR', INT64: 'BIGINT', DATE: 'DATE', TIMESTAMP: 'TIMESTAMP', STRING_ARRAY: 'VARCHAR[]',
 };
 
-async function openHandle(path: string, mtimeMs: number, deadline: number, limits: ReaderLimits | undefined): Promise<Handle> {
-  return { instance: await openReadOnly(path, deadline, limits), mtimeMs, inFlight: 0, retired: false };
+/**
+ * A read-only handle on the tenant's file. A file an earlier version wrote, lacking a declared table
+ * or column, is first brought up to date by the writer's own schema step (tenantDataset.ts: a rollup
+ * added since is backfilled), under the writer protocol: no read ever sees a rollup that is missing
+ * or not yet filled. It happens once per file; readers in other processes wait for it like for an ingest.
+ */
+async function openHandle(dataDir: string, tenant: string, mtimeMs: number, deadline: number, limits: ReaderLimits | undefined): Promise<Handle> {
+  const path = datasetPath(dataDir, tenant);
+  const instance = await openReadOnly(path, deadline, limits);
+  if (await declaredSchemaPresent(instance)) return { instance, mtimeMs, inFlight: 0, retired: false };
+  instance.closeSync();
+  await createEmptyDataset(dataDir, tenant, { timeoutMs: Math.max(deadline - Date.now(), 0) });
+  const upgradedMtimeMs = statMtime(path) ?? mtimeMs;
+  return { instance: await openReadOnly(path, deadline, limits), mtimeMs: upgradedMtimeMs, inFlight: 0, retired: false };
+}
+
+/** Whether the file holds every table and column pricing/tables.ts declares. */
+async function declaredSchemaPresent(instance: DuckDBInstance): Promise<boolean> {
+  const connection = await instance.connect();
+  try {
+    const reader = await connection.runAndReadAll(`SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = current_database()`);
+    const present = new Set(reader.getRows().map(([table, column]) => `${String(table)}.${String(column)}`));
+    return Object.values(TABLES).every((table) => table.fields.every((field) => present.has(`${table.name}.${field.name}`)));
+  } finally {
+    connection.closeSync();
+  }
 }
 
 /** The recorded statistics, read once per opened file. */

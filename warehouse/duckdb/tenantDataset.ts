@@ -1,27 +1,38 @@
 /**
  * The write side of a tenant's embedded dataset: create it, load directory users, ingest Okta
  * System Log NDJSON. Every write refreshes the derived data it invalidates — the per-(day, column)
- * statistics and the productivity_daily rollup — for the days it touched, and no others.
+ * statistics and the rollups (warehouse/rollup.ts) — for the days it touched, and no others.
  */
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import type { DirectoryUser } from '../../okta/logEvent';
+import { MiB } from '../../common/units';
+import type { DirectoryUser, LogEvent } from '../../okta/logEvent';
+import { readLogFile } from '../../okta/logFile';
 import type { DatasetWriter, IngestOptions, IngestReport, TenantInfo } from '../datasetWriter';
 import { logicalByteExpressions } from '../logicalBytes';
-import { refreshProductivityDailySql, rollupParams } from '../rollup';
-import { TABLES, type TableSchema, productivityDaily, ssoEvents, tenantInfo, users } from '../../pricing/tables';
-import { DUCKDB_OPTIONS, type WriterOptions, withDatasetWriter } from './datasetFiles';
-import { createTableSql, derivedColumns, duckDbType, jsonStructure, quoteIdent } from './duckDbSchema';
+import { BACKFILL_PARAMS, ROLLUPS, backfillAppUsageDailySql, refreshRollupsSql, rollupParams } from '../rollup';
+import type { QueryParam } from '../warehouse';
+import { TABLES, type TableSchema, appUsageDaily, ssoEvents, tenantInfo, users } from '../../pricing/tables';
+import { DUCKDB_OPTIONS, type ReaderLimits, type WriterOptions, withDatasetWriter } from './datasetFiles';
+import { createTableSql, derivedColumns, duckDbType, quoteIdent } from './duckDbSchema';
+import { PENDING_DAYS_TABLE, chunkLines, inSlices, ndjsonChunks, stageFileChunk, stageLines, stageLogEvents, storeBatch } from './eventBatches';
 import { TABLE_VERSIONS_TABLE, duckDbDialect, toDuckDbValues } from './duckDbWarehouse';
 
-export interface DuckDbIngestOptions extends IngestOptions, WriterOptions {}
+export interface DuckDbIngestOptions extends IngestOptions, WriterOptions {
+  /** ingestFile: the size of the chunks an NDJSON file is read in; default CHUNK_BYTES. */
+  chunkBytes?: number;
+}
 
-/** These functions as the DatasetWriter port. */
-export function duckDbDatasetWriter(dataDir: string): DatasetWriter {
+/** These functions as the DatasetWriter port; `limits` bound the memory and threads of each write (DUCKDB_MEMORY_LIMIT, DUCKDB_THREADS). */
+export function duckDbDatasetWriter(dataDir: string, limits?: ReaderLimits): DatasetWriter {
   return {
-    createTenant: (tenant) => createTenantDataset(dataDir, tenant),
-    upsertUsers: (tenant, people) => upsertUsers(dataDir, tenant, people),
-    ingestEvents: (tenant, lines, options) => ingestEvents(dataDir, tenant, lines, options),
+    createTenant: (tenant) => createTenantDataset(dataDir, tenant, { limits }),
+    upsertUsers: (tenant, people) => upsertUsers(dataDir, tenant, people, { limits }),
+    ingestEvents: (tenant, lines, options) => ingestEvents(dataDir, tenant, lines, { ...options, limits }),
+    ingestFile: (tenant, file, options) => ingestFile(dataDir, tenant, file, { ...options, limits }),
+    ingestLogEvents: (tenant, batches, options) => ingestLogEvents(dataDir, tenant, batches, { ...options, limits }),
   };
 }
 
@@ -71,31 +82,47 @@ export async function upsertUsers(dataDir: string, tenant: string, people: reado
 
 /**
  * Loads Okta LogEvents, one JSON object per line, into the tenant's dataset; creates the dataset
- * when missing. Idempotent on `uuid`. Malformed lines are reported and skipped; the rest loads,
- * all or nothing (one transaction).
- *
+ * when missing. Idempotent on `uuid`. Malformed lines are reported and skipped; the rest loads.
  * Parsing happens inside DuckDB (`from_json` with the table's own structure): the lines are
- * appended as text, which keeps JavaScript out of the per-field work (STACK.md: nested appends are slow).
+ * appended as text (STACK.md: nested appends are slow). See `ingest` for batches and transactions.
  */
-export async function ingestEvents(
-  dataDir: string,
-  tenant: string,
-  lines: Iterable<string> | AsyncIterable<string>,
-  options: DuckDbIngestOptions = {},
-): Promise<IngestReport> {
-  return withDatasetWriter(dataDir, tenant, (instance) => withConnection(instance, async (connection) => {
-    await ensureSchema(connection);
-    const hasInfo = await connection.runAndReadAll(`SELECT count(*) FROM tenant_info`);
-    if (Number(hasInfo.getRows()[0][0]) === 0) {
-      await inTransaction(connection, async () => {
-        await connection.run(`INSERT INTO tenant_info VALUES ($id, $id, 'UTC')`, { id: tenant });
-        await refreshUnpartitionedStats(connection, tenantInfo);
-        await bumpTableVersion(connection, tenantInfo);
-      });
+export function ingestEvents(dataDir: string, tenant: string, lines: Iterable<string> | AsyncIterable<string>, options: DuckDbIngestOptions = {}): Promise<IngestReport> {
+  return ingest(dataDir, tenant, options, async (store) => {
+    const input = inSlices(lines);
+    for (let firstLine = 1; !input.done;) {
+      let read = 0;
+      await store((connection) => stageLines(connection, input.take(BATCH_LINES), firstLine).then((n) => void (read = n)));
+      firstLine += read;
+      options.onProgress?.(firstLine - 1);
     }
-    await stageLines(connection, lines, options);
-    return inTransaction(connection, () => loadStagedLines(connection));
-  }), options);
+  });
+}
+
+/**
+ * Loads an Okta System Log export: NDJSON read by DuckDB itself, a chunk at a time (CHUNK_BYTES);
+ * a chunk with a bad line, and a JSON array (the Okta API's shape), line by line as `ingestEvents`.
+ */
+export async function ingestFile(dataDir: string, tenant: string, file: string, options: DuckDbIngestOptions = {}): Promise<IngestReport> {
+  if (await isJsonArray(file)) return ingestEvents(dataDir, tenant, readLogFile(file), options);
+  return ingest(dataDir, tenant, options, async (store, scratch) => {
+    for await (const chunk of ndjsonChunks(file, scratch, options.chunkBytes ?? CHUNK_BYTES)) {
+      await store(async (connection) => {
+        if (!(await stageFileChunk(connection, chunk))) await stageLines(connection, chunkLines(chunk), chunk.firstLine);
+      });
+      options.onProgress?.(chunk.firstLine + chunk.lines - 1);
+    }
+  });
+}
+
+/** Loads LogEvent objects a batch at a time (the seed: a day per batch), without their JSON (stageLogEvents). */
+export function ingestLogEvents(dataDir: string, tenant: string, batches: Iterable<readonly LogEvent[]>, options: DuckDbIngestOptions = {}): Promise<IngestReport> {
+  return ingest(dataDir, tenant, options, async (store, scratch) => {
+    let events = 0;
+    for (const batch of batches) {
+      await store((connection) => stageLogEvents(connection, batch, scratch));
+      options.onProgress?.((events += batch.length));
+    }
+  });
 }
 
 /**
@@ -110,9 +137,11 @@ export async function stageEventBatch(lines: Iterable<string> | AsyncIterable<st
   const instance = await DuckDBInstance.create(scratch, DUCKDB_OPTIONS);
   try {
     return await withConnection(instance, async (connection) => {
-      await connection.run(createTableSql(ssoEvents));
-      await stageLines(connection, lines, options);
-      const report = await insertFreshEvents(connection);
+      for (const table of [ssoEvents, users]) await connection.run(createTableSql(table));
+      await connection.run(PENDING_DAYS_DDL);
+      const read = await stageLines(connection, lines, 1);
+      options.onProgress?.(read);
+      const { usersAdded: _, ...report } = await storeBatch(connection);
       await connection.run(`COPY (SELECT * FROM sso_events ORDER BY published) TO '${file.replace(/'/g, "''")}' (FORMAT JSON)`);
       return report;
     });
@@ -122,7 +151,11 @@ export async function stageEventBatch(lines: Iterable<string> | AsyncIterable<st
   }
 }
 
-/** An empty dataset with every table (idempotent); for tools that fill it by other means. */
+/**
+ * An empty dataset with every table, or an existing one brought up to the declarations (ensureSchema:
+ * tables and columns added since, app_usage_daily backfilled); idempotent. For tools that fill a
+ * dataset by other means, and for readers opening a file an earlier version wrote.
+ */
 export async function createEmptyDataset(dataDir: string, tenant: string, options: WriterOptions = {}): Promise<void> {
   await withDatasetWriter(dataDir, tenant, (instance) => withConnection(instance, ensureSchema), options);
 }
@@ -130,18 +163,29 @@ export async function createEmptyDataset(dataDir: string, tenant: string, option
 // Private:
 
 const STATS_TABLE = '_partition_stats';
+const PENDING_DAYS_DDL = `CREATE TABLE IF NOT EXISTS ${PENDING_DAYS_TABLE} (day DATE PRIMARY KEY)`;
 
+/**
+ * Brings the dataset up to the declarations, in one transaction: app_usage_daily, declared after
+ * datasets were written, appears together with its backfill or not at all — so a reader that finds
+ * the table (duckDbWarehouse.ts checks before its first read) finds it complete.
+ */
 async function ensureSchema(connection: DuckDBConnection): Promise<void> {
-  for (const table of Object.values(TABLES)) {
-    await connection.run(createTableSql(table));
-    await addMissingColumns(connection, table);
-  }
-  await connection.run(`CREATE TABLE IF NOT EXISTS ${STATS_TABLE} (
-    table_name VARCHAR NOT NULL, day DATE, column_path VARCHAR NOT NULL, rows BIGINT NOT NULL, logical_bytes BIGINT NOT NULL)`);
-  await connection.run(`CREATE TABLE IF NOT EXISTS ${TABLE_VERSIONS_TABLE} (
-    table_name VARCHAR PRIMARY KEY, writes BIGINT NOT NULL, written_at TIMESTAMP NOT NULL)`);
-  await connection.run(`CREATE TABLE IF NOT EXISTS _ingest_log (
-    ingested_at TIMESTAMP NOT NULL, accepted BIGINT NOT NULL, duplicates BIGINT NOT NULL, rejected BIGINT NOT NULL, days DATE[] NOT NULL)`);
+  await inTransaction(connection, async () => {
+    const backfill = !(await hasTable(connection, appUsageDaily));
+    for (const table of Object.values(TABLES)) {
+      await connection.run(createTableSql(table));
+      await addMissingColumns(connection, table);
+    }
+    await connection.run(`CREATE TABLE IF NOT EXISTS ${STATS_TABLE} (
+      table_name VARCHAR NOT NULL, day DATE, column_path VARCHAR NOT NULL, rows BIGINT NOT NULL, logical_bytes BIGINT NOT NULL)`);
+    await connection.run(`CREATE TABLE IF NOT EXISTS ${TABLE_VERSIONS_TABLE} (
+      table_name VARCHAR PRIMARY KEY, writes BIGINT NOT NULL, written_at TIMESTAMP NOT NULL)`);
+    await connection.run(PENDING_DAYS_DDL);
+    await connection.run(`CREATE TABLE IF NOT EXISTS _ingest_log (
+      ingested_at TIMESTAMP NOT NULL, accepted BIGINT NOT NULL, duplicates BIGINT NOT NULL, rejected BIGINT NOT NULL, days DATE[] NOT NULL)`);
+    if (backfill) await backfillAppUsageDaily(connection);
+  });
 }
 
 /**
@@ -159,90 +203,97 @@ async function addMissingColumns(connection: DuckDBConnection, table: TableSchem
   }
 }
 
-async function stageLines(connection: DuckDBConnection, lines: Iterable<string> | AsyncIterable<string>, options: IngestOptions): Promise<void> {
-  await connection.run(`CREATE OR REPLACE TEMP TABLE staged_lines (line_no INTEGER NOT NULL, line VARCHAR NOT NULL)`);
-  const appender = await connection.createAppender('staged_lines', 'main', 'temp');
-  const progressEvery = options.progressEvery ?? 100_000;
-  let lineNo = 0;
-  for await (const line of lines) {
-    lineNo++;
-    if (options.onProgress && lineNo % progressEvery === 0) options.onProgress(lineNo);
-    if (line.length === 0 || /^\s*$/.test(line)) continue;
-    appender.appendInteger(lineNo);
-    appender.appendVarchar(line);
-    appender.endRow();
-  }
-  appender.closeSync();
-}
+/** Lines per batch of `ingestEvents`; an NDJSON file is read in chunks of CHUNK_BYTES (about as many Okta events). */
+const BATCH_LINES = 100_000;
+const CHUNK_BYTES = 128 * MiB;
 
-async function loadStagedLines(connection: DuckDBConnection): Promise<IngestReport> {
-  const report = await insertFreshEvents(connection);
-  const { days } = report;
-  if (days.length > 0) {
-    // Actors not in the directory yet become users with what the event says about them.
-    const added = await connection.runAndReadAll(`INSERT INTO users (id, email, display_name)
-      SELECT ev.actor.id, any_value(ev.actor.alternateId), any_value(ev.actor.displayName)
-      FROM fresh WHERE ev.actor.id NOT IN (SELECT id FROM users) GROUP BY ev.actor.id`);
-    await refreshUnpartitionedStats(connection, users);
-    if (Number(added.getRows()[0]?.[0] ?? 0) > 0) await bumpTableVersion(connection, users);
-    const params = rollupParams(days[0], days[days.length - 1]);
-    for (const statement of refreshProductivityDailySql(duckDbDialect)) await connection.run(statement, toDuckDbValues(statement, params).values);
-    await refreshPartitionStats(connection, ssoEvents);
-    await refreshPartitionStats(connection, productivityDaily);
-  }
-  await connection.run(`INSERT INTO _ingest_log SELECT now(), $accepted, $duplicates, $rejected, (SELECT coalesce(list(day ORDER BY day), []) FROM touched_days)`, {
-    accepted: report.accepted, duplicates: report.duplicates, rejected: report.rejected.length,
-  });
-  await connection.run(`DROP TABLE staged_lines; DROP TABLE parsed; DROP VIEW fresh; DROP TABLE fresh_lines; DROP TABLE touched_days`);
-  return report;
+/**
+ * An ingest's frame: the dataset opened for writing (under DUCKDB_MEMORY_LIMIT), then batch by batch
+ * — `feed` stages each (eventBatches.ts) and calls `store` — each batch's new events stored in a
+ * transaction of its own, so memory stays bounded whatever the input's size; then the derived data of
+ * every day touched refreshed once, in one more transaction. An ingest that fails midway keeps the
+ * batches it stored (ingesting the same input again stores the rest: uuids dedupe), and the days
+ * whose derived data it had not refreshed yet stay in `_pending_days` for the next write to refresh.
+ */
+async function ingest(
+  dataDir: string,
+  tenant: string,
+  options: DuckDbIngestOptions,
+  feed: (store: (stage: (connection: DuckDBConnection) => Promise<void>) => Promise<void>, scratch: string) => Promise<void>,
+): Promise<IngestReport> {
+  return withDatasetWriter(dataDir, tenant, (instance) => withConnection(instance, async (connection) => {
+    await ensureSchema(connection);
+    await ensureTenantInfo(connection, tenant);
+    const leftover = await connection.runAndReadAll(`SELECT count(*) FROM ${PENDING_DAYS_TABLE}`);
+    const interrupted = Number(leftover.getRows()[0][0]) > 0;
+    const report: IngestReport = { accepted: 0, duplicates: 0, rejected: [], days: [] };
+    const days = new Set<string>();
+    let usersAdded = false;
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'bytegate-ingest-'));
+    try {
+      await feed(async (stage) => {
+        await stage(connection);
+        const batch = await inTransaction(connection, () => storeBatch(connection));
+        report.accepted += batch.accepted;
+        report.duplicates += batch.duplicates;
+        report.rejected.push(...batch.rejected);
+        for (const day of batch.days) days.add(day);
+        usersAdded ||= batch.usersAdded;
+      }, scratch);
+    } finally {
+      fs.rmSync(scratch, { recursive: true, force: true });
+    }
+    report.days = [...days].sort();
+    await inTransaction(connection, () => refreshDerived(connection, report, usersAdded || interrupted));
+    return report;
+  }), options);
 }
 
 /**
- * Parses the staged lines, stores the new ones in sso_events, and leaves the view `fresh(ev)` of
- * them and the temp table `touched_days(day)` for the derived data.
+ * The derived data of the days in `_pending_days` (this ingest's, and any an interrupted one left):
+ * the rollups and the partition statistics; the directory's statistics, and its version when it may
+ * have grown (`usersAdded`: an interrupted ingest may have added people unannounced); then the
+ * ingest's line in `_ingest_log`.
  */
-async function insertFreshEvents(connection: DuckDBConnection): Promise<IngestReport> {
-  const structure = jsonStructure(ssoEvents, ['debugContext.debugData']).replace(/'/g, "''");
-  // CASE evaluates from_json only for lines that are JSON objects, so bad lines cannot abort the load.
-  await connection.run(`CREATE OR REPLACE TEMP TABLE parsed AS
-    SELECT line_no, ev,
-      CASE WHEN ev IS NULL THEN (CASE WHEN valid THEN 'not a JSON object' ELSE 'not valid JSON' END)
-           WHEN ev.uuid IS NULL OR ev.uuid = '' THEN 'missing "uuid"'
-           WHEN ev.published IS NULL THEN '"published" is missing or not an ISO-8601 timestamp'
-           WHEN ev.eventType IS NULL OR ev.eventType = '' THEN 'missing "eventType"'
-           WHEN ev.actor.id IS NULL OR ev.actor.id = '' THEN 'missing "actor.id"'
-      END AS reason
-    FROM (
-      SELECT line_no, json_valid(line) AS valid,
-        CASE WHEN json_valid(line) AND json_type(line) = 'OBJECT' THEN from_json(line, '${structure}') END AS ev
-      FROM staged_lines
-    )`);
-  const rejectedRows = await connection.runAndReadAll(`SELECT line_no, reason FROM parsed WHERE reason IS NOT NULL ORDER BY line_no`);
-  const rejected = rejectedRows.getRows().map(([line, reason]) => ({ line: Number(line), reason: String(reason) }));
+async function refreshDerived(connection: DuckDBConnection, report: IngestReport, usersAdded: boolean): Promise<void> {
+  const pending = await connection.runAndReadAll(`SELECT strftime(min(day), '%Y-%m-%d'), strftime(max(day), '%Y-%m-%d'), count(*) FROM ${PENDING_DAYS_TABLE}`);
+  const [first, last, count] = pending.getRows()[0];
+  if (Number(count) > 0 || usersAdded) {
+    await refreshUnpartitionedStats(connection, users);
+    if (usersAdded) await bumpTableVersion(connection, users);
+  }
+  if (Number(count) > 0) {
+    await connection.run(`CREATE OR REPLACE TEMP TABLE touched_days AS SELECT day FROM ${PENDING_DAYS_TABLE}`);
+    await runStatements(connection, refreshRollupsSql(duckDbDialect), rollupParams(String(first), String(last)));
+    for (const table of [ssoEvents, ...ROLLUPS]) await refreshPartitionStats(connection, table);
+    await connection.run(`DROP TABLE touched_days; DELETE FROM ${PENDING_DAYS_TABLE}`);
+  }
+  await connection.run(`INSERT INTO _ingest_log SELECT now(), $accepted, $duplicates, $rejected, CAST($days AS DATE[])`, {
+    accepted: report.accepted, duplicates: report.duplicates, rejected: report.rejected.length, days: `[${report.days.join(', ')}]`,
+  });
+}
 
-  // New = valid, first occurrence of its uuid in the input, and not stored yet in its day partitions.
-  // Decided on narrow (line_no, uuid) rows: window and join operators copy whole rows, and events are wide.
-  await connection.run(`CREATE OR REPLACE TEMP TABLE fresh_lines AS
-    SELECT line_no FROM (
-      SELECT line_no, ev.uuid AS uuid, row_number() OVER (PARTITION BY ev.uuid ORDER BY line_no) AS occurrence
-      FROM parsed WHERE reason IS NULL
-    ) candidates
-    WHERE occurrence = 1 AND uuid NOT IN (
-      SELECT s.uuid FROM sso_events s
-      WHERE s.published >= (SELECT min(CAST(ev.published AS DATE)) FROM parsed WHERE reason IS NULL)
-        AND s.published < (SELECT max(CAST(ev.published AS DATE)) + 1 FROM parsed WHERE reason IS NULL))`);
-  await connection.run(`CREATE OR REPLACE TEMP VIEW fresh AS SELECT ev FROM parsed SEMI JOIN fresh_lines USING (line_no)`);
-  const counts = await connection.runAndReadAll(`SELECT
-    (SELECT count(*) FROM fresh_lines), (SELECT count(*) FROM parsed WHERE reason IS NULL)`);
-  const [freshCount, validCount] = counts.getRows()[0].map(Number);
+/** A dataset ingested before createTenant gets its id as name, and UTC. */
+async function ensureTenantInfo(connection: DuckDBConnection, tenant: string): Promise<void> {
+  const hasInfo = await connection.runAndReadAll(`SELECT count(*) FROM tenant_info`);
+  if (Number(hasInfo.getRows()[0][0]) > 0) return;
+  await inTransaction(connection, async () => {
+    await connection.run(`INSERT INTO tenant_info VALUES ($id, $id, 'UTC')`, { id: tenant });
+    await refreshUnpartitionedStats(connection, tenantInfo);
+    await bumpTableVersion(connection, tenantInfo);
+  });
+}
 
-  // Stored in day order: DuckDB's per-row-group min/max then prunes by day, like BigQuery's partitions.
-  await connection.run(`INSERT INTO sso_events BY NAME SELECT ${['unnest(ev)', ...derivedColumns(ssoEvents, 'ev').map((d) => `${d.source} AS ${d.column}`)].join(', ')} FROM fresh ORDER BY CAST(ev.published AS DATE)`);
-  await connection.run(`CREATE OR REPLACE TEMP TABLE touched_days AS
-    SELECT DISTINCT CAST(ev.published AS DATE) AS day FROM fresh ORDER BY day`);
-  const dayRows = await connection.runAndReadAll(`SELECT strftime(day, '%Y-%m-%d') FROM touched_days ORDER BY day`);
-  const days = dayRows.getRows().map(([day]) => String(day));
-  return { accepted: freshCount, duplicates: validCount - freshCount, rejected, days };
+/** Whether an export file is a JSON array (the Okta API's shape) rather than NDJSON. */
+async function isJsonArray(file: string): Promise<boolean> {
+  const handle = await fs.promises.open(file, 'r');
+  try {
+    const probe = Buffer.alloc(4096);
+    const { bytesRead } = await handle.read(probe, 0, probe.length, 0);
+    return probe.subarray(0, bytesRead).toString('utf8').trimStart().startsWith('[');
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Recomputes rows and logical bytes per leaf column for the partitions in `touched_days`. */
@@ -296,4 +347,21 @@ async function inTransaction<T>(connection: DuckDBConnection, work: () => Promis
     await connection.run('ROLLBACK');
     throw error;
   }
+}
+
+async function hasTable(connection: DuckDBConnection, table: TableSchema): Promise<boolean> {
+  const found = await connection.runAndReadAll(`SELECT count(*) FROM duckdb_tables() WHERE table_name = $name AND NOT temporary`, { name: table.name });
+  return Number(found.getRows()[0][0]) > 0;
+}
+
+/** app_usage_daily for every day holding events, and its statistics (inside ensureSchema's transaction). */
+async function backfillAppUsageDaily(connection: DuckDBConnection): Promise<void> {
+  await runStatements(connection, backfillAppUsageDailySql(duckDbDialect), BACKFILL_PARAMS);
+  await refreshPartitionStats(connection, appUsageDaily);
+  await connection.run('DROP TABLE touched_days');
+}
+
+/** Rollup statements (warehouse/rollup.ts), each bound to the parameters it uses. */
+async function runStatements(connection: DuckDBConnection, statements: readonly string[], params: Readonly<Record<string, QueryParam>>): Promise<void> {
+  for (const statement of statements) await connection.run(statement, toDuckDbValues(statement, params).values);
 }

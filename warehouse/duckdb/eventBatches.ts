@@ -1,0 +1,365 @@
+/**
+ * The events of an embedded ingest, one batch at a time: each source stages a batch into the temp
+ * table `parsed` — one row per input event: its line number (when the source numbers lines), why it
+ * is rejected (NULL when valid), and sso_events' own columns — and `storeBatch` stores its new events.
+ * Batches keep memory bounded whatever the input's size. The sources:
+ * - an NDJSON file, cut into chunks (`ndjsonChunks`) that DuckDB parses itself with the table's types
+ *   (`read_json`: as fast as DuckDB reads JSON at all); a chunk that is not clean is staged again line
+ *   by line, so every bad line still gets its number and reason;
+ * - text lines (`stageLines`: the Okta poller, JSON-array exports, that fallback): appended as text
+ *   and parsed by `from_json`, every line numbered;
+ * - LogEvent objects (`stageLogEvents`: the seed): a tab-separated record per event that DuckDB reads
+ *   in parallel, each sub-object that events share (actor, client, targets, …) written once, rows
+ *   assembled in SQL — no JSON per event.
+ * Rows are stored in input order: Okta's log and the generator are chronological, so DuckDB's
+ * row-group min/max still prune by day.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { LogEvent } from '../../okta/logEvent';
+import { type FieldSchema, ssoEvents } from '../../pricing/tables';
+import { derivedColumns, duckDbType, jsonStructure, quoteIdent } from './duckDbSchema';
+
+/** What `storeBatch` found in one batch. */
+export interface BatchReport {
+  /** New events stored. */
+  readonly accepted: number;
+  /** Valid events already stored, or repeated within the input. */
+  readonly duplicates: number;
+  readonly rejected: { line: number; reason: string }[];
+  /** Days that received new events, ascending. */
+  readonly days: string[];
+  /** Whether any event's actor was new to the directory. */
+  readonly usersAdded: boolean;
+}
+
+/** An NDJSON file's chunk: its own file, the input line number of its first line, its lines and how many are blank. */
+export interface Chunk {
+  readonly file: string;
+  readonly firstLine: number;
+  readonly lines: number;
+  readonly blank: number;
+}
+
+/**
+ * Cuts `file` at line ends into chunk files of about `bytes` each in `dir`, one at a time (the
+ * previous one is deleted when the next is asked for).
+ */
+export async function* ndjsonChunks(file: string, dir: string, bytes: number): AsyncGenerator<Chunk> {
+  const input = await fs.promises.open(file, 'r');
+  const buffer = Buffer.allocUnsafe(bytes);
+  let carried = 0; // bytes of an unfinished line kept at the buffer's start
+  let firstLine = 1;
+  let index = 0;
+  try {
+    for (;;) {
+      const { bytesRead } = await input.read(buffer, carried, bytes - carried, null);
+      const filled = carried + bytesRead;
+      if (filled === 0) return;
+      // The chunk ends after the last newline; at the end of the file, with the file.
+      let end = bytesRead === 0 ? filled : buffer.lastIndexOf(10, filled - 1) + 1;
+      if (end === 0) {
+        if (bytesRead === 0 || filled === bytes) end = filled; // a line longer than a chunk (or the last, unterminated one): as it is
+        else {
+          carried = filled;
+          continue;
+        }
+      }
+      const chunk = path.join(dir, `chunk-${index++}.ndjson`);
+      await fs.promises.writeFile(chunk, buffer.subarray(0, end));
+      const { lines, blank } = countLines(buffer, end);
+      yield { file: chunk, firstLine, lines, blank };
+      await fs.promises.rm(chunk, { force: true });
+      firstLine += lines;
+      buffer.copy(buffer, 0, end, filled);
+      carried = filled - end;
+      if (bytesRead === 0 && carried === 0) return;
+    }
+  } finally {
+    await input.close();
+  }
+}
+
+/**
+ * Stages a chunk with DuckDB's own JSON reader. False — and nothing staged — unless every line is a
+ * JSON object of the table's types with the fields an event needs: the caller then stages the
+ * chunk's lines one by one, which numbers and explains each bad line.
+ */
+export async function stageFileChunk(connection: DuckDBConnection, chunk: Chunk): Promise<boolean> {
+  try {
+    await connection.run(`CREATE OR REPLACE TEMP TABLE parsed AS
+      SELECT NULL::INTEGER AS line_no, ${rejection('r')} AS reason, r.*
+      FROM read_json(${literal(chunk.file)}, format = 'newline_delimited', columns = ${READ_JSON_COLUMNS}) AS r`);
+  } catch {
+    return false; // malformed JSON, a value of the wrong type, …
+  }
+  const invalid = await connection.runAndReadAll(`SELECT count(*) FILTER (WHERE reason IS NOT NULL), count(*) FROM parsed`);
+  const [bad, rows] = invalid.getRows()[0].map(Number);
+  // Blank lines are skipped by the reader; so are they by stageLines, which then numbers the rest.
+  if (bad === 0 && rows === chunk.lines - chunk.blank) return true;
+  await connection.run('DROP TABLE parsed');
+  return false;
+}
+
+/**
+ * Stages text lines, numbered from `firstLine` (blank ones are skipped, their numbers too); resolves
+ * to how many lines were read.
+ */
+export async function stageLines(connection: DuckDBConnection, lines: Iterable<string> | AsyncIterable<string>, firstLine: number): Promise<number> {
+  await connection.run(`CREATE OR REPLACE TEMP TABLE staged_lines (line_no INTEGER NOT NULL, line VARCHAR NOT NULL)`);
+  const appender = await connection.createAppender('staged_lines', 'main', 'temp');
+  let read = 0;
+  for await (const line of lines) {
+    read++;
+    if (/^\s*$/.test(line)) continue;
+    appender.appendInteger(firstLine + read - 1);
+    appender.appendVarchar(line);
+    appender.endRow();
+  }
+  appender.closeSync();
+  // CASE evaluates from_json only for lines that are JSON objects, so bad lines cannot abort the batch.
+  await connection.run(`CREATE OR REPLACE TEMP TABLE parsed AS
+    SELECT line_no,
+      CASE WHEN ev IS NULL THEN (CASE WHEN valid THEN 'not a JSON object' ELSE 'not valid JSON' END) ELSE ${rejection('ev')} END AS reason,
+      unnest(ev)
+    FROM (
+      SELECT line_no, json_valid(line) AS valid,
+        CASE WHEN json_valid(line) AND json_type(line) = 'OBJECT' THEN from_json(line, ${literal(STRUCTURE)}) END AS ev
+      FROM staged_lines
+    )`);
+  await connection.run('DROP TABLE staged_lines');
+  return read;
+}
+
+/** The lines of a chunk file (its last one may lack its newline). */
+export async function* chunkLines(chunk: Chunk): AsyncGenerator<string> {
+  const text = await fs.promises.readFile(chunk.file, 'utf8');
+  const lines = text.split('\n');
+  yield* lines.slice(0, chunk.lines).map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
+}
+
+/** Consecutive slices of one (async) iterable: `take(n)` yields its next n items at most. */
+export function inSlices<T>(items: Iterable<T> | AsyncIterable<T>): { readonly done: boolean; take(count: number): AsyncGenerator<T> } {
+  const iterator = Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : items[Symbol.iterator]();
+  const state = {
+    done: false,
+    async *take(count: number): AsyncGenerator<T> {
+      for (let i = 0; i < count; i++) {
+        const next = await iterator.next();
+        if (next.done) {
+          state.done = true;
+          return;
+        }
+        yield next.value;
+      }
+    },
+  };
+  return state;
+}
+
+/**
+ * Stages LogEvent objects, as the generator makes them, without their JSON: one tab-separated record
+ * per event in a file in `dir` that DuckDB reads in parallel — the scalar fields; for each nested
+ * field, the id of a frozen object already seen (the generator freezes what events share: actor,
+ * client, targets, …; each such object is written once, as JSON, to a small side file), or else the
+ * fields of a flat one (a struct of scalars: transaction, debugContext) or the JSON of any other —
+ * and the rows assembled in SQL.
+ */
+export async function stageLogEvents(connection: DuckDBConnection, events: readonly LogEvent[], dir: string): Promise<void> {
+  const file = path.join(dir, `events-${process.pid}.tsv`);
+  const ids = NESTED_FIELDS.map(() => new Map<object, number>());
+  const shared: string[] = [];
+  const parts: string[] = [];
+  let text = '';
+  for (let n = 0; n < events.length; n++) {
+    const record = events[n] as unknown as Record<string, unknown>;
+    let line = String(n);
+    for (let i = 0; i < SCALAR_FIELDS.length; i++) line += `\t${tsvField(record[SCALAR_FIELDS[i].name])}`;
+    for (let f = 0; f < NESTED_FIELDS_LAYOUT.length; f++) {
+      const { field, subfields } = NESTED_FIELDS_LAYOUT[f];
+      const value = record[field.name] as Record<string, unknown> | null | undefined;
+      if (value === undefined || value === null) {
+        line += subfields ? EMPTY_FLAT[f] : '\t\t';
+      } else if (Object.isFrozen(value)) {
+        let id = ids[f].get(value);
+        if (id === undefined) {
+          ids[f].set(value, (id = ids[f].size));
+          shared.push(`${f}\t${id}\t${tsvField(JSON.stringify(value))}`);
+        }
+        line += subfields ? `\t${id}${EMPTY_FLAT[f].slice(1)}` : `\t${id}\t`;
+      } else if (subfields) {
+        line += '\t\ttrue';
+        for (let i = 0; i < subfields.length; i++) {
+          const sub = value[subfields[i]];
+          line += `\t${tsvField(typeof sub === 'object' && sub !== null ? JSON.stringify(sub) : sub)}`;
+        }
+      } else {
+        line += `\t\t${tsvField(JSON.stringify(value))}`;
+      }
+    }
+    text += `${line}\n`;
+    if (text.length > TSV_CHUNK_CHARS) {
+      parts.push(text);
+      text = '';
+    }
+  }
+  parts.push(text);
+  await fs.promises.writeFile(file, parts);
+  await fs.promises.writeFile(`${file}.shared`, shared.length > 0 ? `${shared.join('\n')}\n` : '');
+  const columns = [`'n': 'INTEGER'`, ...SCALAR_FIELDS.map((f) => `${literal(f.name)}: 'VARCHAR'`), ...NESTED_FIELDS_LAYOUT.flatMap(({ field, subfields }) => [
+    `${literal(`${field.name}_id`)}: 'INTEGER'`,
+    ...(subfields ? [`${literal(`${field.name}_inline`)}: 'BOOLEAN'`, ...subfields.map((sub) => `${literal(`${field.name}.${sub}`)}: 'VARCHAR'`)] : [`${literal(`${field.name}_json`)}: 'VARCHAR'`]),
+  ])];
+  const csv = (csvFile: string, csvColumns: string[]) =>
+    `read_csv(${literal(csvFile)}, delim = '\t', quote = '\x01', escape = '\x01', header = false, auto_detect = false, columns = {${csvColumns.join(', ')}})`;
+  try {
+    await connection.run(`CREATE OR REPLACE TEMP TABLE shared_objects AS SELECT * FROM ${csv(`${file}.shared`, [`'field': 'INTEGER'`, `'id': 'INTEGER'`, `'json': 'VARCHAR'`])}`);
+    const column = (name: string) => `e.${quoteIdent(name)}`;
+    const assembled = SOURCE_FIELDS.map((field) => {
+      const f = NESTED_FIELDS.indexOf(field);
+      const name = quoteIdent(field.name);
+      const type = duckDbType(field);
+      if (f < 0) return `TRY_CAST(${column(field.name)} AS ${type}) AS ${name}`;
+      const { subfields } = NESTED_FIELDS_LAYOUT[f];
+      const own = subfields
+        ? `CAST(CASE WHEN ${column(`${field.name}_inline`)} THEN struct_pack(${subfields.map((sub) => `${quoteIdent(sub)} := ${column(`${field.name}.${sub}`)}`).join(', ')}) END AS ${type})`
+        : `from_json(${column(`${field.name}_json`)}, ${literal(fieldStructure(field))})`;
+      return `CAST(coalesce(o${f}.v, ${own}) AS ${type}) AS ${name}`;
+    });
+    await connection.run(`CREATE OR REPLACE TEMP TABLE parsed AS
+      SELECT NULL::INTEGER AS line_no, ${rejection('a')} AS reason, a.*
+      FROM (
+        SELECT ${assembled.join(', ')}
+        FROM ${csv(file, columns)} AS e
+        ${NESTED_FIELDS.map((field, f) => `LEFT JOIN (SELECT id, CAST(from_json(json, ${literal(fieldStructure(field))}) AS ${duckDbType(field)}) AS v FROM shared_objects WHERE field = ${f}) AS o${f}
+          ON o${f}.id = ${column(`${field.name}_id`)}`).join('\n        ')}
+        ORDER BY e.n
+      ) AS a`);
+  } finally {
+    await connection.run('DROP TABLE IF EXISTS shared_objects');
+    for (const leftover of [file, `${file}.shared`]) await fs.promises.rm(leftover, { force: true });
+  }
+}
+
+/**
+ * Stores the new events of `parsed` — valid, the first of their uuid in the input, and not stored
+ * yet in their days' partitions (earlier batches of the same ingest included) — in input order;
+ * adds their days to `_pending_days` (the days whose derived data is yet to be refreshed) and their
+ * unknown actors to `users`. Drops `parsed`. Run it in a transaction.
+ */
+export async function storeBatch(connection: DuckDBConnection): Promise<BatchReport> {
+  const rejectedRows = await connection.runAndReadAll(`SELECT line_no, reason FROM parsed WHERE reason IS NOT NULL ORDER BY line_no`);
+  const rejected = rejectedRows.getRows().map(([line, reason]) => ({ line: Number(line), reason: String(reason) }));
+  // Decided on narrow (rowid, uuid) rows: window and join operators copy whole rows, and events are wide.
+  await connection.run(`CREATE OR REPLACE TEMP TABLE fresh_rows AS
+    SELECT rid FROM (
+      SELECT rowid AS rid, uuid, row_number() OVER (PARTITION BY uuid ORDER BY rowid) AS occurrence
+      FROM parsed WHERE reason IS NULL
+    ) candidates
+    WHERE occurrence = 1 AND uuid NOT IN (
+      SELECT s.uuid FROM sso_events s
+      WHERE s.published >= (SELECT min(CAST(published AS DATE)) FROM parsed WHERE reason IS NULL)
+        AND s.published < (SELECT max(CAST(published AS DATE)) + 1 FROM parsed WHERE reason IS NULL))`);
+  const counts = await connection.runAndReadAll(`SELECT (SELECT count(*) FROM fresh_rows), (SELECT count(*) FROM parsed WHERE reason IS NULL)`);
+  const [accepted, valid] = counts.getRows()[0].map(Number);
+  const fresh = `(SELECT p.* FROM parsed p WHERE p.rowid IN (SELECT rid FROM fresh_rows))`;
+  await connection.run(`INSERT INTO sso_events BY NAME
+    SELECT ${[...SOURCE_FIELDS.map((f) => `f.${quoteIdent(f.name)}`), ...derivedColumns(ssoEvents, 'f').map((d) => `${d.source} AS ${d.column}`)].join(', ')}
+    FROM ${fresh} AS f`);
+  const dayRows = await connection.runAndReadAll(`SELECT DISTINCT strftime(CAST(f.published AS DATE), '%Y-%m-%d') AS day FROM ${fresh} AS f ORDER BY day`);
+  const days = dayRows.getRows().map(([day]) => String(day));
+  await connection.run(`INSERT OR IGNORE INTO ${PENDING_DAYS_TABLE} SELECT DISTINCT CAST(f.published AS DATE) FROM ${fresh} AS f`);
+  // Actors not in the directory yet become users with what the event says about them.
+  const added = await connection.runAndReadAll(`INSERT INTO users (id, email, display_name)
+    SELECT f.actor.id, any_value(f.actor.alternateId), any_value(f.actor.displayName)
+    FROM ${fresh} AS f WHERE f.actor.id NOT IN (SELECT id FROM users) GROUP BY f.actor.id`);
+  await connection.run('DROP TABLE fresh_rows; DROP TABLE parsed');
+  return { accepted, duplicates: valid - accepted, rejected, days, usersAdded: Number(added.getRows()[0]?.[0] ?? 0) > 0 };
+}
+
+/** Days whose events are stored but whose derived data (rollups, statistics) is not refreshed yet: kept across a crash. */
+export const PENDING_DAYS_TABLE = '_pending_days';
+
+// Private:
+
+/** sso_events' own columns (not the derived ones), in declaration order. */
+const SOURCE_FIELDS: readonly FieldSchema[] = ssoEvents.fields.filter((f) => !('derivedFrom' in f && f.derivedFrom));
+const SCALAR_FIELDS = SOURCE_FIELDS.filter((f) => f.type !== 'STRUCT' && f.mode !== 'REPEATED');
+const NESTED_FIELDS = SOURCE_FIELDS.filter((f) => f.type === 'STRUCT' || f.mode === 'REPEATED');
+
+/** Okta's free-form debugData map is kept as JSON text. */
+const JSON_TEXT_FIELDS = ['debugContext.debugData'];
+const STRUCTURE = jsonStructure(ssoEvents, JSON_TEXT_FIELDS);
+
+/** read_json's `columns`: each source column's DuckDB type, JSON text fields as JSON. */
+const READ_JSON_COLUMNS = (() => {
+  const typeOf = (value: unknown): string => (Array.isArray(value) ? `${typeOf(value[0])}[]`
+    : typeof value === 'object' ? `STRUCT(${Object.entries(value as object).map(([name, v]) => `${quoteIdent(name)} ${typeOf(v)}`).join(', ')})`
+      : String(value));
+  return `{${Object.entries(JSON.parse(STRUCTURE) as object).map(([name, value]) => `${literal(name)}: ${literal(typeOf(value))}`).join(', ')}}`;
+})();
+
+/** Why the event in row `row` cannot be stored, or NULL. */
+function rejection(row: string): string {
+  return `CASE WHEN ${row}.uuid IS NULL OR ${row}.uuid = '' THEN 'missing "uuid"'
+    WHEN ${row}.published IS NULL THEN '"published" is missing or not an ISO-8601 timestamp'
+    WHEN ${row}.eventType IS NULL OR ${row}.eventType = '' THEN 'missing "eventType"'
+    WHEN ${row}.actor.id IS NULL OR ${row}.actor.id = '' THEN 'missing "actor.id"' END`;
+}
+
+/** from_json's structure for one top-level field. */
+function fieldStructure(field: FieldSchema): string {
+  return JSON.stringify((JSON.parse(STRUCTURE) as Record<string, unknown>)[field.name]);
+}
+
+/** The records file is built from strings of about this size (one huge string costs more to build). */
+const TSV_CHUNK_CHARS = 1 << 22;
+
+/** Each nested field, and for a flat one (a struct of scalars) its fields' names. */
+const NESTED_FIELDS_LAYOUT = NESTED_FIELDS.map((field) => ({
+  field,
+  subfields: field.type === 'STRUCT' && field.mode !== 'REPEATED' && field.fields.every((sub) => sub.type !== 'STRUCT' && sub.mode !== 'REPEATED')
+    ? field.fields.map((sub) => sub.name) : undefined,
+}));
+
+/**
+ * A field of the records file: empty for NULL; as it is, unless it holds a tab, a line end or the
+ * quote character \x01 (JSON text never does: it escapes control characters), or is empty text.
+ */
+function tsvField(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  const text = String(value);
+  return text === '' || NEEDS_QUOTES.test(text) ? `\x01${text.replace(/\x01/g, '\x01\x01')}\x01` : text;
+}
+
+const NEEDS_QUOTES = /[\t\n\r\x01]/;
+
+/** A flat field's columns when it is NULL: no id, not inline, its fields empty. */
+const EMPTY_FLAT = NESTED_FIELDS_LAYOUT.map(({ subfields }) => (subfields ? `\t\t${'\t'.repeat(subfields.length)}` : ''));
+
+function literal(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
+}
+
+/** Lines in `buffer` up to `end` (a last one without its newline included), and those that are blank. */
+function countLines(buffer: Buffer, end: number): { lines: number; blank: number } {
+  let lines = 0;
+  let blank = 0;
+  for (let start = 0; start < end;) {
+    let stop = buffer.indexOf(10, start);
+    if (stop === -1 || stop >= end) stop = end;
+    lines++;
+    // Only a short line can be blank: the others need no look.
+    if (stop - start < BLANK_LINE_MAX_BYTES && isBlank(buffer, start, stop)) blank++;
+    start = stop + 1;
+  }
+  return { lines, blank };
+}
+
+const BLANK_LINE_MAX_BYTES = 64;
+
+function isBlank(buffer: Buffer, start: number, stop: number): boolean {
+  for (let i = start; i < stop; i++) if (buffer[i] !== 32 && buffer[i] !== 9 && buffer[i] !== 13) return false;
+  return true;
+}
