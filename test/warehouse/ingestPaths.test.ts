@@ -10,7 +10,7 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { generateDays, generateDirectory } from '../../okta/generator';
 import type { LogEvent } from '../../okta/logEvent';
-import { datasetPath, withDatasetWriter } from '../../warehouse/duckdb/datasetFiles';
+import { WRITER_MEMORY_LIMIT_BYTES, datasetPath, withDatasetWriter } from '../../warehouse/duckdb/datasetFiles';
 import { ingestEvents, ingestFile, ingestLogEvents } from '../../warehouse/duckdb/tenantDataset';
 import { fixtureEvents, tempDataDir } from './fixture';
 
@@ -54,7 +54,7 @@ test('an NDJSON file read by DuckDB in chunks, LogEvent objects, and text lines 
   const reports = [
     await ingestEvents(fromLines, 'acme', lines),
     await ingestFile(fromFile, 'acme', file, { chunkBytes: 64 * 1024 }), // many chunks
-    await ingestLogEvents(fromObjects, 'acme', days),
+    await ingestLogEvents(fromObjects, 'acme', days, { batchEvents: 97 }), // days cut in batches
   ];
   expect(reports[0]).toEqual({ accepted: lines.length, duplicates: 0, rejected: [], days: ['2025-04-07', '2025-04-08', '2025-04-09', '2025-04-10'] });
   expect(reports[1]).toEqual(reports[0]);
@@ -110,4 +110,17 @@ test('an ingest interrupted after storing a batch leaves its days pending; the n
   expect(after.pending).toEqual([]);
   expect(after.productivity.filter((r) => (r as { day: string }).day === '2025-04-07')).toEqual(complete.productivity);
   expect(after.stats.filter((r) => (r as { day: string | null }).day === '2025-04-07')).toEqual(complete.stats.filter((r) => (r as { day: string | null }).day === '2025-04-07'));
+});
+
+test('a write runs under DUCKDB_MEMORY_LIMIT, else WRITER_MEMORY_LIMIT_BYTES, however the limits are passed (unset config values included)', async () => {
+  const limitOf = (limits?: { memoryLimitBytes?: number; threads?: number }) => withDatasetWriter(dataDir, 'acme', async (instance) => {
+    const connection = await instance.connect();
+    const reader = await connection.runAndReadAll(`SELECT current_setting('memory_limit')`);
+    connection.closeSync();
+    return String(reader.getRows()[0][0]);
+  }, { limits });
+  const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+  expect(await limitOf()).toBe(mib(WRITER_MEMORY_LIMIT_BYTES));
+  expect(await limitOf({ memoryLimitBytes: undefined, threads: undefined })).toBe(mib(WRITER_MEMORY_LIMIT_BYTES)); // as config passes them unset
+  expect(await limitOf({ memoryLimitBytes: 96 * 2 ** 20 })).toBe('96.0 MiB');
 });

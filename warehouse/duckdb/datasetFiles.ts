@@ -78,7 +78,7 @@ export async function withDatasetWriter<T>(
     await sleep(100);
   }
   try {
-    const limits = { memoryLimitBytes: WRITER_MEMORY_LIMIT_BYTES, ...options.limits };
+    const limits = { ...options.limits, memoryLimitBytes: options.limits?.memoryLimitBytes ?? WRITER_MEMORY_LIMIT_BYTES };
     const instance = await retryOnLock(() => DuckDBInstance.create(databasePath, withLimits(DUCKDB_OPTIONS, limits)), deadline, () => options.onWait?.('readers to close'));
     try {
       const result = await write(instance);

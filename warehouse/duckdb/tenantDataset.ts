@@ -23,6 +23,8 @@ import { TABLE_VERSIONS_TABLE, duckDbDialect, toDuckDbValues } from './duckDbWar
 export interface DuckDbIngestOptions extends IngestOptions, WriterOptions {
   /** ingestFile: the size of the chunks an NDJSON file is read in; default CHUNK_BYTES. */
   chunkBytes?: number;
+  /** ingestLogEvents: the most events stored per batch (a larger one is cut); default LOG_EVENTS_PER_BATCH. */
+  batchEvents?: number;
 }
 
 /** These functions as the DatasetWriter port; `limits` bound the memory and threads of each write (DUCKDB_MEMORY_LIMIT, DUCKDB_THREADS). */
@@ -114,13 +116,17 @@ export async function ingestFile(dataDir: string, tenant: string, file: string, 
   });
 }
 
-/** Loads LogEvent objects a batch at a time (the seed: a day per batch), without their JSON (stageLogEvents). */
+/** Loads LogEvent objects a batch at a time (the seed: a day per batch, cut at `batchEvents`), without their JSON (stageLogEvents). */
 export function ingestLogEvents(dataDir: string, tenant: string, batches: Iterable<readonly LogEvent[]>, options: DuckDbIngestOptions = {}): Promise<IngestReport> {
   return ingest(dataDir, tenant, options, async (store, scratch) => {
     let events = 0;
     for (const batch of batches) {
-      await store((connection) => stageLogEvents(connection, batch, scratch));
-      options.onProgress?.((events += batch.length));
+      const size = options.batchEvents ?? LOG_EVENTS_PER_BATCH;
+      for (let from = 0; from < batch.length; from += size) {
+        const slice = batch.slice(from, from + size);
+        await store((connection) => stageLogEvents(connection, slice, scratch));
+        options.onProgress?.((events += slice.length));
+      }
     }
   });
 }
@@ -203,9 +209,14 @@ async function addMissingColumns(connection: DuckDBConnection, table: TableSchem
   }
 }
 
-/** Lines per batch of `ingestEvents`; an NDJSON file is read in chunks of CHUNK_BYTES (about as many Okta events). */
+/**
+ * Batch sizes: lines of `ingestEvents`, bytes of an NDJSON file's chunk (~50,000 Okta events), events of
+ * `ingestLogEvents` (a generated day of a large tenant is cut). Larger batches barely speed a write up
+ * and raise its peak memory: 128 MiB chunks ingested 10% faster at 986 MiB peak RSS, 64 MiB at 725 MiB.
+ */
 const BATCH_LINES = 100_000;
-const CHUNK_BYTES = 128 * MiB;
+const CHUNK_BYTES = 64 * MiB;
+const LOG_EVENTS_PER_BATCH = 50_000;
 
 /**
  * An ingest's frame: the dataset opened for writing (under DUCKDB_MEMORY_LIMIT), then batch by batch
