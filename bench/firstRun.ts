@@ -60,7 +60,7 @@ export interface SeedRun extends ProcessRun {
 export async function benchSeed(size: { users: number; days: number; eventsPerUser: number }): Promise<SeedRun> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bytegate-bench-seed-'));
   try {
-    const run = await runMeasured('cli/seed.ts', [
+    const run = await runMeasured('seed', [
       '--tenant', 'bench', '--users', String(size.users), '--days', String(size.days), '--events-per-user', String(size.eventsPerUser), '--start', '2025-01-01',
     ], { DATA_DIR: dataDir });
     const events = /bench: (\d+) events stored/.exec(run.stdout)?.[1];

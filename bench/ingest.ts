@@ -53,7 +53,7 @@ export async function benchIngest(options: { users: number; days: number; events
       const report = await ingestFile(dataDir, 'bench', file);
       if (report.duplicates !== events) throw new Error('re-ingest was not idempotent');
     });
-    const cli = await runMeasured('cli/ingest.ts', ['--tenant', 'bench', '--file', file], { DATA_DIR: path.join(dir, 'cli') });
+    const cli = await runMeasured('ingest', ['--tenant', 'bench', '--file', file], { DATA_DIR: path.join(dir, 'cli') });
     return { events, fileBytes, ingestSeconds, baselineSeconds, reingestSeconds, cli };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,8 @@
 /**
- * A command run to completion in a process of its own, as a person runs it, with its wall time and
- * peak resident memory as the kernel counted it (GNU time's %M: getrusage's ru_maxrss of the
- * command). /usr/bin/time is Debian's `time` package.
+ * An npm script run to completion as a person runs it (`npm run <script> -- args`, so with the
+ * script's own node flags), with its wall time and peak resident memory as the kernel counted it:
+ * GNU time's %M, the largest ru_maxrss of npm and the processes it waited for — the script's node
+ * process. /usr/bin/time is Debian's `time` package.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -18,12 +19,12 @@ export interface ProcessRun {
 const TIME = '/usr/bin/time';
 const ROOT = path.resolve(__dirname, '..');
 
-/** Runs `node --import tsx <script> args…` from the repository's root; rejects unless it exits 0. */
+/** Runs `npm run --silent <script> -- args…` from the repository's root; rejects unless it exits 0. */
 export async function runMeasured(script: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<ProcessRun> {
   if (!fs.existsSync(TIME)) throw new Error(`${TIME} is missing (apt-get install -y time): it measures a process's peak memory.`);
   const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bytegate-time-')), 'report');
   try {
-    const child = spawn(TIME, ['-f', '%e %M', '-o', report, process.execPath, '--import', 'tsx', script, ...args], {
+    const child = spawn(TIME, ['-f', '%e %M', '-o', report, 'npm', 'run', '--silent', script, '--', ...args], {
       cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -42,7 +42,7 @@ describe('up and serving, then SIGTERM to the pid of npm start', () => {
   afterAll(() => killAll(up));
 
   test('no shell between npm and the supervisor: npm → node cli/start.ts → the four servers', () => {
-    expect(up.tree.supervisor.command).toMatch(/^node --import tsx cli\/start\.ts$/);
+    expect(up.tree.supervisor.command).toMatch(/^node --max-old-space-size=384 --import tsx cli\/start\.ts$/);
     expect(up.tree.servers.map((p) => p.command.replace(/^.* \/\S+\/(\S+\/main\.ts)/, '$1')).sort())
       .toEqual(['gateway/main.ts', 'subgraphs/main.ts metrics', 'subgraphs/main.ts tenants', 'subgraphs/main.ts users']);
   });

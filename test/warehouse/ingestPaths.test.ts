@@ -49,21 +49,20 @@ test('an NDJSON file read by DuckDB in chunks, LogEvent objects, and text lines 
   const lines = days.flat().map((e) => JSON.stringify(e));
   const file = path.join(dataDir, 'events.ndjson');
   fs.writeFileSync(file, `${lines.join('\n')}\n`);
-  const [fromLines, fromFile, fromObjects] = ['lines', 'file', 'objects'].map((name) => path.join(dataDir, name));
+  const [fromLines, fromFile, fromObjects, refreshedAsItGoes] = ['lines', 'file', 'objects', 'refreshed'].map((name) => path.join(dataDir, name));
 
   const reports = [
     await ingestEvents(fromLines, 'acme', lines),
     await ingestFile(fromFile, 'acme', file, { chunkBytes: 64 * 1024 }), // many chunks
     await ingestLogEvents(fromObjects, 'acme', days, { batchEvents: 97 }), // days cut in batches
+    await ingestLogEvents(refreshedAsItGoes, 'acme', days, { batchEvents: 97, refreshEvents: 150 }), // derived data refreshed mid-ingest, days split across refreshes
   ];
   expect(reports[0]).toEqual({ accepted: lines.length, duplicates: 0, rejected: [], days: ['2025-04-07', '2025-04-08', '2025-04-09', '2025-04-10'] });
-  expect(reports[1]).toEqual(reports[0]);
-  expect(reports[2]).toEqual(reports[0]);
+  for (const report of reports.slice(1)) expect(report).toEqual(reports[0]);
   const expected = await contents(fromLines, 'acme');
   expect(expected.events).toHaveLength(lines.length);
   expect(expected.pending).toEqual([]);
-  expect(await contents(fromFile, 'acme')).toEqual(expected);
-  expect(await contents(fromObjects, 'acme')).toEqual(expected);
+  for (const dir of [fromFile, fromObjects, refreshedAsItGoes]) expect(await contents(dir, 'acme')).toEqual(expected);
 });
 
 test('a chunk with bad lines is read line by line: every rejected line has its true number across chunks; the other chunks load as usual', async () => {

@@ -53,9 +53,10 @@ export interface WriterOptions {
 
 /**
  * A write's DuckDB memory when DUCKDB_MEMORY_LIMIT is unset: seed and ingest stream in batches, and
- * past this DuckDB spills to disk, so a write's process stays near 1 GiB whatever the input's size.
+ * past this DuckDB spills to disk; with the writers' V8 heap capped (package.json: 384 MiB), a seed or
+ * ingest process stays under 1 GiB whatever the input's size.
  */
-export const WRITER_MEMORY_LIMIT_BYTES = 512 * 2 ** 20;
+export const WRITER_MEMORY_LIMIT_BYTES = 320 * 2 ** 20;
 
 /**
  * Runs `write` with the tenant's database open read-write (created if missing), under the writer
