@@ -98,8 +98,9 @@ export async function benchCostControl(options: { users: number; days: number; r
 // Private:
 
 /**
- * Dashboard panels served from the rollup and the directory. Raw-event panels (appUsage) are left
- * out on purpose: they make DuckDB the bottleneck, which hides the gateway's own overhead.
+ * Dashboard panels served from the productivity rollup and the directory. appUsage is left out so the
+ * mix stays the one the earlier figures were measured on (it once flattened raw events and made DuckDB
+ * the bottleneck, hiding the gateway's own overhead).
  */
 function dashboardMix(from: string, to: string): string[] {
   return [
