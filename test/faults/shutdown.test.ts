@@ -61,7 +61,7 @@ test('SIGTERM while its Redis is frozen: the gateway exits 0 promptly — ledger
   expect(gateway.output()).toMatch(/SIGTERM, closing/);
 }, 60_000);
 
-// README: "SIGINT/SIGTERM shut everything down cleanly", and npm start's terminate() (cli/terminate.ts)
+// README: "SIGINT/SIGTERM shut everything down cleanly", and npm start's terminate() (cli/childProcesses.ts)
 // SIGKILLs a process still running 5 s after SIGTERM. (Found here as a regression of b4a7fec: with the
 // servers keeping idle connections 65 s, a connection busy at SIGTERM kept the process 63 s; fixed in
 // e285af9 — idle connections close as they become idle, all of them after a 3 s drain.)
