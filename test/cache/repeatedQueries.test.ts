@@ -40,6 +40,20 @@ async function startReplicas(dataDir: string): Promise<[Replica, Replica]> {
   return [await start(), await start()];
 }
 
+/** Two replicas over a fresh fixture DATA_DIR, for the enclosing describe. */
+function replicasOverFixture(): { readonly replicas: [Replica, Replica]; readonly dataDir: string } {
+  const fixture = {} as { replicas: [Replica, Replica]; dataDir: string; remove?: () => void };
+  beforeAll(async () => {
+    ({ dataDir: fixture.dataDir, remove: fixture.remove } = await createFixtureDataDir());
+    fixture.replicas = await startReplicas(fixture.dataDir);
+  });
+  afterAll(async () => {
+    await stopReplicas(fixture.replicas ?? []);
+    fixture.remove?.();
+  });
+  return fixture;
+}
+
 async function stopReplicas(replicas: Replica[]): Promise<void> {
   for (const { harness, cache } of replicas) {
     await harness.close();
@@ -101,22 +115,11 @@ const SHAPES: [string, Principal, Fetch[], string[]][] = [
 ];
 
 describe('a repeated operation of any shape bills 0 bytes, on every replica sharing Redis', () => {
-  let replicas: [Replica, Replica];
-  let dataDir: string;
-  let remove: () => void;
-
-  beforeAll(async () => {
-    ({ dataDir, remove } = await createFixtureDataDir());
-    replicas = await startReplicas(dataDir);
-  });
-  afterAll(async () => {
-    await stopReplicas(replicas ?? []);
-    remove?.();
-  });
+  const fixture = replicasOverFixture();
 
   test.each(SHAPES)('%s', async (_shape, as, fetches, firstQueries) => {
     // Replicas of their own (a namespace of their own in Redis), so the shapes before do not warm this one.
-    const [a, b] = await startReplicas(dataDir);
+    const [a, b] = await startReplicas(fixture.dataDir);
     try {
       const cold = await run(a, as, fetches);
       expect(cold.queries).toEqual(firstQueries);
@@ -135,13 +138,13 @@ describe('a repeated operation of any shape bills 0 bytes, on every replica shar
   });
 
   test('the profiles reached through topTimeWasters are the ids it answered', async () => {
-    const top = await run(replicas[0], manager, [{ subgraph: 'metrics', query: entitiesQuery('Tenant', TOP), variables: tenantRef() }]);
+    const top = await run(fixture.replicas[0], manager, [{ subgraph: 'metrics', query: entitiesQuery('Tenant', TOP), variables: tenantRef() }]);
     expect(top.data[0]._entities[0].topTimeWasters.map((w: { user: { id: string } }) => w.user.id).sort()).toEqual(MANAGER_TOP_IDS);
     expect(MANAGER_TOP_IDS).toEqual([...MANAGER_TEAM].sort());
   });
 
   test('me { id } reads nothing: no warehouse query, no cache lookup', async () => {
-    for (const replica of replicas) {
+    for (const replica of fixture.replicas) {
       for (const who of [viewer, manager, executive, principal('00unobody', ['viewer'])]) {
         const answer = await run(replica, who, [{ subgraph: 'users', query: '{ me { __typename id } }' }]);
         expect(answer).toEqual({ data: [{ me: { __typename: 'User', id: who.userId } }], queries: [], billedBytes: 0, cacheHits: 0, cacheMisses: 0 });
@@ -152,9 +155,9 @@ describe('a repeated operation of any shape bills 0 bytes, on every replica shar
   test('me { displayName } for a caller the directory lacks: the id, displayName null — and the absence is cached too', async () => {
     const nobody = principal('00unobody', ['viewer']);
     const fetches: Fetch[] = [{ subgraph: 'users', query: '{ me { id displayName } }' }];
-    const cold = await run(replicas[0], nobody, fetches);
+    const cold = await run(fixture.replicas[0], nobody, fetches);
     expect(cold).toMatchObject({ data: [{ me: { id: '00unobody', displayName: null } }], queries: ['usersById'] });
-    expect(await run(replicas[1], nobody, fetches)).toEqual({ data: cold.data, queries: [], billedBytes: 0, cacheHits: 1, cacheMisses: 0 });
+    expect(await run(fixture.replicas[1], nobody, fetches)).toEqual({ data: cold.data, queries: [], billedBytes: 0, cacheHits: 1, cacheMisses: 0 });
   });
 
   test("tenants never see each other's entries: the same user id in two tenants is two people", async () => {
@@ -165,9 +168,9 @@ describe('a repeated operation of any shape bills 0 bytes, on every replica shar
       { subgraph: 'users', query: 'query($id: ID!) { user(id: $id) { displayName } }', variables: { id: '00uceo' } },
       { subgraph: 'tenants', query: '{ tenant { name } }' },
     ];
-    const acme = await run(replicas[0], acmeCeo, fetches);
-    expect((await run(replicas[0], acmeCeo, fetches)).queries).toEqual([]);
-    const globex = await run(replicas[0], globexCeo, fetches);
+    const acme = await run(fixture.replicas[0], acmeCeo, fetches);
+    expect((await run(fixture.replicas[0], acmeCeo, fetches)).queries).toEqual([]);
+    const globex = await run(fixture.replicas[0], globexCeo, fetches);
     // Every read anew; the one hit is globex's own: user(id) finds the row `me` stored.
     expect(globex.queries).toEqual(['countUsers', 'tenantName', 'usersById', 'usersPage']);
     expect(globex.cacheHits).toBe(1);
@@ -177,38 +180,27 @@ describe('a repeated operation of any shape bills 0 bytes, on every replica shar
     expect(globex.data[1].user.displayName).toBe('Globex Boss');
     expect(globex.data[2].tenant.name).toBe('Globex');
     // And the other way round, on the other replica.
-    expect((await run(replicas[1], globexCeo, fetches)).data).toEqual(globex.data);
-    expect((await run(replicas[1], acmeCeo, fetches)).data).toEqual(acme.data);
+    expect((await run(fixture.replicas[1], globexCeo, fetches)).data).toEqual(globex.data);
+    expect((await run(fixture.replicas[1], acmeCeo, fetches)).data).toEqual(acme.data);
   });
 
   test('scope checks run on cached rows as before: a viewer is still FORBIDDEN a profile a manager had cached', async () => {
     const profile: Fetch = { subgraph: 'users', query: 'query($id: ID!) { user(id: $id) { displayName } }', variables: { id: '00uic2' } };
-    await run(replicas[0], manager, [profile]);
-    const denied = await replicas[1].harness.request('users', profile.query, { as: viewer, variables: profile.variables });
+    await run(fixture.replicas[0], manager, [profile]);
+    const denied = await fixture.replicas[1].harness.request('users', profile.query, { as: viewer, variables: profile.variables });
     expect(denied.data).toEqual({ user: null });
     expect(denied.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
-    const entity = await replicas[1].harness.request('users', entitiesQuery('User', 'displayName'), { as: viewer, variables: userRefs(['00uic2']) });
+    const entity = await fixture.replicas[1].harness.request('users', entitiesQuery('User', 'displayName'), { as: viewer, variables: userRefs(['00uic2']) });
     expect(entity.data).toEqual({ _entities: [null] });
     expect(entity.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
   });
 });
 
 describe('after users are upserted, directory answers change at once; metrics over untouched days stay cached', () => {
-  let replicas: [Replica, Replica];
-  let dataDir: string;
-  let remove: () => void;
-
-  beforeAll(async () => {
-    ({ dataDir, remove } = await createFixtureDataDir());
-    replicas = await startReplicas(dataDir);
-  });
-  afterAll(async () => {
-    await stopReplicas(replicas ?? []);
-    remove?.();
-  });
+  const fixture = replicasOverFixture();
 
   test('renames, a new report and a new manager show on the next request, on both replicas', async () => {
-    const [a, b] = replicas;
+    const [a, b] = fixture.replicas;
     const profile: Fetch = { subgraph: 'users', query: 'query($id: ID!) { user(id: $id) { displayName manager { id } } }', variables: { id: '00uic1' } };
     const team: Fetch = { subgraph: 'users', query: '{ users(first: 10) { edges { node { id } } totalCount } }' };
     const productivity: Fetch = { subgraph: 'metrics', query: entitiesQuery('User', `productivity(from: "${D1}", to: "${D3}") { totalEvents }`), variables: userRefs(['00uic1']) };
@@ -223,14 +215,14 @@ describe('after users are upserted, directory answers change at once; metrics ov
     };
     expect(before.profile.data).toEqual([{ user: { displayName: 'Ivan Engineer', manager: { id: '00umgr' } } }]);
     expect(before.team.data[0].users.totalCount).toBe(3);
-    for (const replica of replicas) {
+    for (const replica of fixture.replicas) {
       for (const [as, fetch] of [[executive, profile], [manager, team], [executive, productivity], [executive, tenantName]] as const) {
         expect((await run(replica, as, [fetch])).queries).toEqual([]);
       }
     }
 
     // Ivan renamed and moved under Sara; a staff member moved under Mia.
-    await upsertUsers(dataDir, 'acme', [{ ...ivan, displayName: 'Ivan Renamed', managerId: '00usales' }, { ...staff, managerId: '00umgr' }]);
+    await upsertUsers(fixture.dataDir, 'acme', [{ ...ivan, displayName: 'Ivan Renamed', managerId: '00usales' }, { ...staff, managerId: '00umgr' }]);
 
     const renamed = await run(a, executive, [profile]);
     expect(renamed.data).toEqual([{ user: { displayName: 'Ivan Renamed', manager: { id: '00usales' } } }]);
@@ -244,7 +236,7 @@ describe('after users are upserted, directory answers change at once; metrics ov
     expect(newTeam.data[0].users.totalCount).toBe(3);
 
     // Metrics over days the upsert did not touch, and the tenant's name: still cached, on both replicas.
-    for (const replica of replicas) {
+    for (const replica of fixture.replicas) {
       const cached = await run(replica, executive, [productivity]);
       expect(cached).toEqual({ ...before.productivity, queries: [], billedBytes: 0, cacheHits: 1, cacheMisses: 0 });
       expect(await run(replica, executive, [tenantName])).toEqual({ ...before.tenantName, queries: [], billedBytes: 0, cacheHits: 1, cacheMisses: 0 });
