@@ -2,7 +2,8 @@
  * The dependency rules of ARCHITECTURE.md, checked on every relative import of the source tree (read
  * with TypeScript's own import scanner, so type-only and dynamic imports count too): each folder
  * imports only what its row allows, the gateway reaches no warehouse code even through another
- * module, warehouse adapters are chosen only at the edges, and no import reaches a library's `dist/`.
+ * module, warehouse adapters are chosen only at the edges, no module imports itself through others,
+ * and no import reaches a library's `dist/`.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -88,6 +89,23 @@ test('warehouse adapters are chosen only at the edges: process entries, CLIs, be
   const edge = (file: string) => /(^|\/)main\.ts$/.test(file) || within(file, 'cli') || within(file, 'bench') || within(file, 'warehouse');
   const offenders = imports.filter(({ from, to }) => !edge(from) && ADAPTERS.some((adapter) => within(to, adapter)));
   expect(offenders.map(({ from, to }) => `${from} → ${to}`)).toEqual([]);
+});
+
+test('no import cycles: every module can be read before the ones that import it', () => {
+  const next = new Map<string, string[]>();
+  for (const { from, to } of imports) next.set(from, [...(next.get(from) ?? []), to]);
+  const cycles: string[] = [];
+  const state = new Map<string, 'open' | 'done'>();
+  const visit = (file: string, trail: string[]) => {
+    state.set(file, 'open');
+    for (const to of next.get(file) ?? []) {
+      if (state.get(to) === 'open') cycles.push([...trail.slice(trail.indexOf(to)), to].join(' → '));
+      else if (!state.has(to)) visit(to, [...trail, to]);
+    }
+    state.set(file, 'done');
+  };
+  for (const file of files) if (!state.has(file)) visit(file, [file]);
+  expect(cycles).toEqual([]);
 });
 
 test("no import reaches into a library's dist/ (public entry points only)", () => {

@@ -1,5 +1,5 @@
 import { DuckDBInstance } from '@duckdb/node-api';
-import { duckDbDialect } from '../../warehouse/duckdb/duckDbWarehouse';
+import { duckDbDialect } from '../../warehouse/duckdb/duckDbSql';
 import { analyzeScans } from '../../warehouse/duckdb/scanAnalyzer';
 import type { TableScan } from '../../pricing/scanBytes';
 import type { QueryParam } from '../../warehouse/warehouse';

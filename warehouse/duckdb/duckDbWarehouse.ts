@@ -7,18 +7,18 @@
  * statistics ingest recorded — the number BigQuery would report as totalBytesProcessed.
  */
 import fs from 'node:fs';
-import { type DuckDBConnection, type DuckDBInstance, type DuckDBType, DuckDBTypeId, type DuckDBValue, LIST, VARCHAR, listValue } from '@duckdb/node-api';
+import { type DuckDBConnection, type DuckDBInstance, DuckDBTypeId } from '@duckdb/node-api';
 import { ErrorCode, badUserInput, bytegateError } from '../../common/errors';
 import { billedBytes } from '../../pricing/billing';
 import { PartitionStatistics, scanBytes } from '../../pricing/scanBytes';
 import {
-  NOTHING_BILLED, type QueryParam, type SqlDialect, StoppedJobError, UNPARTITIONED_TABLES, UNWRITTEN_TABLE_VERSION, type Warehouse, type WarehouseQuery, type WarehouseResult,
+  NOTHING_BILLED, StoppedJobError, UNPARTITIONED_TABLES, UNWRITTEN_TABLE_VERSION, type Warehouse, type WarehouseQuery, type WarehouseResult,
 } from '../warehouse';
 import { type PartitionStat } from '../../pricing/scanBytes';
 import { TABLES } from '../../pricing/tables';
 import { type ReaderLimits, datasetPath, openReadOnly, sleep, writerActive } from './datasetFiles';
-import { quoteIdent } from './duckDbSchema';
 import { analyzeScans } from './scanAnalyzer';
+import { TABLE_VERSIONS_TABLE, duckDbDialect, toDuckDbValues } from './duckDbSql';
 import { createEmptyDataset } from './tenantDataset';
 
 export interface DuckDbWarehouseOptions {
@@ -29,27 +29,8 @@ export interface DuckDbWarehouseOptions {
   limits?: ReaderLimits;
 }
 
-/**
- * Per unpartitioned table: how many writes touched it and when the last one did — its version
- * (tableVersions). Every writer of `users` or `tenant_info` (tenantDataset.ts) bumps it in the
- * transaction of its write. A dataset written before it existed gets it with its next write; until
- * then every table reads as never written.
- */
-export const TABLE_VERSIONS_TABLE = '_table_versions';
-
 /** How often idle handles look for a writer's marker: an ingest waits at most this long for an idle reader. */
 const WRITER_POLL_MS = 200;
-
-export const duckDbDialect: SqlDialect = {
-  name: 'duckdb',
-  table: (name) => `"${name}"`,
-  param: (name, type) => `CAST($${name} AS ${PARAM_TYPES[type]})`,
-  inArray: (expression, name) => `${expression} IN (SELECT unnest(CAST($${name} AS VARCHAR[])))`,
-  flatten: (arrayExpression, alias) => ({ select: `unnest(${arrayExpression}) AS ${alias}`, from: '' }),
-  ident: quoteIdent,
-  byteLength: (expression, type) => (type === 'BYTES' ? `octet_length(${expression})` : `strlen(${expression})`),
-  sumOver: (arrayExpression, element, expression) => `list_sum(list_transform(${arrayExpression}, ${element} -> ${expression}))`,
-};
 
 export function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Warehouse {
   const busyTimeoutMs = options.busyTimeoutMs ?? 30_000;
@@ -237,10 +218,6 @@ interface Handle {
   tableVersions?: Promise<ReadonlyMap<string, string>>;
 }
 
-const PARAM_TYPES: Record<QueryParam['type'], string> = {
-  STRING: 'VARCHAR', INT64: 'BIGINT', DATE: 'DATE', TIMESTAMP: 'TIMESTAMP', STRING_ARRAY: 'VARCHAR[]',
-};
-
 /**
  * A read-only handle on the tenant's file. A file an earlier version wrote, lacking a declared table
  * or column, is first brought up to date by the writer's own schema step (tenantDataset.ts: a rollup
@@ -321,22 +298,6 @@ function statMtime(path: string): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** The parameters the statement uses (DuckDB refuses to bind others), with list types spelled out. */
-export function toDuckDbValues(sql: string, params: Readonly<Record<string, QueryParam>>) {
-  const values: Record<string, DuckDBValue> = {};
-  const types: Record<string, DuckDBType> = {};
-  for (const [name, param] of Object.entries(params)) {
-    if (!new RegExp(`\\$${name}\\b`).test(sql)) continue;
-    if (param.type === 'STRING_ARRAY') {
-      values[name] = listValue([...param.value]);
-      types[name] = LIST(VARCHAR);
-    } else {
-      values[name] = param.value;
-    }
-  }
-  return { values, types };
 }
 
 const INTEGER_TYPES = new Set<DuckDBTypeId>([DuckDBTypeId.BIGINT, DuckDBTypeId.UBIGINT, DuckDBTypeId.HUGEINT, DuckDBTypeId.UHUGEINT]);

@@ -18,7 +18,7 @@ import { TABLES, type TableSchema, appUsageDaily, ssoEvents, tenantInfo, users }
 import { DUCKDB_OPTIONS, type ReaderLimits, type WriterOptions, withDatasetWriter } from './datasetFiles';
 import { createTableSql, derivedColumns, duckDbType, quoteIdent } from './duckDbSchema';
 import { PENDING_DAYS_TABLE, chunkLines, inSlices, ndjsonChunks, stageFileChunk, stageLines, stageLogEvents, storeBatch } from './eventBatches';
-import { TABLE_VERSIONS_TABLE, duckDbDialect, toDuckDbValues } from './duckDbWarehouse';
+import { TABLE_VERSIONS_TABLE, duckDbDialect, toDuckDbValues } from './duckDbSql';
 
 export interface DuckDbIngestOptions extends IngestOptions, WriterOptions {
   /** ingestFile: the size of the chunks an NDJSON file is read in; default CHUNK_BYTES. */
