@@ -111,13 +111,15 @@ test('an ingest interrupted after storing a batch leaves its days pending; the n
   expect(after.stats.filter((r) => (r as { day: string | null }).day === '2025-04-07')).toEqual(complete.stats.filter((r) => (r as { day: string | null }).day === '2025-04-07'));
 });
 
-test('a write runs under DUCKDB_MEMORY_LIMIT, else WRITER_MEMORY_LIMIT_BYTES, however the limits are passed (unset config values included)', async () => {
-  const limitOf = (limits?: { memoryLimitBytes?: number; threads?: number }) => withDatasetWriter(dataDir, 'acme', async (instance) => {
+test('a write runs under DUCKDB_MEMORY_LIMIT, else WRITER_MEMORY_LIMIT_BYTES, however the limits are passed (unset config values included), checkpointing every 256 MiB of WAL', async () => {
+  const settingsOf = (limits?: { memoryLimitBytes?: number; threads?: number }) => withDatasetWriter(dataDir, 'acme', async (instance) => {
     const connection = await instance.connect();
-    const reader = await connection.runAndReadAll(`SELECT current_setting('memory_limit')`);
+    const reader = await connection.runAndReadAll(`SELECT current_setting('memory_limit'), current_setting('checkpoint_threshold')`);
     connection.closeSync();
-    return String(reader.getRows()[0][0]);
+    return reader.getRows()[0].map(String);
   }, { limits });
+  const limitOf = async (limits?: { memoryLimitBytes?: number; threads?: number }) => (await settingsOf(limits))[0];
+  expect((await settingsOf())[1]).toBe('256.0 MiB'); // WRITER_CHECKPOINT_THRESHOLD
   const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
   expect(await limitOf()).toBe(mib(WRITER_MEMORY_LIMIT_BYTES));
   expect(await limitOf({ memoryLimitBytes: undefined, threads: undefined })).toBe(mib(WRITER_MEMORY_LIMIT_BYTES)); // as config passes them unset
