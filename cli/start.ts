@@ -2,31 +2,26 @@
  * npm start — the whole system on its embedded defaults, as production runs it: one process per
  * subgraph and one for the gateway, supervised (cli/childProcesses.ts: one that dies is restarted with
  * growing backoff while the others keep serving; one that keeps failing stops everything, exit 1).
- * On an empty DATA_DIR it first seeds the demo tenants `acme` and `globex`.
+ * On an empty DATA_DIR it creates the demo tenants `acme` and `globex` with their directories, starts
+ * the servers, and loads the tenants' events behind them (cli/demoData.ts).
  *
  * Public contract v2: stdout carries JSON log lines only (every process's, and this supervisor's as
  * `"name":"supervisor"`); people read stderr (progress, the banner, errors). SIGINT, SIGTERM or SIGHUP
  * — or the parent process (npm) going away — stops every process; a port in use stops it before
  * anything is seeded or started.
  */
-import fs from 'node:fs';
 import { type Config, DEV_JWT_SECRET, SUBGRAPH_NAMES, SUPERVISED_ENV, loadConfig } from '../common/config';
-import { addDays } from '../common/dates';
+import type { DemoLoading } from '../common/demoLoading';
 import { type Logger, createLog, logConfigWarnings } from '../common/log';
 import type { Role } from '../common/principal';
 import { runMain } from '../common/runMain';
 import { createDuckDbWarehouse } from '../warehouse/duckdb/duckDbWarehouse';
-import { tenantsDir } from '../warehouse/duckdb/datasetFiles';
+import type { DatasetWriter } from '../warehouse/datasetWriter';
 import { duckDbDatasetWriter } from '../warehouse/duckdb/tenantDataset';
 import { type ProcessSpec, type Supervisor, onParentExit, portInUse, supervise } from './childProcesses';
+import { loadDemoEvents, planDemoData } from './demoData';
 import { progress } from './progress';
-import { seedTenant } from './seedTenant';
 
-/** Demo tenants: acme ~300 users × 30 days (≈1.8M events), globex smaller. */
-const DEMO_TENANTS = [
-  { tenant: 'acme', name: 'Acme Corporation', users: 300, days: 30, eventsPerUser: 200, seed: 1 },
-  { tenant: 'globex', name: 'Globex', users: 60, days: 30, eventsPerUser: 150, seed: 2 },
-];
 /** The banner's token commands, one per role, in this order. */
 const BANNER_ROLES: readonly Role[] = ['executive', 'manager', 'viewer', 'quota-admin'];
 const START_TIMEOUT_MS = 60_000;
@@ -46,8 +41,8 @@ runMain('npm start', async () => {
   const ports = neededPorts(config, process.env);
   await assertPortsFree(ports);
   // The demo tenants are embedded datasets; on BigQuery the tenants' datasets are already there.
-  // Seeding takes a while: the ports are checked again after it.
-  if (config.warehouse === 'duckdb' && (await seedDemoTenantsIfEmpty(config, log))) await assertPortsFree(ports);
+  const writer = duckDbDatasetWriter(config.dataDir, config.duckDb);
+  const demo = config.warehouse === 'duckdb' ? await planDemoData(config.dataDir, writer, new Date().toISOString().slice(0, 10)) : undefined;
   const demoUsers = config.warehouse === 'duckdb' ? await acmeDemoUsers(config.dataDir) : undefined;
 
   const health = (port: number) => `http://127.0.0.1:${port}/healthz`;
@@ -72,8 +67,9 @@ runMain('npm start', async () => {
 
   if (await supervisor.up) {
     shown.done(`started ${up.join(', ')} in ${seconds(started)}`);
-    process.stderr.write(banner(config, demoUsers));
+    process.stderr.write(banner(config, demoUsers, demo));
     log.info({ url: `http://127.0.0.1:${config.port}/graphql` }, 'bytegate is up');
+    if (demo) void loadDemo(config.dataDir, writer, demo, log);
   } else {
     shown.done();
   }
@@ -112,21 +108,21 @@ async function assertPortsFree(ports: readonly NeededPort[]): Promise<void> {
   }
 }
 
-/** Whether it seeded. */
-async function seedDemoTenantsIfEmpty({ dataDir, duckDb }: Config, log: Logger): Promise<boolean> {
-  const dir = tenantsDir(dataDir);
-  if (fs.existsSync(dir) && fs.readdirSync(dir).some((f) => f.endsWith('.duckdb'))) return false;
-  const start = addDays(new Date().toISOString().slice(0, 10), -30);
-  for (const demo of DEMO_TENANTS) {
-    const started = Date.now();
-    const shown = progress();
-    const report = await seedTenant(duckDbDatasetWriter(dataDir, duckDb), { ...demo, start }, (p) => {
-      shown.update(`seeding ${demo.tenant}: day ${p.daysDone}/${p.days}, ${p.events.toLocaleString('en-US')} events`);
+/** The demo tenants' events, behind the running servers (cli/demoData.ts): a line per tenant, and one at the end. */
+async function loadDemo(dataDir: string, writer: DatasetWriter, plan: DemoLoading, log: Logger): Promise<void> {
+  const started = Date.now();
+  try {
+    await loadDemoEvents(dataDir, writer, plan, (p) => {
+      if (!p.done) return;
+      process.stderr.write(`seeded ${p.tenant}: ${p.events.toLocaleString('en-US')} events (${p.days} days) in ${seconds(started)}\n`);
+      log.info({ tenant: p.tenant, events: p.events, durationMs: Date.now() - started }, `seeded ${p.tenant}`);
     });
-    shown.done(`seeded ${demo.tenant}: ${report.accepted.toLocaleString('en-US')} events in ${seconds(started)}`);
-    log.info({ tenant: demo.tenant, events: report.accepted, durationMs: Date.now() - started }, `seeded ${demo.tenant}`);
+    process.stderr.write(`demo data loaded in ${seconds(started)}\n`);
+    log.info({ durationMs: Date.now() - started }, 'demo data loaded');
+  } catch (error) {
+    process.stderr.write(`loading the demo data failed: ${(error as Error).message}\n  the servers keep serving what is loaded; the next npm start resumes the load\n`);
+    log.error({ err: error }, 'loading the demo data failed');
   }
-  return true;
 }
 
 /**
@@ -159,7 +155,7 @@ async function acmeDemoUsers(dataDir: string): Promise<Readonly<Record<Role, str
 }
 
 /** What a person needs to use the running system; on stderr. */
-function banner(config: Config, demoUsers: Readonly<Record<Role, string>> | undefined): string {
+function banner(config: Config, demoUsers: Readonly<Record<Role, string>> | undefined, demo: DemoLoading | undefined): string {
   const url = `http://127.0.0.1:${config.port}/graphql`;
   const ownSecret = config.auth.kind === 'hs256' && config.auth.secret !== DEV_JWT_SECRET;
   // Each role's console sign-in URL (http://127.0.0.1:PORT/console…, public contract v2) joins its
@@ -170,7 +166,9 @@ function banner(config: Config, demoUsers: Readonly<Record<Role, string>> | unde
   return `
 bytegate is up: ${url}   (subgraphs on ${SUBGRAPH_NAMES.map((n) => config.subgraphPorts[n]).join(', ')}; JSON logs on stdout)
 stop: Ctrl-C, or kill ${process.pid} — every process stops
-
+${demo ? `demo data: ${demo.tenants.map((t) => t.tenant).join(' and ')} are loading behind the servers, newest day first (a minute or two);
+  queries answer from the days loaded so far, ${url.replace('/graphql', '/readyz')} shows the progress, a line here says when it is done
+` : ''}
 sign in as a demo user of acme, one per role (a token lasts an hour${ownSecret ? '; run it with the same JWT_SECRET' : ''}):
 ${roles.join('\n')}
 then:

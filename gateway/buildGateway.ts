@@ -17,6 +17,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloGateway } from '@apollo/gateway';
 import type { GraphQLError } from 'graphql';
 import type { DataChangeFeed } from '../common/changeFeed';
+import type { DemoLoadingReport } from '../common/demoLoading';
 import type { Config } from '../common/config';
 import { limitDefaults } from '../budgets/policy';
 import { codeRequestErrors, keepInputErrorCode } from '../common/errors';
@@ -59,6 +60,8 @@ export interface GatewayDeps {
   answers?: AnswerStore;
   /** Writes announced by ingest and metadata checks (REDIS_URL): the tenant's statistics and data versions are read afresh at once. */
   dataChanges?: DataChangeFeed;
+  /** Data still loading (the first run's demo data: common/demoLoading.ts), reported on /readyz. */
+  loading?: () => DemoLoadingReport | undefined;
 }
 
 export interface Gateway {
@@ -171,7 +174,7 @@ export function buildGateway(config: Config, deps: GatewayDeps): Gateway {
       return { principal, requestId, startedAt, cost: admission.begin(request.headers[COST_MODE_HEADER], requestKey) };
     },
     maxBodyBytes: limits.maxBodyBytes,
-    readiness: () => readiness(schemaLoaded, subgraphUrls, guard?.status(), deps.answers?.status()),
+    readiness: () => readiness(schemaLoaded, subgraphUrls, guard?.status(), deps.answers?.status(), deps.loading?.()),
     routes: { '/metrics': observability.metricsRoute },
     intercept: responseCache && warmPath({ authenticate, responseCache, guard, report: admissionOptions, observability }),
   });

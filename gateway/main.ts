@@ -11,6 +11,7 @@ import { openLedger } from '../budgets/openLedger';
 import { openBudgetStore } from '../budgets/openStore';
 import { openDataChangeFeed } from '../common/changeFeed';
 import { loadConfig } from '../common/config';
+import { demoLoadingReport } from '../common/demoLoading';
 import { createLog, logConfigWarnings } from '../common/log';
 import { createGatewayObservability } from './observability';
 import { openAnswerStore } from './responseCache/responseCache';
@@ -32,7 +33,8 @@ runMain('tsx gateway/main.ts', async () => {
     ? await openAnswerStore({ redisUrl: config.redisUrl, ttlMs: config.cacheTtlMs, maxBytes: config.responseCacheMaxBytes, log: (message) => log.warn(message) })
     : undefined;
   const dataChanges = config.redisUrl ? await openDataChangeFeed(config.redisUrl) : undefined;
-  const gateway = await startGateway(config, { supergraphSdl, budgets, answers, dataChanges, logger: log, observability: createGatewayObservability(log) });
+  const loading = config.warehouse === 'duckdb' ? () => demoLoadingReport(config.dataDir) : undefined;
+  const gateway = await startGateway(config, { supergraphSdl, budgets, answers, dataChanges, loading, logger: log, observability: createGatewayObservability(log) });
   log.info(`gateway on ${gateway.url} (metrics on /metrics; response cache: ${answers ? answers.status().store : 'off'})`);
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {

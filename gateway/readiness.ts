@@ -2,8 +2,10 @@
  * `/readyz` of the gateway: ready once the schema is loaded. Subgraph reachability (GET <subgraph
  * origin>/healthz), the budget ledger's and the response cache's state are reported but do not gate readiness: with one
  * subgraph down, operations on the others still succeed, and a ledger outage is handled by its
- * failure policy, so taking the gateway out of rotation would only widen the outage.
+ * failure policy, so taking the gateway out of rotation would only widen the outage. Nor does data
+ * still loading (the first run's demo data): what is loaded is served.
  */
+import type { DemoLoadingReport } from '../common/demoLoading';
 import type { Readiness } from '../common/http/graphqlHttpServer';
 import type { TieredCacheStatus } from '../common/tieredCache';
 import type { LedgerStatus } from './admission/budgetGuard';
@@ -16,11 +18,12 @@ export async function readiness(
   subgraphUrls: ReadonlyMap<string, string>,
   budgets: LedgerStatus | undefined,
   responseCache: TieredCacheStatus | undefined,
+  loading: DemoLoadingReport | undefined,
 ): Promise<Readiness> {
   const probes = await Promise.all([...subgraphUrls].map(async ([name, url]) => [name, await probe(new URL('/healthz', url))] as const));
   return {
     ready: schemaLoaded,
-    checks: { schema: schemaLoaded ? 'loaded' : 'loading', subgraphs: Object.fromEntries(probes), ...(budgets ? { budgets } : {}), ...(responseCache ? { responseCache } : {}) },
+    checks: { schema: schemaLoaded ? 'loaded' : 'loading', subgraphs: Object.fromEntries(probes), ...(budgets ? { budgets } : {}), ...(responseCache ? { responseCache } : {}), ...(loading ? { loading } : {}) },
   };
 }
 

@@ -94,17 +94,26 @@ export function generateDirectory(options: GeneratorOptions): DirectoryUser[] {
 }
 
 /**
- * One batch per day, in day order, each day's events sorted by `published` (ties in a fixed order).
- * Lazy: only the current day is in memory. Volume: each user's expected events per day are
+ * One batch per day, in day order (or only the days of `only`, in its order: a day's events do not
+ * depend on which days were generated before it), each day's events sorted by `published` (ties in a
+ * fixed order). Lazy: only the current day is in memory. Volume: each user's expected events per day are
  * `eventsPerUser` × their activity (mean 1 over the directory) × a day weight (weekends ~1/4 of a
  * weekday, normalized over the requested range), so the total is ≈ users × days × eventsPerUser for
  * any range; hence a day's events depend on the whole range, not only on the day.
  * Events share frozen sub-objects (actor, client, targets, …): treat them as read-only.
  */
-export function generateDays(options: GeneratorOptions, directory: DirectoryUser[]): Generator<{ day: string; events: LogEvent[] }> {
+export function generateDays(options: GeneratorOptions, directory: DirectoryUser[], only?: readonly string[]): Generator<{ day: string; events: LogEvent[] }> {
   validateOptions(options); // now, not at the first next()
   if (directory.length === 0) throw new Error('generateDays: the directory is empty; generate it with generateDirectory(options).');
-  return dayBatches(options, directory);
+  const range = rangeDays(options);
+  const outside = only?.find((day) => !range.includes(day));
+  if (outside !== undefined) throw new Error(`generateDays: ${outside} is not one of the ${options.days} days from ${options.start}.`);
+  return dayBatches(options, directory, only ?? range);
+}
+
+/** The range's days, ascending. */
+export function rangeDays(options: Pick<GeneratorOptions, 'start' | 'days'>): string[] {
+  return Array.from({ length: options.days }, (_, i) => addDays(options.start, i));
 }
 
 // Private:
@@ -216,12 +225,12 @@ interface Environment {
 }
 
 /** The lazy body of generateDays (options already validated). */
-function* dayBatches(options: GeneratorOptions, directory: DirectoryUser[]): Generator<{ day: string; events: LogEvent[] }> {
+function* dayBatches(options: GeneratorOptions, directory: DirectoryUser[], wanted: readonly string[]): Generator<{ day: string; events: LogEvent[] }> {
   const catalog = buildCatalog(options);
   const env = environment(options);
   const profiles = directory.map((user) => buildProfile(options, catalog, env, user));
   const meanActivity = profiles.reduce((sum, profile) => sum + profile.activity, 0) / profiles.length;
-  const days = Array.from({ length: options.days }, (_, i) => addDays(options.start, i));
+  const days = rangeDays(options);
   const isWeekend = days.map((day) => [0, 6].includes(new Date(`${day}T00:00:00Z`).getUTCDay()));
   const rangeScale = options.days / isWeekend.reduce((sum, weekend) => sum + (weekend ? WEEKEND_WEIGHT : 1), 0);
   const run: Run = {
@@ -234,8 +243,8 @@ function* dayBatches(options: GeneratorOptions, directory: DirectoryUser[]): Gen
     dailyCumulative: new Float64Array(catalog.length),
   };
 
-  for (let d = 0; d < days.length; d++) {
-    const day = days[d];
+  for (const day of wanted) {
+    const d = days.indexOf(day);
     const builder = new DayBuilder(new Prng(`${options.tenant}|${options.seed}|day|${day}`), day);
     const rng = builder.rng;
     const activeRate = isWeekend[d] ? WEEKEND_ACTIVE_RATE : WEEKDAY_ACTIVE_RATE;

@@ -30,6 +30,14 @@ describe('determinism', () => {
     expect(JSON.stringify(appCatalog(OPTIONS))).toBe(JSON.stringify(catalog));
   });
 
+  test('days generated alone or in another order are the same days (a resumed or newest-first seed stores the same data)', () => {
+    const newestFirst = [...generateDays(OPTIONS, directory, [...days].reverse().map((d) => d.day))];
+    expect(JSON.stringify(newestFirst)).toBe(JSON.stringify([...days].reverse()));
+    const [alone] = generateDays(OPTIONS, directory, [days[3].day]);
+    expect(JSON.stringify(alone)).toBe(JSON.stringify(days[3]));
+    expect(() => generateDays(OPTIONS, directory, ['2025-01-13'])).toThrow('2025-01-13 is not one of the 7 days from 2025-01-06');
+  });
+
   test.each([
     ['seed', { seed: 2 }],
     ['tenant', { tenant: 'globex' }],

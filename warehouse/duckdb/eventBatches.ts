@@ -8,9 +8,9 @@
  *   by line, so every bad line still gets its number and reason;
  * - text lines (`stageLines`: the Okta poller, JSON-array exports, that fallback): appended as text
  *   and parsed by `from_json`, every line numbered;
- * - LogEvent objects (`stageLogEvents`: the seed): a tab-separated record per event that DuckDB reads
- *   in parallel, each sub-object that events share (actor, client, targets, …) written once, rows
- *   assembled in SQL — no JSON per event.
+ * - LogEvent objects (the seed: `writeEventRecords`, then `stageEventRecords`): a tab-separated record
+ *   per event that DuckDB reads in parallel, each sub-object that events share (actor, client,
+ *   targets, …) written once, rows assembled in SQL — no JSON per event.
  * Rows are stored in input order: Okta's log and the generator are chronological, so DuckDB's
  * row-group min/max still prune by day.
  */
@@ -158,21 +158,30 @@ export function inSlices<T>(items: Iterable<T> | AsyncIterable<T>): { readonly d
   return state;
 }
 
+/** The records files of a batch of LogEvents (`writeEventRecords`), to be staged by `stageEventRecords`. */
+export interface EventRecords {
+  /** One tab-separated record per event. */
+  readonly file: string;
+  /** The shared sub-objects, once each: field index, id, JSON. */
+  readonly shared: string;
+}
+
 /**
- * Stages LogEvent objects, as the generator makes them, without their JSON: one tab-separated record
- * per event in a file in `dir` that DuckDB reads in parallel — the scalar fields; for each nested
- * field, the id of a frozen object already seen (the generator freezes what events share: actor,
- * client, targets, …; each such object is written once, as JSON, to a small side file), or else the
- * fields of a flat one (a struct of scalars: transaction, debugContext) or the JSON of any other —
- * and the rows assembled in SQL.
+ * Writes LogEvent objects, as the generator makes them, without their JSON: one tab-separated record
+ * per event in `file` that DuckDB reads in parallel — the scalar fields; for each nested field, the id
+ * of a frozen object already seen (the generator freezes what events share: actor, client, targets,
+ * …; each such object is written once, as JSON, to a small side file), or else the fields of a flat
+ * one (a struct of scalars: transaction, debugContext) or the JSON of any other. It yields to the
+ * event loop every RECORDS_PER_TURN events, so a write in progress on a connection keeps going
+ * meanwhile: the seed prepares a batch while DuckDB stores the previous one.
  */
-export async function stageLogEvents(connection: DuckDBConnection, events: readonly LogEvent[], dir: string): Promise<void> {
-  const file = path.join(dir, `events-${process.pid}.tsv`);
+export async function writeEventRecords(events: readonly LogEvent[], file: string): Promise<EventRecords> {
   const ids = NESTED_FIELDS.map(() => new Map<object, number>());
   const shared: string[] = [];
   const parts: string[] = [];
   let text = '';
   for (let n = 0; n < events.length; n++) {
+    if (n % RECORDS_PER_TURN === RECORDS_PER_TURN - 1) await new Promise(setImmediate);
     const record = events[n] as unknown as Record<string, unknown>;
     let line = String(n);
     for (let i = 0; i < SCALAR_FIELDS.length; i++) line += `\t${tsvField(record[SCALAR_FIELDS[i].name])}`;
@@ -207,6 +216,11 @@ export async function stageLogEvents(connection: DuckDBConnection, events: reado
   parts.push(text);
   await fs.promises.writeFile(file, parts);
   await fs.promises.writeFile(`${file}.shared`, shared.length > 0 ? `${shared.join('\n')}\n` : '');
+  return { file, shared: `${file}.shared` };
+}
+
+/** Stages the events of `records` (writeEventRecords), their rows assembled in SQL, in input order; removes the files. */
+export async function stageEventRecords(connection: DuckDBConnection, { file, shared }: EventRecords): Promise<void> {
   const columns = [`'n': 'INTEGER'`, ...SCALAR_FIELDS.map((f) => `${literal(f.name)}: 'VARCHAR'`), ...NESTED_FIELDS_LAYOUT.flatMap(({ field, subfields }) => [
     `${literal(`${field.name}_id`)}: 'INTEGER'`,
     ...(subfields ? [`${literal(`${field.name}_inline`)}: 'BOOLEAN'`, ...subfields.map((sub) => `${literal(`${field.name}.${sub}`)}: 'VARCHAR'`)] : [`${literal(`${field.name}_json`)}: 'VARCHAR'`]),
@@ -214,7 +228,7 @@ export async function stageLogEvents(connection: DuckDBConnection, events: reado
   const csv = (csvFile: string, csvColumns: string[]) =>
     `read_csv(${literal(csvFile)}, delim = '\t', quote = '\x01', escape = '\x01', header = false, auto_detect = false, columns = {${csvColumns.join(', ')}})`;
   try {
-    await connection.run(`CREATE OR REPLACE TEMP TABLE shared_objects AS SELECT * FROM ${csv(`${file}.shared`, [`'field': 'INTEGER'`, `'id': 'INTEGER'`, `'json': 'VARCHAR'`])}`);
+    await connection.run(`CREATE OR REPLACE TEMP TABLE shared_objects AS SELECT * FROM ${csv(shared, [`'field': 'INTEGER'`, `'id': 'INTEGER'`, `'json': 'VARCHAR'`])}`);
     const column = (name: string) => `e.${quoteIdent(name)}`;
     const assembled = SOURCE_FIELDS.map((field) => {
       const f = NESTED_FIELDS.indexOf(field);
@@ -238,7 +252,7 @@ export async function stageLogEvents(connection: DuckDBConnection, events: reado
       ) AS a`);
   } finally {
     await connection.run('DROP TABLE IF EXISTS shared_objects');
-    for (const leftover of [file, `${file}.shared`]) await fs.promises.rm(leftover, { force: true });
+    for (const leftover of [file, shared]) await fs.promises.rm(leftover, { force: true });
   }
 }
 
@@ -315,6 +329,8 @@ function fieldStructure(field: FieldSchema): string {
 
 /** The records file is built from strings of about this size (one huge string costs more to build). */
 const TSV_CHUNK_CHARS = 1 << 22;
+/** writeEventRecords's events between two turns of the event loop (~10 ms). */
+const RECORDS_PER_TURN = 1000;
 
 /** Each nested field, and for a flat one (a struct of scalars) its fields' names. */
 const NESTED_FIELDS_LAYOUT = NESTED_FIELDS.map((field) => ({

@@ -17,7 +17,7 @@ import type { QueryParam } from '../warehouse';
 import { TABLES, type TableSchema, appUsageDaily, ssoEvents, tenantInfo, users } from '../../pricing/tables';
 import { DUCKDB_OPTIONS, type ReaderLimits, type WriterOptions, withDatasetWriter } from './datasetFiles';
 import { createTableSql, derivedColumns, duckDbType, quoteIdent } from './duckDbSchema';
-import { PENDING_DAYS_TABLE, chunkLines, inSlices, ndjsonChunks, stageFileChunk, stageLines, stageLogEvents, storeBatch } from './eventBatches';
+import { PENDING_DAYS_TABLE, chunkLines, inSlices, ndjsonChunks, stageEventRecords, stageFileChunk, stageLines, storeBatch, writeEventRecords } from './eventBatches';
 import { TABLE_VERSIONS_TABLE, duckDbDialect, toDuckDbValues } from './duckDbSql';
 
 export interface DuckDbIngestOptions extends IngestOptions, WriterOptions {
@@ -118,17 +118,29 @@ export async function ingestFile(dataDir: string, tenant: string, file: string, 
   });
 }
 
-/** Loads LogEvent objects a batch at a time (the seed: a day per batch, cut at `batchEvents`), without their JSON (stageLogEvents). */
+/**
+ * Loads LogEvent objects a batch at a time (the seed: a day per batch, cut at `batchEvents`), without
+ * their JSON (eventBatches.ts writeEventRecords): each batch's records are written while DuckDB stores
+ * the previous batch, so the JS work and DuckDB's overlap.
+ */
 export function ingestLogEvents(dataDir: string, tenant: string, batches: Iterable<readonly LogEvent[]>, options: DuckDbIngestOptions = {}): Promise<IngestReport> {
   return ingest(dataDir, tenant, options, async (store, scratch) => {
-    let events = 0;
-    for (const batch of batches) {
-      const size = options.batchEvents ?? LOG_EVENTS_PER_BATCH;
-      for (let from = 0; from < batch.length; from += size) {
-        const slice = batch.slice(from, from + size);
-        await store((connection) => stageLogEvents(connection, slice, scratch));
-        options.onProgress?.((events += slice.length));
-      }
+    const slices = inBatches(batches, options.batchEvents ?? LOG_EVENTS_PER_BATCH)[Symbol.iterator]();
+    let written = 0;
+    const prepare = () => {
+      const slice = slices.next();
+      if (slice.done) return undefined;
+      const records = writeEventRecords(slice.value, path.join(scratch, `events-${written++}.tsv`));
+      records.catch(() => {}); // awaited below; a store failing first must not leave it unhandled
+      return { events: slice.value.length, records };
+    };
+    let stored = 0;
+    for (let next = prepare(); next;) {
+      const records = await next.records;
+      const events = next.events;
+      next = prepare();
+      await store((connection) => stageEventRecords(connection, records));
+      options.onProgress?.((stored += events));
     }
   });
 }
@@ -389,4 +401,11 @@ async function backfillAppUsageDaily(connection: DuckDBConnection): Promise<void
 /** Rollup statements (warehouse/rollup.ts), each bound to the parameters it uses. */
 async function runStatements(connection: DuckDBConnection, statements: readonly string[], params: Readonly<Record<string, QueryParam>>): Promise<void> {
   for (const statement of statements) await connection.run(statement, toDuckDbValues(statement, params).values);
+}
+
+/** `batches`, each cut into slices of at most `size` events. */
+function* inBatches<T>(batches: Iterable<readonly T[]>, size: number): Generator<readonly T[]> {
+  for (const batch of batches) {
+    for (let from = 0; from < batch.length; from += size) yield batch.length <= size ? batch : batch.slice(from, from + size);
+  }
 }
