@@ -69,7 +69,7 @@ export async function loadDemoEvents(dataDir: string, writer: DatasetWriter, pla
   for (const [index, demo] of tenants.entries()) {
     const loaded = new Set(demo.loadedDays);
     const days = rangeDays(demo).reverse().filter((day) => !loaded.has(day));
-    const generated = generateDays(demo, generateDirectory(demo), days);
+    const generated = generateDays(demo, generateDirectory(demo), { days });
     let current: DemoTenantLoad = demo;
     let stored = 0;
     for (let written = 0; written < days.length;) {

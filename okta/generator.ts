@@ -94,21 +94,38 @@ export function generateDirectory(options: GeneratorOptions): DirectoryUser[] {
 }
 
 /**
- * One batch per day, in day order (or only the days of `only`, in its order: a day's events do not
- * depend on which days were generated before it), each day's events sorted by `published` (ties in a
- * fixed order). Lazy: only the current day is in memory. Volume: each user's expected events per day are
+ * One batch per day, in day order (or as `batching` says), each day's events sorted by `published`
+ * (ties in a fixed order). Lazy: only the current day (or part of a day) is in memory. Volume: each user's expected events per day are
  * `eventsPerUser` × their activity (mean 1 over the directory) × a day weight (weekends ~1/4 of a
  * weekday, normalized over the requested range), so the total is ≈ users × days × eventsPerUser for
  * any range; hence a day's events depend on the whole range, not only on the day.
  * Events share frozen sub-objects (actor, client, targets, …): treat them as read-only.
  */
-export function generateDays(options: GeneratorOptions, directory: DirectoryUser[], only?: readonly string[]): Generator<{ day: string; events: LogEvent[] }> {
+export function generateDays(options: GeneratorOptions, directory: DirectoryUser[], batching: DayBatching = {}): Generator<DayBatch> {
   validateOptions(options); // now, not at the first next()
   if (directory.length === 0) throw new Error('generateDays: the directory is empty; generate it with generateDirectory(options).');
   const range = rangeDays(options);
-  const outside = only?.find((day) => !range.includes(day));
+  const outside = batching.days?.find((day) => !range.includes(day));
   if (outside !== undefined) throw new Error(`generateDays: ${outside} is not one of the ${options.days} days from ${options.start}.`);
-  return dayBatches(options, directory, only ?? range);
+  return dayBatches(options, directory, batching.days ?? range, batching.partEvents ?? Infinity);
+}
+
+export interface DayBatching {
+  /** Only these days of the range, in this order (a day's events do not depend on the days generated before it). */
+  days?: readonly string[];
+  /**
+   * Yield a day in parts of about this many events (each part: some users' events, sorted by
+   * `published`), so that a large day is never in memory whole. The parts hold the same events as
+   * the whole day.
+   */
+  partEvents?: number;
+}
+
+export interface DayBatch {
+  day: string;
+  events: LogEvent[];
+  /** Whether this is the day's last part (always, without `partEvents`). */
+  dayDone: boolean;
 }
 
 /** The range's days, ascending. */
@@ -225,7 +242,7 @@ interface Environment {
 }
 
 /** The lazy body of generateDays (options already validated). */
-function* dayBatches(options: GeneratorOptions, directory: DirectoryUser[], wanted: readonly string[]): Generator<{ day: string; events: LogEvent[] }> {
+function* dayBatches(options: GeneratorOptions, directory: DirectoryUser[], wanted: readonly string[], partEvents: number): Generator<DayBatch> {
   const catalog = buildCatalog(options);
   const env = environment(options);
   const profiles = directory.map((user) => buildProfile(options, catalog, env, user));
@@ -254,8 +271,9 @@ function* dayBatches(options: GeneratorOptions, directory: DirectoryUser[], want
       const expected = dayMean * profile.activity * rng.between(0.75, 1.25);
       const count = Math.floor(expected + rng.next()); // stochastic rounding keeps the mean exact
       if (count > 0) userDay(builder, run, profile, count);
+      if (builder.size >= partEvents) yield { day, events: builder.take(), dayDone: false };
     }
-    yield { day, events: builder.sorted() };
+    yield { day, events: builder.take(), dayDone: true };
   }
 }
 
@@ -493,8 +511,12 @@ class DayBuilder {
     });
   }
 
-  /** The events by time; equal times keep push order (the sort key is time × n + index). */
-  sorted(): LogEvent[] {
+  get size(): number {
+    return this.events.length;
+  }
+
+  /** The events pushed since the last take, by time; equal times keep push order (the sort key is time × n + index). */
+  take(): LogEvent[] {
     const n = this.events.length;
     // Exact while DAY_MS × n < 2^53, i.e. below ~10^8 events per day.
     const keys = new Float64Array(n);
@@ -502,6 +524,8 @@ class DayBuilder {
     keys.sort();
     const sorted = new Array<LogEvent>(n);
     for (let i = 0; i < n; i++) sorted[i] = this.events[keys[i] % n];
+    this.events.length = 0;
+    this.times.length = 0;
     return sorted;
   }
 

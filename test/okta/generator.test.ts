@@ -15,6 +15,8 @@ const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f
 const PUBLISHED = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const oktaId = (prefix: string) => new RegExp(`^${prefix}[0-9A-Za-z]{17}$`);
 
+const byUuid = (a: LogEvent, b: LogEvent) => a.uuid.localeCompare(b.uuid);
+
 function run(options: GeneratorOptions) {
   const directory = generateDirectory(options);
   return { directory, days: [...generateDays(options, directory)] };
@@ -31,11 +33,31 @@ describe('determinism', () => {
   });
 
   test('days generated alone or in another order are the same days (a resumed or newest-first seed stores the same data)', () => {
-    const newestFirst = [...generateDays(OPTIONS, directory, [...days].reverse().map((d) => d.day))];
+    const newestFirst = [...generateDays(OPTIONS, directory, { days: [...days].reverse().map((d) => d.day) })];
     expect(JSON.stringify(newestFirst)).toBe(JSON.stringify([...days].reverse()));
-    const [alone] = generateDays(OPTIONS, directory, [days[3].day]);
+    const [alone] = generateDays(OPTIONS, directory, { days: [days[3].day] });
     expect(JSON.stringify(alone)).toBe(JSON.stringify(days[3]));
-    expect(() => generateDays(OPTIONS, directory, ['2025-01-13'])).toThrow('2025-01-13 is not one of the 7 days from 2025-01-06');
+    expect(() => generateDays(OPTIONS, directory, { days: ['2025-01-13'] })).toThrow('2025-01-13 is not one of the 7 days from 2025-01-06');
+  });
+
+  test('a day in parts holds the same events as the day whole; each part is sorted and no larger than asked (plus one user-day)', () => {
+    const parts = [...generateDays(OPTIONS, directory, { partEvents: 300 })];
+    expect(parts.length).toBeGreaterThan(days.length * 2);
+    for (const { day, events: whole } of days) {
+      const ofDay = parts.filter((part) => part.day === day);
+      expect(ofDay.map((part) => part.dayDone)).toEqual([...ofDay.slice(1).map(() => false), true]);
+      const stored = ofDay.flatMap((part) => part.events);
+      expect(JSON.stringify([...stored].sort(byUuid))).toBe(JSON.stringify([...whole].sort(byUuid)));
+      const perUser = new Map<string, number>();
+      for (const event of whole) perUser.set(event.actor.id, (perUser.get(event.actor.id) ?? 0) + 1);
+      const largestUserDay = Math.max(...perUser.values());
+      for (const { events: part, dayDone } of ofDay) {
+        expect(part.map((e) => e.published)).toEqual(part.map((e) => e.published).sort());
+        // Cut after the user-day that reached 300 events.
+        if (!dayDone) expect(part.length).toBeGreaterThanOrEqual(300);
+        expect(part.length).toBeLessThan(300 + largestUserDay);
+      }
+    }
   });
 
   test.each([

@@ -67,6 +67,14 @@ export const WRITER_MEMORY_LIMIT_BYTES = 320 * 2 ** 20;
 export const WRITER_CHECKPOINT_THRESHOLD = '256MiB';
 
 /**
+ * A write's DuckDB hands freed memory back to the system after every task (its default: only after
+ * one that peaked above 128 MiB), with background threads doing so meanwhile. Measured on a seed of
+ * 1.6M events (1,000 users, 200,000 events a day): peak RSS 932 MiB instead of 1,006 MiB, no slower.
+ * https://duckdb.org/docs/stable/configuration/overview#global-configuration-options
+ */
+const WRITER_ALLOCATOR = { allocator_flush_threshold: '1MiB', allocator_background_threads: 'true' } as const;
+
+/**
  * Runs `write` with the tenant's database open read-write (created if missing), under the writer
  * marker; checkpoints and closes before returning so readers see a complete file.
  */
@@ -88,7 +96,7 @@ export async function withDatasetWriter<T>(
   }
   try {
     const limits = { ...options.limits, memoryLimitBytes: options.limits?.memoryLimitBytes ?? WRITER_MEMORY_LIMIT_BYTES };
-    const settings = { ...withLimits(DUCKDB_OPTIONS, limits), checkpoint_threshold: WRITER_CHECKPOINT_THRESHOLD };
+    const settings = { ...withLimits(DUCKDB_OPTIONS, limits), checkpoint_threshold: WRITER_CHECKPOINT_THRESHOLD, ...WRITER_ALLOCATOR };
     const instance = await retryOnLock(() => DuckDBInstance.create(databasePath, settings), deadline, () => options.onWait?.('readers to close'));
     try {
       const result = await write(instance);
