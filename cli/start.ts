@@ -167,7 +167,8 @@ function banner(config: Config, demoUsers: Readonly<Record<Role, string>> | unde
 bytegate is up: ${url}   (subgraphs on ${SUBGRAPH_NAMES.map((n) => config.subgraphPorts[n]).join(', ')}; JSON logs on stdout)
 stop: Ctrl-C, or kill ${process.pid} — every process stops
 ${demo ? `demo data: ${demo.tenants.map((t) => t.tenant).join(' and ')} are loading behind the servers, newest day first (a minute or two);
-  queries answer from the days loaded so far, ${url.replace('/graphql', '/readyz')} shows the progress, a line here says when it is done
+  queries answer from the days loaded so far, in seconds (each waits for the write in progress);
+  ${url.replace('/graphql', '/readyz')} shows the progress, a line here says when it is done
 ` : ''}
 sign in as a demo user of acme, one per role (a token lasts an hour${ownSecret ? '; run it with the same JWT_SECRET' : ''}):
 ${roles.join('\n')}
