@@ -34,13 +34,19 @@ export interface DemoLoadingReport {
   readonly tenants: Record<string, { readonly daysLoaded: number; readonly days: number; readonly events: number }>;
 }
 
+/** The record; undefined when there is none; an error naming the file and the way out when it is not one. */
 export function readDemoLoading(dataDir: string): DemoLoading | undefined {
+  let loading: Partial<DemoLoading> | null;
   try {
-    return JSON.parse(fs.readFileSync(statusFile(dataDir), 'utf8')) as DemoLoading;
+    loading = JSON.parse(fs.readFileSync(statusFile(dataDir), 'utf8')) as Partial<DemoLoading> | null;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new Error(`${statusFile(dataDir)} is unreadable (${(error as Error).message}): delete it and DATA_DIR/tenants to seed the demo again.`);
+    throw unreadable(dataDir, (error as Error).message);
   }
+  const valid = Array.isArray(loading?.tenants)
+    && loading.tenants.every((t) => typeof t?.tenant === 'string' && typeof t.start === 'string' && Array.isArray(t.loadedDays));
+  if (!valid) throw unreadable(dataDir, 'not a demo-loading record');
+  return loading as DemoLoading;
 }
 
 /** Replaces the record atomically (a reader never sees half of it); undefined removes it. */
@@ -69,6 +75,10 @@ export function demoLoadingReport(dataDir: string): DemoLoadingReport | undefine
     detail: 'the demo tenants\' events are still loading, newest day first: queries answer from the days loaded so far',
     tenants: Object.fromEntries(loading.tenants.map((t) => [t.tenant, { daysLoaded: t.loadedDays.length, days: t.days, events: t.events }])),
   };
+}
+
+function unreadable(dataDir: string, why: string): Error {
+  return new Error(`${statusFile(dataDir)} is unreadable (${why}): delete it and DATA_DIR/tenants to seed the demo again.`);
 }
 
 function statusFile(dataDir: string): string {

@@ -52,6 +52,30 @@ test('data already there (seeded by hand): no plan; a tenant whose dataset was d
   expect(await planDemoData(dataDir, writer, '2026-03-01')).toBeUndefined();
 }, 30_000);
 
+test('a load stores every day not loaded yet, each once, reporting each tenant done once; the record goes at the end', async () => {
+  const writer = duckDbDatasetWriter(dataDir);
+  const small = { users: 8, days: 4, eventsPerUser: 20, start: '2026-02-01', events: 0 };
+  const plan = { tenants: [
+    { ...small, tenant: 'acme', name: 'Acme', seed: 1, loadedDays: [] },
+    { ...small, tenant: 'globex', name: 'Globex', seed: 2, loadedDays: ['2026-02-04'] }, // one day already in
+  ] };
+  writeDemoLoading(dataDir, plan);
+  const progress: { tenant: string; daysLoaded: number; done: boolean }[] = [];
+  await loadDemoEvents(dataDir, writer, plan, ({ tenant, daysLoaded, done }) => progress.push({ tenant, daysLoaded, done }));
+  expect(progress.filter((p) => p.done)).toEqual([{ tenant: 'acme', daysLoaded: 4, done: true }, { tenant: 'globex', daysLoaded: 4, done: true }]);
+  expect(readDemoLoading(dataDir)).toBeUndefined();
+  const warehouse = createDuckDbWarehouse({ dataDir });
+  try {
+    const days = async (tenant: string) => (await warehouse.query<{ day: string }>(tenant, {
+      name: 'days', params: {}, sql: (d) => `SELECT DISTINCT strftime(CAST(published AS DATE), '%Y-%m-%d') AS day FROM ${d.table('sso_events')} ORDER BY day`,
+    })).rows.map((r) => r.day);
+    expect(await days('acme')).toEqual(['2026-02-01', '2026-02-02', '2026-02-03', '2026-02-04']);
+    expect(await days('globex')).toEqual(['2026-02-01', '2026-02-02', '2026-02-03']); // the day recorded as loaded was not stored again
+  } finally {
+    await warehouse.close();
+  }
+}, 60_000);
+
 test('a finished load removes its record', async () => {
   const writer = duckDbDatasetWriter(dataDir);
   const plan = (await planDemoData(dataDir, writer, '2026-03-01'))!;
@@ -60,3 +84,14 @@ test('a finished load removes its record', async () => {
   await loadDemoEvents(dataDir, writer, done);
   expect(readDemoLoading(dataDir)).toBeUndefined();
 }, 30_000);
+
+test.each([
+  ['not JSON', '{"tenants": [', /is unreadable \(.*JSON/],
+  ['JSON of another shape', '{"tenants": [{"tenant": "acme"}]}', /is unreadable \(not a demo-loading record\)/],
+])('a record that is %s stops the start with the file named and the way out, writing nothing', async (_case, text, why) => {
+  fs.writeFileSync(path.join(dataDir, 'demo-loading.json'), text);
+  await expect(planDemoData(dataDir, duckDbDatasetWriter(dataDir), '2026-03-01')).rejects.toThrow(why);
+  await expect(planDemoData(dataDir, duckDbDatasetWriter(dataDir), '2026-03-01')).rejects.toThrow('demo-loading.json is unreadable');
+  expect(fs.existsSync(path.join(dataDir, 'tenants'))).toBe(false);
+  expect(fs.readFileSync(path.join(dataDir, 'demo-loading.json'), 'utf8')).toBe(text);
+});
