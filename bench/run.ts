@@ -56,20 +56,22 @@ async function main(): Promise<void> {
   if (wanted('ingest')) {
     const started = Date.now();
     const ingest = await timed('ingest', () => benchIngest(small ? { users: 100, days: 5, eventsPerUser: 200 } : { users: 1000, days: 5, eventsPerUser: 200 }));
-    const rate = ingest.events / ingest.ingestSeconds;
-    const baselineRate = ingest.events / ingest.baselineSeconds;
+    const [ingestSeconds, baselineSeconds, reingestSeconds] = [ingest.ingestSeconds, ingest.baselineSeconds, ingest.reingestSeconds].map(medianOf);
+    const rate = ingest.events / ingestSeconds;
+    const baselineRate = ingest.events / baselineSeconds;
+    const roundRatios = ingest.ingestSeconds.map((seconds, round) => ingest.baselineSeconds[round] / seconds);
     const load = othersSince(started);
     rows.push([
-      `ingest ${ingest.events.toLocaleString('en-US')} events (${(ingest.fileBytes / 2 ** 20).toFixed(0)} MiB NDJSON; ${load})`,
-      `${Math.round(rate).toLocaleString('en-US')} events/s (${ingest.ingestSeconds.toFixed(2)} s)`,
-      `DuckDB read_json into a table: ${Math.round(baselineRate).toLocaleString('en-US')} events/s`,
-      `${(rate / baselineRate).toFixed(2)}× baseline; target ≥ 0.6×: ${metIf(rate / baselineRate >= 0.6)}`,
+      `ingest ${ingest.events.toLocaleString('en-US')} events (${(ingest.fileBytes / 2 ** 20).toFixed(0)} MiB NDJSON; median of ${roundRatios.length} alternating rounds; ${load})`,
+      `${Math.round(rate).toLocaleString('en-US')} events/s (${ingestSeconds.toFixed(2)} s)`,
+      `DuckDB read_json into a table: ${Math.round(baselineRate).toLocaleString('en-US')} events/s (${baselineSeconds.toFixed(2)} s)`,
+      `${(rate / baselineRate).toFixed(2)}× baseline (rounds ${Math.min(...roundRatios).toFixed(2)}–${Math.max(...roundRatios).toFixed(2)}); target ≥ 0.6×: ${metIf(rate / baselineRate >= 0.6)}`,
     ]);
     rows.push([
       're-ingest same file (all duplicates)',
-      `${Math.round(ingest.events / ingest.reingestSeconds).toLocaleString('en-US')} events/s (${ingest.reingestSeconds.toFixed(2)} s)`,
+      `${Math.round(ingest.events / reingestSeconds).toLocaleString('en-US')} events/s (${reingestSeconds.toFixed(2)} s)`,
       'first ingest',
-      `${(ingest.ingestSeconds / ingest.reingestSeconds).toFixed(2)}× as fast`,
+      `${(ingestSeconds / reingestSeconds).toFixed(2)}× as fast`,
     ]);
     rows.push([
       `npm run ingest of that file: peak RSS (${load})`,

@@ -1,9 +1,9 @@
 /**
  * The embedded ingest's three sources store exactly the same (warehouse/duckdb/eventBatches.ts): an
- * NDJSON file DuckDB reads itself in chunks (a chunk with a bad line read line by line instead, every
- * line number true across chunks), LogEvent objects without JSON (the seed), and text lines — same
- * rows, rollups, statistics and reports; and an ingest interrupted after storing some batches leaves
- * its days pending, for the next write to refresh.
+ * NDJSON file DuckDB reads itself — whole, by one statement, when it is clean; otherwise in chunks, a
+ * chunk with a bad line read line by line (every line number true across chunks) — LogEvent objects
+ * without JSON (the seed), and text lines: same rows, rollups, statistics and reports; and an ingest
+ * interrupted after storing some batches leaves its days pending, for the next write to refresh.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,6 +11,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { generateDays, generateDirectory } from '../../okta/generator';
 import type { LogEvent } from '../../okta/logEvent';
 import { WRITER_MEMORY_LIMIT_BYTES, datasetPath, withDatasetWriter } from '../../warehouse/duckdb/datasetFiles';
+import { countFileLines } from '../../warehouse/duckdb/eventBatches';
 import { ingestEvents, ingestFile, ingestLogEvents } from '../../warehouse/duckdb/tenantDataset';
 import { fixtureEvents, tempDataDir } from './fixture';
 
@@ -44,16 +45,19 @@ function generated(): LogEvent[][] {
   return [...generateDays(GENERATED, generateDirectory(GENERATED))].map((day) => day.events);
 }
 
-test('an NDJSON file read by DuckDB in chunks, LogEvent objects, and text lines store the same rows, rollups and statistics', async () => {
+test('an NDJSON file read by DuckDB whole or in chunks, LogEvent objects, and text lines store the same rows, rollups and statistics', async () => {
   const days = generated();
   const lines = days.flat().map((e) => JSON.stringify(e));
   const file = path.join(dataDir, 'events.ndjson');
   fs.writeFileSync(file, `${lines.join('\n')}\n`);
-  const [fromLines, fromFile, fromObjects, refreshedAsItGoes] = ['lines', 'file', 'objects', 'refreshed'].map((name) => path.join(dataDir, name));
+  const repeated = path.join(dataDir, 'repeated.ndjson'); // a uuid twice: not clean, read in chunks
+  fs.writeFileSync(repeated, `${[...lines, lines[7]].join('\n')}\n`);
+  const [fromLines, fromFile, fromChunks, fromObjects, refreshedAsItGoes] = ['lines', 'file', 'chunks', 'objects', 'refreshed'].map((name) => path.join(dataDir, name));
 
   const reports = [
     await ingestEvents(fromLines, 'acme', lines),
-    await ingestFile(fromFile, 'acme', file, { chunkBytes: 64 * 1024 }), // many chunks
+    await ingestFile(fromFile, 'acme', file, { chunkBytes: 64 * 1024 }), // clean: whole
+    { ...(await ingestFile(fromChunks, 'acme', repeated, { chunkBytes: 64 * 1024 })), duplicates: 0 }, // many chunks; the repeat is a duplicate
     await ingestLogEvents(fromObjects, 'acme', days, { batchEvents: 97 }), // days cut in batches
     await ingestLogEvents(refreshedAsItGoes, 'acme', days, { batchEvents: 97, refreshEvents: 150 }), // derived data refreshed mid-ingest, days split across refreshes
   ];
@@ -62,7 +66,69 @@ test('an NDJSON file read by DuckDB in chunks, LogEvent objects, and text lines 
   const expected = await contents(fromLines, 'acme');
   expect(expected.events).toHaveLength(lines.length);
   expect(expected.pending).toEqual([]);
-  for (const dir of [fromFile, fromObjects, refreshedAsItGoes]) expect(await contents(dir, 'acme')).toEqual(expected);
+  for (const dir of [fromFile, fromChunks, fromObjects, refreshedAsItGoes]) expect(await contents(dir, 'acme')).toEqual(expected);
+});
+
+test('a clean file is stored by one statement; a file that is not — a uuid twice, a key twice in an object, a line the reader skips — in chunks, nothing of the failed statement left; each as line by line', async () => {
+  const events = generated().flat();
+  const lines = events.map((e) => JSON.stringify(e));
+  const cases: Record<string, string[]> = {
+    clean: lines,
+    'uuid twice': [...lines.slice(0, 30), lines[3], ...lines.slice(30)],
+    // The key pass does not read `client`; the whole read fails on it, after the keys passed.
+    'key twice': lines.map((line, i) => (i === 20 ? line.replace('"client":{', '"client":{"zone":"first"},"client":{') : line)),
+    'long blank line': [...lines.slice(0, 10), ' '.repeat(100), ...lines.slice(10)],
+  };
+  expect(cases['key twice'][20]).toContain('"client":{"zone":"first"},"client":{');
+  for (const [name, input] of Object.entries(cases)) {
+    const file = path.join(dataDir, `${name}.ndjson`);
+    fs.writeFileSync(file, `${input.join('\n')}\n`);
+    const progress: number[] = [];
+    const [fromFile, fromLines] = [`${name}-file`, `${name}-lines`].map((dir) => path.join(dataDir, dir));
+    const report = await ingestFile(fromFile, 'acme', file, { chunkBytes: 16 * 1024, onProgress: (line) => progress.push(line) });
+    expect(report).toEqual(await ingestEvents(fromLines, 'acme', input));
+    expect(report.accepted).toBe(events.length);
+    expect(await contents(fromFile, 'acme')).toEqual(await contents(fromLines, 'acme'));
+    // The last step reports every line; a chunked read reports each chunk before it.
+    expect(progress.at(-1)).toBe(input.length);
+    if (name === 'clean') expect(progress).toEqual([input.length]);
+    else expect(new Set(progress).size).toBeGreaterThan(5);
+  }
+});
+
+test('a file partly stored already: only its new events are stored, the days that received them reported, the rest counted as duplicates', async () => {
+  const [first, second, third] = generated();
+  const write = (name: string, events: LogEvent[]) => {
+    const file = path.join(dataDir, name);
+    fs.writeFileSync(file, `${events.map((e) => JSON.stringify(e)).join('\n')}\n`);
+    return file;
+  };
+  const [fromFile, fromLines] = ['file', 'lines'].map((dir) => path.join(dataDir, dir));
+  await ingestFile(fromFile, 'acme', write('first.ndjson', [...first, ...second]));
+  await ingestEvents(fromLines, 'acme', [...first, ...second].map((e) => JSON.stringify(e)));
+  const overlapping = [...second.slice(0, 40), ...third];
+  const progress: number[] = [];
+  const report = await ingestFile(fromFile, 'acme', write('overlapping.ndjson', overlapping), { chunkBytes: 16 * 1024, onProgress: (line) => progress.push(line) });
+  expect(report).toEqual({ accepted: third.length, duplicates: 40, rejected: [], days: ['2025-04-09'] });
+  expect(progress).toEqual([overlapping.length]); // clean: stored whole
+  expect(await ingestEvents(fromLines, 'acme', overlapping.map((e) => JSON.stringify(e)))).toEqual(report);
+  expect(await contents(fromFile, 'acme')).toEqual(await contents(fromLines, 'acme'));
+  expect(await ingestFile(fromFile, 'acme', write('again.ndjson', overlapping))).toEqual({ accepted: 0, duplicates: overlapping.length, rejected: [], days: [] });
+});
+
+test('lines are counted across read buffers: one spanning two, a blank one spanning two, no newline at the end', async () => {
+  const file = path.join(dataDir, 'big.ndjson');
+  const buffer = 8 * 2 ** 20; // countFileLines's read buffer
+  const filler = `{"pad":"${'x'.repeat(1000)}"}\n`;
+  const head = filler.repeat(Math.floor(buffer / filler.length) - 1);
+  // Ends 3 bytes before the buffer's end: a blank line of 6 spaces then straddles it; later a line of text does.
+  const upTo = `${head}${'y'.repeat(buffer - head.length - 3 - 1)}\n`;
+  expect(upTo.length).toBe(buffer - 3);
+  const tail = `${' '.repeat(6)}\n${filler}${'z'.repeat(buffer)}\n\n{"last":1}`;
+  fs.writeFileSync(file, upTo + tail);
+  const lines = (upTo + tail).split('\n');
+  expect(await countFileLines(file)).toEqual({ lines: lines.length, blank: lines.filter((line) => line.trim() === '').length });
+  expect(lines.filter((line) => line.trim() === '')).toHaveLength(2);
 });
 
 test('a chunk with bad lines is read line by line: every rejected line has its true number across chunks; the other chunks load as usual', async () => {

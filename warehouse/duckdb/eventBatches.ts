@@ -3,9 +3,10 @@
  * table `parsed` — one row per input event: its line number (when the source numbers lines), why it
  * is rejected (NULL when valid), and sso_events' own columns — and `storeBatch` stores its new events.
  * Batches keep memory bounded whatever the input's size. The sources:
- * - an NDJSON file, cut into chunks (`ndjsonChunks`) that DuckDB parses itself with the table's types
- *   (`read_json`: as fast as DuckDB reads JSON at all); a chunk that is not clean is staged again line
- *   by line, so every bad line still gets its number and reason;
+ * - an NDJSON file that is clean (`stageFileKeys`) is not staged: one statement reads it whole into
+ *   sso_events (`storeCleanFile`: as fast as DuckDB reads JSON at all). Any other is cut into chunks
+ *   (`ndjsonChunks`) that DuckDB parses itself with the table's types (`read_json`); a chunk that is
+ *   not clean is staged again line by line, so every bad line still gets its number and reason;
  * - text lines (`stageLines`: the Okta poller, JSON-array exports, that fallback): appended as text
  *   and parsed by `from_json`, every line numbered;
  * - LogEvent objects (the seed: `writeEventRecords`, then `stageEventRecords`): a tab-separated record
@@ -34,12 +35,16 @@ export interface BatchReport {
   readonly usersAdded: boolean;
 }
 
-/** An NDJSON file's chunk: its own file, the input line number of its first line, its lines and how many are blank. */
-export interface Chunk {
-  readonly file: string;
-  readonly firstLine: number;
+/** Lines, and how many are blank. */
+export interface LineCount {
   readonly lines: number;
   readonly blank: number;
+}
+
+/** An NDJSON file's chunk: its own file, the input line number of its first line, its lines and how many are blank. */
+export interface Chunk extends LineCount {
+  readonly file: string;
+  readonly firstLine: number;
 }
 
 /**
@@ -68,7 +73,9 @@ export async function* ndjsonChunks(file: string, dir: string, bytes: number): A
       }
       const chunk = path.join(dir, `chunk-${index++}.ndjson`);
       await fs.promises.writeFile(chunk, buffer.subarray(0, end));
-      const { lines, blank } = countLines(buffer, end);
+      const counter = new LineCounter();
+      counter.feed(buffer, 0, end);
+      const { lines, blank } = counter.end();
       yield { file: chunk, firstLine, lines, blank };
       await fs.promises.rm(chunk, { force: true });
       firstLine += lines;
@@ -100,6 +107,69 @@ export async function stageFileChunk(connection: DuckDBConnection, chunk: Chunk)
   if (bad === 0 && rows === chunk.lines - chunk.blank) return true;
   await connection.run('DROP TABLE parsed');
   return false;
+}
+
+/**
+ * The first half of storing a whole NDJSON file by one statement (`storeCleanFile`): DuckDB reads
+ * only the key fields of each line — uuid, published, eventType, actor — into the temp table
+ * `file_keys`, and notes in `stored_uuids` those the file's days already hold. True when the file is
+ * clean: one JSON object per non-blank line (`lineCount`, counted meanwhile), each with the fields an
+ * event needs, no uuid twice. Otherwise false, nothing left staged, and the caller reads the file in
+ * chunks (`stageFileChunk`), which numbers and explains each bad line.
+ */
+export async function stageFileKeys(connection: DuckDBConnection, file: string, lineCount: Promise<LineCount>): Promise<boolean> {
+  try {
+    await connection.run(`CREATE OR REPLACE TEMP TABLE file_keys AS
+      SELECT ${rejection('k')} AS reason, k.uuid, k.published, k.actor
+      FROM read_json(${literal(file)}, format = 'newline_delimited', columns = ${KEY_COLUMNS}) AS k`);
+  } catch {
+    return false; // malformed JSON, a key of the wrong type, …
+  }
+  const found = await connection.runAndReadAll(`SELECT count(*), count(*) FILTER (WHERE reason IS NOT NULL),
+    (SELECT count(*) FROM (SELECT uuid FROM file_keys GROUP BY uuid HAVING count(*) > 1)) FROM file_keys`);
+  const [rows, bad, repeated] = found.getRows()[0].map(Number);
+  const { lines, blank } = await lineCount;
+  if (rows !== lines - blank || bad > 0 || repeated > 0) {
+    await connection.run('DROP TABLE file_keys');
+    return false;
+  }
+  await connection.run(`CREATE OR REPLACE TEMP TABLE stored_uuids AS
+    SELECT s.uuid FROM sso_events s
+    WHERE s.published >= (SELECT min(CAST(published AS DATE)) FROM file_keys)
+      AND s.published < (SELECT max(CAST(published AS DATE)) + 1 FROM file_keys)
+      AND s.uuid IN (SELECT uuid FROM file_keys)`);
+  return true;
+}
+
+/**
+ * Stores the new events of a clean file (`stageFileKeys`): DuckDB reads the whole file with the
+ * table's types straight into sso_events, in input order — one statement, as fast as DuckDB loads
+ * JSON at all; `onShareRead` hears the share of the file read, about every second. Then, as
+ * `storeBatch`: the days that received events become pending, unknown actors users. Drops the staged
+ * keys. Run it in a transaction: it throws when a field beyond the keys cannot be read (a key twice
+ * in an object), and the caller rolls back (`discardFileKeys`) and reads the file in chunks.
+ */
+export async function storeCleanFile(connection: DuckDBConnection, file: string, onShareRead?: (share: number) => void): Promise<BatchReport> {
+  const counts = await connection.runAndReadAll(`SELECT (SELECT count(*) FROM file_keys), (SELECT count(*) FROM stored_uuids)`);
+  const [rows, duplicates] = counts.getRows()[0].map(Number);
+  const fresh = `(SELECT * FROM file_keys WHERE uuid NOT IN (SELECT uuid FROM stored_uuids))`;
+  if (rows > duplicates) {
+    const insert = () => connection.runAndReadAll(`INSERT INTO sso_events BY NAME
+      SELECT ${[...SOURCE_FIELDS.map((f) => `f.${quoteIdent(f.name)}`), ...derivedColumns(ssoEvents, 'f').map((d) => `${d.source} AS ${d.column}`)].join(', ')}
+      FROM read_json(${literal(file)}, format = 'newline_delimited', columns = ${READ_JSON_COLUMNS}) AS f
+      ${duplicates > 0 ? 'WHERE f.uuid NOT IN (SELECT uuid FROM stored_uuids)' : ''}`);
+    const stored = Number((await reportingProgress(connection, insert, onShareRead)).getRows()[0][0]);
+    if (stored !== rows - duplicates) throw new Error(`read ${stored} new events from ${file}, its keys said ${rows - duplicates}`);
+  }
+  const days = await newDays(connection, fresh);
+  const usersAdded = await addActors(connection, fresh);
+  await connection.run('DROP TABLE file_keys; DROP TABLE stored_uuids');
+  return { accepted: rows - duplicates, duplicates, rejected: [], days, usersAdded };
+}
+
+/** Drops what `stageFileKeys` staged (after a failed `storeCleanFile`, rolled back). */
+export async function discardFileKeys(connection: DuckDBConnection): Promise<void> {
+  await connection.run('DROP TABLE IF EXISTS file_keys; DROP TABLE IF EXISTS stored_uuids');
 }
 
 /**
@@ -281,21 +351,51 @@ export async function storeBatch(connection: DuckDBConnection): Promise<BatchRep
   await connection.run(`INSERT INTO sso_events BY NAME
     SELECT ${[...SOURCE_FIELDS.map((f) => `f.${quoteIdent(f.name)}`), ...derivedColumns(ssoEvents, 'f').map((d) => `${d.source} AS ${d.column}`)].join(', ')}
     FROM ${fresh} AS f`);
-  const dayRows = await connection.runAndReadAll(`SELECT DISTINCT strftime(CAST(f.published AS DATE), '%Y-%m-%d') AS day FROM ${fresh} AS f ORDER BY day`);
-  const days = dayRows.getRows().map(([day]) => String(day));
-  await connection.run(`INSERT OR IGNORE INTO ${PENDING_DAYS_TABLE} SELECT DISTINCT CAST(f.published AS DATE) FROM ${fresh} AS f`);
-  // Actors not in the directory yet become users with what the event says about them.
-  const added = await connection.runAndReadAll(`INSERT INTO users (id, email, display_name)
-    SELECT f.actor.id, any_value(f.actor.alternateId), any_value(f.actor.displayName)
-    FROM ${fresh} AS f WHERE f.actor.id NOT IN (SELECT id FROM users) GROUP BY f.actor.id`);
+  const days = await newDays(connection, fresh);
+  const usersAdded = await addActors(connection, fresh);
   await connection.run('DROP TABLE fresh_rows; DROP TABLE parsed');
-  return { accepted, duplicates: valid - accepted, rejected, days, usersAdded: Number(added.getRows()[0]?.[0] ?? 0) > 0 };
+  return { accepted, duplicates: valid - accepted, rejected, days, usersAdded };
 }
 
 /** Days whose events are stored but whose derived data (rollups, statistics) is not refreshed yet: kept across a crash. */
 export const PENDING_DAYS_TABLE = '_pending_days';
 
 // Private:
+
+/**
+ * Runs `statement` on `connection`, its progress (DuckDB's: for a file reader, the share of the file
+ * read) polled every PROGRESS_POLL_MS for `onShare`.
+ */
+async function reportingProgress<T>(connection: DuckDBConnection, statement: () => Promise<T>, onShare?: (share: number) => void): Promise<T> {
+  if (!onShare) return statement();
+  await connection.run('SET enable_progress_bar = true; SET enable_progress_bar_print = false');
+  const poll = setInterval(() => {
+    const { percentage } = connection.progress;
+    if (percentage > 0) onShare(Math.min(percentage, 100) / 100);
+  }, PROGRESS_POLL_MS);
+  try {
+    return await statement();
+  } finally {
+    clearInterval(poll);
+  }
+}
+
+const PROGRESS_POLL_MS = 1000;
+
+/** The days of the new events `fresh` (a subquery with `published`), ascending, added to `_pending_days`. */
+async function newDays(connection: DuckDBConnection, fresh: string): Promise<string[]> {
+  const dayRows = await connection.runAndReadAll(`SELECT DISTINCT strftime(CAST(f.published AS DATE), '%Y-%m-%d') AS day FROM ${fresh} AS f ORDER BY day`);
+  await connection.run(`INSERT OR IGNORE INTO ${PENDING_DAYS_TABLE} SELECT DISTINCT CAST(f.published AS DATE) FROM ${fresh} AS f`);
+  return dayRows.getRows().map(([day]) => String(day));
+}
+
+/** The actors of the new events `fresh` not in the directory yet become users with what the events say about them; whether any did. */
+async function addActors(connection: DuckDBConnection, fresh: string): Promise<boolean> {
+  const added = await connection.runAndReadAll(`INSERT INTO users (id, email, display_name)
+    SELECT a.actor.id, any_value(a.actor.alternateId), any_value(a.actor.displayName)
+    FROM ${fresh} AS a WHERE a.actor.id NOT IN (SELECT id FROM users) GROUP BY a.actor.id`);
+  return Number(added.getRows()[0]?.[0] ?? 0) > 0;
+}
 
 /** sso_events' own columns (not the derived ones), in declaration order. */
 const SOURCE_FIELDS: readonly FieldSchema[] = ssoEvents.fields.filter((f) => !('derivedFrom' in f && f.derivedFrom));
@@ -306,13 +406,18 @@ const NESTED_FIELDS = SOURCE_FIELDS.filter((f) => f.type === 'STRUCT' || f.mode 
 const JSON_TEXT_FIELDS = ['debugContext.debugData'];
 const STRUCTURE = jsonStructure(ssoEvents, JSON_TEXT_FIELDS);
 
-/** read_json's `columns`: each source column's DuckDB type, JSON text fields as JSON. */
-const READ_JSON_COLUMNS = (() => {
+/** read_json's `columns`: each source column's DuckDB type (JSON text fields as JSON), or those of `names` only. */
+function readJsonColumns(names?: readonly string[]): string {
   const typeOf = (value: unknown): string => (Array.isArray(value) ? `${typeOf(value[0])}[]`
     : typeof value === 'object' ? `STRUCT(${Object.entries(value as object).map(([name, v]) => `${quoteIdent(name)} ${typeOf(v)}`).join(', ')})`
       : String(value));
-  return `{${Object.entries(JSON.parse(STRUCTURE) as object).map(([name, value]) => `${literal(name)}: ${literal(typeOf(value))}`).join(', ')}}`;
-})();
+  const columns = Object.entries(JSON.parse(STRUCTURE) as object).filter(([name]) => !names || names.includes(name));
+  return `{${columns.map(([name, value]) => `${literal(name)}: ${literal(typeOf(value))}`).join(', ')}}`;
+}
+
+const READ_JSON_COLUMNS = readJsonColumns();
+/** The fields `rejection` looks at, and the actor (for the directory). */
+const KEY_COLUMNS = readJsonColumns(['uuid', 'published', 'eventType', 'actor']);
 
 /** Why the event in row `row` cannot be stored, or NULL. */
 function rejection(row: string): string {
@@ -358,19 +463,58 @@ function literal(text: string): string {
   return `'${text.replace(/'/g, "''")}'`;
 }
 
-/** Lines in `buffer` up to `end` (a last one without its newline included), and those that are blank. */
-function countLines(buffer: Buffer, end: number): { lines: number; blank: number } {
-  let lines = 0;
-  let blank = 0;
-  for (let start = 0; start < end;) {
-    let stop = buffer.indexOf(10, start);
-    if (stop === -1 || stop >= end) stop = end;
-    lines++;
-    // Only a short line can be blank: the others need no look.
-    if (stop - start < BLANK_LINE_MAX_BYTES && isBlank(buffer, start, stop)) blank++;
-    start = stop + 1;
+/** A file's lines (a last one without its newline included), and those that are blank, read through a small buffer. */
+export async function countFileLines(file: string): Promise<LineCount> {
+  const input = await fs.promises.open(file, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+    const counter = new LineCounter();
+    for (let read; (read = (await input.read(buffer, 0, buffer.length, null)).bytesRead) > 0;) counter.feed(buffer, 0, read);
+    return counter.end();
+  } finally {
+    await input.close();
   }
-  return { lines, blank };
+}
+
+/** NDJSON is read through a buffer of this size. */
+const READ_BUFFER_BYTES = 8 * 2 ** 20;
+
+/**
+ * Counts lines fed in pieces (a line may span pieces), and those that are blank. Only a short line
+ * is looked at for blankness: a longer all-whitespace one counts as not blank, so the reader skipping
+ * it shows as a row count short of the lines, and the chunk is read line by line.
+ */
+class LineCounter {
+  private lines = 0;
+  private blank = 0;
+  /** Bytes of the line being read, so far; -1 between lines. */
+  private open = -1;
+  private openBlank = true;
+
+  feed(buffer: Buffer, from: number, to: number): void {
+    for (let start = from; start < to;) {
+      const newline = buffer.indexOf(10, start);
+      const stop = newline === -1 || newline >= to ? to : newline;
+      const length = Math.max(this.open, 0) + stop - start;
+      this.openBlank &&= length < BLANK_LINE_MAX_BYTES && isBlank(buffer, start, stop);
+      this.open = length;
+      if (stop === to) return;
+      this.endLine();
+      start = stop + 1;
+    }
+  }
+
+  end(): LineCount {
+    if (this.open >= 0) this.endLine();
+    return { lines: this.lines, blank: this.blank };
+  }
+
+  private endLine(): void {
+    this.lines++;
+    if (this.openBlank) this.blank++;
+    this.open = -1;
+    this.openBlank = true;
+  }
 }
 
 const BLANK_LINE_MAX_BYTES = 64;
