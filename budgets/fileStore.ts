@@ -124,6 +124,15 @@ export async function createFileStore(options: FileStoreOptions): Promise<Budget
       return users.get(tenant)?.get(userId) ?? null;
     },
 
+    async userOverrides(tenant, limit) {
+      await catchUp();
+      return [...users.get(tenant) ?? []]
+        .filter(([, budget]) => budget.dailyLimitBytes !== null || budget.maxQueryBytes !== null)
+        .sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
+        .slice(0, Math.max(0, Math.floor(limit)))
+        .map(([userId, budget]) => ({ userId, ...budget }));
+    },
+
     async setTenantBudget(tenant, change, by) {
       validateBudgetChange(change);
       return append(() => {

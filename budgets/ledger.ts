@@ -14,7 +14,13 @@
  *   and never releases more than was held.
  * - A reservation never settled (a crashed gateway) stops counting after `reservationTtlMs`.
  * - Errors reaching the store (Redis down) reject with LedgerUnavailableError; nothing is half-applied.
+ * - Settled bytes are also kept per day for the spend history (topSpenders, dailySpend) and, with the
+ *   reservation's bytes as the estimate, per operation name (operationAccuracy), for
+ *   SPEND_HISTORY_DAYS; a usage reset changes neither (the bytes were billed). `reserve` remembers the
+ *   roles each user was last seen with (recentUsers), so limits can be resolved for users other than
+ *   the caller.
  */
+import type { Role } from '../common/principal';
 
 export interface LedgerLimits {
   /** The user's daily limit in bytes; null: unlimited. */
@@ -28,6 +34,14 @@ export interface LedgerLimits {
 export interface LedgerAccount {
   readonly tenant: string;
   readonly userId: string;
+}
+
+/** Who reserves, and what for: kept with the reservation and the user. */
+export interface LedgerCaller extends LedgerAccount {
+  /** The operation's name; null or absent: ANONYMOUS_OPERATION. Truncated to MAX_OPERATION_NAME_LENGTH. */
+  readonly operation?: string | null;
+  /** The caller's roles, remembered as the user's last seen; absent: nothing is remembered. */
+  readonly roles?: readonly Role[];
 }
 
 /** One counter as callers see it. */
@@ -50,6 +64,8 @@ export interface Reservation {
   readonly bytes: number;
   /** The budget day (YYYY-MM-DD in the tenant's timezone) it was made on. */
   readonly day: string;
+  /** The operation name its estimate (`bytes`) and billed bytes are summed under at settle. */
+  readonly operation: string;
 }
 
 export type ReserveResult =
@@ -69,8 +85,35 @@ export interface Rejection {
   readonly exceeded: 'user' | 'tenant';
 }
 
+/** Settled bytes of one budget day. */
+export interface DailySpend {
+  /** YYYY-MM-DD in the tenant's timezone. */
+  readonly day: string;
+  readonly billedBytes: number;
+}
+
+/** The settled operations of one name: what they were estimated at (reserved) and what they billed. */
+export interface OperationAccuracy {
+  /** The operation's name, ANONYMOUS_OPERATION or OTHER_OPERATIONS. */
+  readonly operation: string;
+  readonly operations: number;
+  readonly estimatedBytes: number;
+  readonly billedBytes: number;
+}
+
+/** A user's counters today and the roles they last reserved with. */
+export interface RecentUser {
+  readonly userId: string;
+  /** Settled bytes today. */
+  readonly usedBytes: number;
+  /** Held by reservations not yet settled (and not expired). */
+  readonly reservedBytes: number;
+  /** null: never seen reserving (or forgotten). */
+  readonly roles: readonly Role[] | null;
+}
+
 export interface BudgetLedger {
-  reserve(account: LedgerAccount, bytes: number, limits: LedgerLimits): Promise<ReserveResult>;
+  reserve(caller: LedgerCaller, bytes: number, limits: LedgerLimits): Promise<ReserveResult>;
   settle(reservation: Reservation, billedBytes: number): Promise<void>;
   /** Today's counters for the user and the tenant. */
   usage(account: LedgerAccount, limits: LedgerLimits): Promise<{ user: UsageSnapshot; tenant: UsageSnapshot }>;
@@ -80,6 +123,19 @@ export interface BudgetLedger {
   resetUsage(tenant: string, userId: string | null, timezone: string): Promise<void>;
   /** The tenant's users by settled bytes over the budget days from..to (inclusive, YYYY-MM-DD), most first. */
   topSpenders(tenant: string, from: string, to: string, limit: number): Promise<Spender[]>;
+  /**
+   * Settled bytes of each budget day from..to (inclusive; at most SPEND_HISTORY_DAYS days, else a
+   * RangeError), oldest first, 0 for a day without any: the tenant's, or one user's.
+   */
+  dailySpend(tenant: string, from: string, to: string, userId?: string): Promise<DailySpend[]>;
+  /** Settled operations per name over the budget days from..to (inclusive), the largest estimated bytes first, then by name. */
+  operationAccuracy(tenant: string, from: string, to: string): Promise<OperationAccuracy[]>;
+  /**
+   * Today's counters (in `timezone`) and last seen roles of `userIds`, in that order, then of the
+   * tenant's other users with settled bytes over the last SPEND_HISTORY_DAYS budget days, most first:
+   * at most `limit` in all.
+   */
+  recentUsers(tenant: string, userIds: readonly string[], timezone: string, limit: number): Promise<RecentUser[]>;
   /** Records a refused operation (kept for a bounded time and count). */
   recordRejection(tenant: string, rejection: Rejection): Promise<void>;
   /** The tenant's most recent rejections, newest first. */
@@ -91,7 +147,15 @@ export class LedgerUnavailableError extends Error {}
 
 /** How long an unsettled reservation holds its bytes (a crashed gateway's operation), default 5 minutes. */
 export const DEFAULT_RESERVATION_TTL_MS = 5 * 60_000;
-/** How many budget days of per-user spend are kept for topSpenders. */
+/** How many budget days of spend (per user and per operation name) are kept for topSpenders, dailySpend and operationAccuracy. */
 export const SPEND_HISTORY_DAYS = 35;
 /** Rejections kept per tenant. */
 export const MAX_REJECTIONS = 200;
+/** Operation names kept apart per tenant and budget day; the operations of any further name count as OTHER_OPERATIONS. */
+export const MAX_OPERATION_NAMES = 200;
+/** Longer operation names are cut to this many characters. */
+export const MAX_OPERATION_NAME_LENGTH = 200;
+/** The name operations without one are counted under (a GraphQL name has no parentheses, so no operation is named so). */
+export const ANONYMOUS_OPERATION = '(anonymous)';
+/** The name the operations past MAX_OPERATION_NAMES of a day are counted under. */
+export const OTHER_OPERATIONS = '(other)';

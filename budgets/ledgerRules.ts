@@ -7,9 +7,13 @@
  * timezone, a date that is not YYYY-MM-DD) are RangeErrors, never LedgerUnavailableError: retrying
  * cannot fix them.
  */
-import { DAY_MS, addDays, parseDate } from '../common/dates';
-import { isTenantId } from '../common/principal';
-import { type LedgerAccount, type LedgerLimits, SPEND_HISTORY_DAYS, type UsageSnapshot } from './ledger';
+import { DAY_MS, addDays, daysBetween, parseDate } from '../common/dates';
+import { isRole, isTenantId } from '../common/principal';
+import { budgetDay } from './budgetDay';
+import {
+  ANONYMOUS_OPERATION, type LedgerCaller, type LedgerLimits, MAX_OPERATION_NAME_LENGTH, type OperationAccuracy, SPEND_HISTORY_DAYS,
+  type UsageSnapshot,
+} from './ledger';
 
 /** A counter as callers see it: remaining is what neither settled nor held bytes use, never negative. */
 export function usageSnapshot(limitBytes: number | null, usedBytes: number, reservedBytes: number, resetsAt: string): UsageSnapshot {
@@ -37,11 +41,18 @@ export function checkLimits(limits: Partial<Pick<LedgerLimits, 'userDailyBytes'>
 }
 
 /** Everything `reserve` is given, checked the same way by both adapters. */
-export function checkReserve({ tenant, userId }: LedgerAccount, bytes: number, limits: LedgerLimits): void {
+export function checkReserve({ tenant, userId, operation, roles }: LedgerCaller, bytes: number, limits: LedgerLimits): void {
   checkTenant(tenant);
   checkUserId(userId);
+  if (operation !== undefined && operation !== null && typeof operation !== 'string') throw new RangeError('An operation name must be a string.');
+  if (roles !== undefined && !(Array.isArray(roles) && roles.every(isRole))) throw new RangeError(`${String(roles).slice(0, 70)} are not roles.`);
   checkBytes('bytes', bytes);
   checkLimits(limits);
+}
+
+/** The name a reservation's operation is counted under: its own (cut to MAX_OPERATION_NAME_LENGTH), or ANONYMOUS_OPERATION. */
+export function operationOf(name: string | null | undefined): string {
+  return name ? name.slice(0, MAX_OPERATION_NAME_LENGTH) : ANONYMOUS_OPERATION;
 }
 
 export function checkReservationTtl(reservationTtlMs: number): void {
@@ -73,6 +84,32 @@ export function keptDays(from: string, to: string, nowMs: number): string[] {
   const days: string[] = [];
   for (let day = from > oldestKept ? from : oldestKept; day <= to && day <= newestPossible; day = addDays(day, 1)) days.push(day);
   return days;
+}
+
+/** Every day from..to (inclusive), oldest first; none when from > to; a RangeError over SPEND_HISTORY_DAYS days. */
+export function historyDays(from: string, to: string): string[] {
+  checkDay(from);
+  checkDay(to);
+  if (from > to) return [];
+  const count = daysBetween(from, to);
+  if (count > SPEND_HISTORY_DAYS) throw new RangeError(`${from}..${to} spans ${count} days; the spend history keeps ${SPEND_HISTORY_DAYS}.`);
+  return Array.from({ length: count }, (_, i) => addDays(from, i));
+}
+
+/**
+ * Checks what `recentUsers` is given; the last SPEND_HISTORY_DAYS budget days in `timezone` up to
+ * today whose counters may still exist, oldest first.
+ */
+export function recentDays(tenant: string, userIds: readonly string[], nowMs: number, timezone: string): string[] {
+  checkTenant(tenant);
+  userIds.forEach(checkUserId);
+  const today = budgetDay(nowMs, timezone);
+  return keptDays(addDays(today, 1 - SPEND_HISTORY_DAYS), today, nowMs);
+}
+
+/** operationAccuracy's order: the largest estimated bytes first, then by name. */
+export function byEstimatedBytes(a: OperationAccuracy, b: OperationAccuracy): number {
+  return b.estimatedBytes - a.estimatedBytes || (a.operation < b.operation ? -1 : a.operation > b.operation ? 1 : 0);
 }
 
 /**

@@ -9,14 +9,15 @@
  * and key TTLs (ledgerRules.ts holds the shared rules).
  */
 import { randomUUID } from 'node:crypto';
+import type { Role } from '../common/principal';
 import { budgetDay, resetsAt } from './budgetDay';
 import {
-  type BudgetLedger, DEFAULT_RESERVATION_TTL_MS, type LedgerLimits, MAX_REJECTIONS, type Rejection,
-  type Reservation, type ReserveResult, type Spender,
+  type BudgetLedger, DEFAULT_RESERVATION_TTL_MS, type LedgerLimits, MAX_OPERATION_NAMES, MAX_REJECTIONS, OTHER_OPERATIONS, type OperationAccuracy,
+  type Rejection, type Reservation, type ReserveResult, type Spender,
 } from './ledger';
 import {
-  REJECTIONS_TTL_MS, checkBytes, checkDay, checkLimits, checkReservationTtl, checkReserve, checkTenant, checkUserId, dayExpiresAtMs, keptDays,
-  settledMemoryMs, usageSnapshot,
+  REJECTIONS_TTL_MS, byEstimatedBytes, checkBytes, checkDay, checkLimits, checkReservationTtl, checkReserve, checkTenant, checkUserId, dayExpiresAtMs,
+  historyDays, keptDays, operationOf, recentDays, settledMemoryMs, usageSnapshot,
 } from './ledgerRules';
 
 export interface MemoryLedgerOptions {
@@ -33,6 +34,8 @@ export function createMemoryLedger(options: MemoryLedgerOptions = {}): BudgetLed
   const settledForMs = settledMemoryMs(reservationTtlMs);
   const tenants = new Map<string, Map<string, DayCounters>>();
   const rejectionLogs = new Map<string, { entries: Rejection[]; expiresAtMs: number }>();
+  /** Per tenant: the roles each user last reserved with, forgotten like the Redis hash, REJECTIONS_TTL_MS after the tenant's last reserve. */
+  const seenRoles = new Map<string, { byUser: Map<string, readonly Role[]>; expiresAtMs: number }>();
 
   /** The tenant's counters for `day`, dropping days past the spend history; created when `create`. */
   const countersOf = (tenant: string, day: string, atMs: number, create: boolean): DayCounters | undefined => {
@@ -45,7 +48,7 @@ export function createMemoryLedger(options: MemoryLedgerOptions = {}): BudgetLed
     if (counters || !create) return counters;
     if (!days) tenants.set(tenant, (days = new Map()));
     for (const old of days.keys()) if (dayExpiresAtMs(old) <= atMs) days.delete(old);
-    counters = { tenantUsedBytes: 0, userUsedBytes: new Map(), holds: new Map(), spentBytes: new Map(), settledAt: new Map() };
+    counters = { tenantUsedBytes: 0, userUsedBytes: new Map(), holds: new Map(), spentBytes: new Map(), operations: new Map(), settledAt: new Map() };
     days.set(day, counters);
     return counters;
   };
@@ -59,11 +62,22 @@ export function createMemoryLedger(options: MemoryLedgerOptions = {}): BudgetLed
     };
   };
 
+  const rolesOf = (tenant: string, atMs: number) => {
+    const seen = seenRoles.get(tenant);
+    return seen && seen.expiresAtMs > atMs ? seen.byUser : undefined;
+  };
+
   return {
-    async reserve({ tenant, userId }, bytes, limits): Promise<ReserveResult> {
-      checkReserve({ tenant, userId }, bytes, limits);
+    async reserve(caller, bytes, limits): Promise<ReserveResult> {
+      checkReserve(caller, bytes, limits);
+      const { tenant, userId } = caller;
       const atMs = now();
       const day = budgetDay(atMs, limits.timezone);
+      if (caller.roles) {
+        const byUser = rolesOf(tenant, atMs) ?? new Map();
+        byUser.set(userId, [...caller.roles]);
+        seenRoles.set(tenant, { byUser, expiresAtMs: atMs + REJECTIONS_TTL_MS });
+      }
       const { user, tenant: tenantSnapshot } = snapshotsOf(countersOf(tenant, day, atMs, false), userId, limits, atMs);
       const exceeded = exceededBy(user, bytes) ? 'user' : exceededBy(tenantSnapshot, bytes) ? 'tenant' : undefined;
       if (exceeded) return { admitted: false, exceeded, user, tenant: tenantSnapshot };
@@ -71,7 +85,7 @@ export function createMemoryLedger(options: MemoryLedgerOptions = {}): BudgetLed
       countersOf(tenant, day, atMs, true)!.holds.set(id, { userId, bytes, expiresAtMs: atMs + reservationTtlMs });
       return {
         admitted: true,
-        reservation: { id, tenant, userId, bytes, day },
+        reservation: { id, tenant, userId, bytes, day, operation: operationOf(caller.operation) },
         user: usageSnapshot(user.limitBytes, user.usedBytes, user.reservedBytes + bytes, user.resetsAt),
         tenant: usageSnapshot(tenantSnapshot.limitBytes, tenantSnapshot.usedBytes, tenantSnapshot.reservedBytes + bytes, tenantSnapshot.resetsAt),
       };
@@ -96,6 +110,9 @@ export function createMemoryLedger(options: MemoryLedgerOptions = {}): BudgetLed
         counters.userUsedBytes.set(reservation.userId, (counters.userUsedBytes.get(reservation.userId) ?? 0) + billedBytes);
         counters.spentBytes.set(reservation.userId, (counters.spentBytes.get(reservation.userId) ?? 0) + billedBytes);
       }
+      const { operations } = counters;
+      const operation = operations.has(reservation.operation) || operations.size < MAX_OPERATION_NAMES ? reservation.operation : OTHER_OPERATIONS;
+      operations.set(operation, added(operations.get(operation), { operations: 1, estimatedBytes: reservation.bytes, billedBytes }));
       counters.settledAt.set(reservation.id, atMs);
     },
 
@@ -144,6 +161,48 @@ export function createMemoryLedger(options: MemoryLedgerOptions = {}): BudgetLed
         .slice(0, Math.max(0, limit));
     },
 
+    async dailySpend(tenant, from, to, userId) {
+      checkTenant(tenant);
+      if (userId !== undefined) checkUserId(userId);
+      const atMs = now();
+      return historyDays(from, to).map((day) => {
+        const spent = countersOf(tenant, day, atMs, false)?.spentBytes;
+        const billedBytes = !spent ? 0 : userId === undefined ? [...spent.values()].reduce((sum, bytes) => sum + bytes, 0) : spent.get(userId) ?? 0;
+        return { day, billedBytes };
+      });
+    },
+
+    async operationAccuracy(tenant, from, to) {
+      checkTenant(tenant);
+      const atMs = now();
+      const totals = new Map<string, OperationAccuracy>();
+      for (const day of keptDays(from, to, atMs)) {
+        for (const [operation, counted] of countersOf(tenant, day, atMs, false)?.operations ?? []) {
+          totals.set(operation, { operation, ...added(totals.get(operation), counted) });
+        }
+      }
+      return [...totals.values()].sort(byEstimatedBytes);
+    },
+
+    async recentUsers(tenant, userIds, timezone, limit) {
+      const atMs = now();
+      const days = recentDays(tenant, userIds, atMs, timezone);
+      const spent = new Map<string, number>();
+      for (const day of days) {
+        for (const [userId, bytes] of countersOf(tenant, day, atMs, false)?.spentBytes ?? []) spent.set(userId, (spent.get(userId) ?? 0) + bytes);
+      }
+      const spenders = [...spent].sort((a, b) => b[1] - a[1]).map(([userId]) => userId);
+      const chosen = [...new Set([...userIds, ...spenders])].slice(0, Math.max(0, limit));
+      const today = countersOf(tenant, budgetDay(atMs, timezone), atMs, false);
+      const roles = rolesOf(tenant, atMs);
+      return chosen.map((userId) => ({
+        userId,
+        usedBytes: today?.userUsedBytes.get(userId) ?? 0,
+        reservedBytes: today ? heldBytes(today, userId, atMs).userBytes : 0,
+        roles: roles?.get(userId) ?? null,
+      }));
+    },
+
     async recordRejection(tenant, rejection) {
       checkTenant(tenant);
       const atMs = now();
@@ -173,8 +232,10 @@ interface DayCounters {
   readonly userUsedBytes: Map<string, number>;
   /** Unsettled reservations by id. */
   readonly holds: Map<string, Hold>;
-  /** Settled bytes per user for topSpenders; a usage reset does not change what was billed. */
+  /** Settled bytes per user for topSpenders and dailySpend; a usage reset does not change what was billed. */
   readonly spentBytes: Map<string, number>;
+  /** Settled operations per name (at most MAX_OPERATION_NAMES, then OTHER_OPERATIONS), for operationAccuracy. */
+  readonly operations: Map<string, OperationTotals>;
   /** Settled reservation ids → when, in settlement order (oldest first), for idempotent settles. */
   readonly settledAt: Map<string, number>;
 }
@@ -198,6 +259,12 @@ function heldBytes(counters: DayCounters, userId: string | null, atMs: number): 
     if (hold.userId === userId) userBytes += hold.bytes;
   }
   return { userBytes, tenantBytes };
+}
+
+type OperationTotals = Omit<OperationAccuracy, 'operation'>;
+
+function added(sum: OperationTotals = { operations: 0, estimatedBytes: 0, billedBytes: 0 }, more: OperationTotals): OperationTotals {
+  return { operations: sum.operations + more.operations, estimatedBytes: sum.estimatedBytes + more.estimatedBytes, billedBytes: sum.billedBytes + more.billedBytes };
 }
 
 function exceededBy(counter: { limitBytes: number | null; usedBytes: number; reservedBytes: number }, bytes: number): boolean {

@@ -63,6 +63,16 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     tenantBudget: (tenant) => readTenant(pool, tenant, false),
     userBudget: (tenant, userId) => readUser(pool, tenant, userId, false),
 
+    async userOverrides(tenant, limit) {
+      // COLLATE "C": byte order of the UTF-8 text, like the file store, whatever the database's collation.
+      const { rows } = await pool.query(
+        `SELECT user_id, daily_limit_bytes, max_query_bytes FROM ${t('user_budgets')}
+         WHERE tenant = $1 AND (daily_limit_bytes IS NOT NULL OR max_query_bytes IS NOT NULL) ORDER BY user_id COLLATE "C" LIMIT $2`,
+        [tenant, Math.max(0, Math.floor(limit))],
+      );
+      return rows.map((row) => ({ userId: row.user_id, dailyLimitBytes: bytesOf(row.daily_limit_bytes), maxQueryBytes: bytesOf(row.max_query_bytes) }));
+    },
+
     async setTenantBudget(tenant, change, by) {
       validateBudgetChange(change);
       return transaction(pool, async (client) => {

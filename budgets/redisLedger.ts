@@ -14,18 +14,24 @@
  *   P{tenant}:D:used     HASH  `t` → the tenant's settled bytes, `u:U` → each user's
  *   P{tenant}:D:held     HASH  `t` / `u:U` → bytes held by unexpired reservations
  *   P{tenant}:D:holds    ZSET  `U:bytes:reservationId` scored by its expiry (ms)
- *   P{tenant}:D:spent    ZSET  U scored by settled bytes, for topSpenders (a usage reset keeps it: the bytes were billed)
+ *   P{tenant}:D:spent    ZSET  U scored by settled bytes, for topSpenders, dailySpend and recentUsers (a usage
+ *                             reset keeps it: the bytes were billed); dailySpend of the tenant sums its scores
+ *   P{tenant}:D:operations  HASH  `n:O` operations, `e:O` estimated (reserved) bytes and `b:O` billed bytes of
+ *                             each operation name O (escaped like U) settled that day, for operationAccuracy: at
+ *                             most MAX_OPERATION_NAMES names, the operations of any further one under OTHER_OPERATIONS
  *   P{tenant}:D:settled  ZSET  reservation ids scored by settlement time, so settling twice charges once
  *   P{tenant}:rejections LIST  JSON rejections, newest first, LTRIM'd to MAX_REJECTIONS
+ *   P{tenant}:roles      HASH  U → JSON array of the roles the user last reserved with, for recentUsers
  * One hash per day for all the tenant's users (rather than a key per user) makes a tenant-wide reset
  * one DEL, atomic, with no key a script would have to build itself.
  *
  * Expiry: every write sets the day's keys to expire SPEND_HISTORY_DAYS after the day ended in any
  * timezone (ledgerRules.dayExpiresAtMs, as a TTL from the caller's clock); rejections expire
- * SPEND_HISTORY_DAYS after the newest one. A reservation expires by its score: every script first
- * purges the holds whose expiry ≤ now and takes their bytes off `held`, so a crashed gateway's
- * reservation stops counting after reservationTtlMs without any sweeper. Settled ids are remembered
- * for settledMemoryMs (an hour, or the reservation TTL when longer).
+ * SPEND_HISTORY_DAYS after the newest one, roles SPEND_HISTORY_DAYS after the tenant's last reserve.
+ * A reservation expires by its score: every script first purges the holds whose expiry ≤ now and
+ * takes their bytes off `held`, so a crashed gateway's reservation stops counting after
+ * reservationTtlMs without any sweeper. Settled ids are remembered for settledMemoryMs (an hour, or
+ * the reservation TTL when longer).
  *
  * Availability: a Redis that cannot be reached or fails a command rejects the call with
  * LedgerUnavailableError, immediately while disconnected (no offline queue) and otherwise after
@@ -41,15 +47,16 @@
 import { randomUUID } from 'node:crypto';
 import { type CommandParser, createClient, defineScript } from '@redis/client';
 import { inOrderDeadline } from '../common/inOrderDeadline';
+import { isRole } from '../common/principal';
 import { connectWithin, resilientClientOptions } from '../common/redis';
 import { budgetDay, resetsAt } from './budgetDay';
 import {
-  type BudgetLedger, DEFAULT_RESERVATION_TTL_MS, type LedgerLimits, LedgerUnavailableError, MAX_REJECTIONS,
-  type Rejection, type ReserveResult, type Spender, type UsageSnapshot,
+  type BudgetLedger, DEFAULT_RESERVATION_TTL_MS, type LedgerLimits, LedgerUnavailableError, MAX_OPERATION_NAMES, MAX_REJECTIONS, OTHER_OPERATIONS,
+  type OperationAccuracy, type RecentUser, type Rejection, type ReserveResult, type Spender, type UsageSnapshot,
 } from './ledger';
 import {
-  REJECTIONS_TTL_MS, checkBytes, checkDay, checkLimits, checkReservationTtl, checkReserve, checkTenant, checkUserId, dayExpiresAtMs,
-  keptDays, settledMemoryMs, usageSnapshot,
+  REJECTIONS_TTL_MS, byEstimatedBytes, checkBytes, checkDay, checkLimits, checkReservationTtl, checkReserve, checkTenant, checkUserId, dayExpiresAtMs,
+  historyDays, keptDays, operationOf, recentDays, settledMemoryMs, usageSnapshot,
 } from './ledgerRules';
 
 export interface RedisLedgerOptions {
@@ -96,8 +103,11 @@ export async function createRedisLedger(options: RedisLedgerOptions): Promise<Bu
   };
 
   const dayKey = (tenant: string, day: string, name: string) => `${prefix}{${tenant}}:${day}:${name}`;
-  const dayKeys = (tenant: string, day: string) => ['used', 'held', 'holds', 'spent', 'settled'].map((name) => dayKey(tenant, day, name));
+  const dayKeys = (tenant: string, day: string) => ['used', 'held', 'holds', 'spent', 'settled', 'operations'].map((name) => dayKey(tenant, day, name));
   const rejectionsKey = (tenant: string) => `${prefix}{${tenant}}:rejections`;
+  const rolesKey = (tenant: string) => `${prefix}{${tenant}}:roles`;
+  /** Scratch space of the scripts that sum days' spent sets, created and deleted within one script. */
+  const spendersKey = (tenant: string) => `${prefix}{${tenant}}:spenders`;
 
   /** Both counters of today (purging expired holds first). */
   const counters = async (tenant: string, userId: string | null, limits: Omit<LedgerLimits, 'userDailyBytes'>, atMs: number) => {
@@ -108,16 +118,18 @@ export async function createRedisLedger(options: RedisLedgerOptions): Promise<Bu
   };
 
   return {
-    async reserve({ tenant, userId }, bytes, limits): Promise<ReserveResult> {
-      checkReserve({ tenant, userId }, bytes, limits);
+    async reserve(caller, bytes, limits): Promise<ReserveResult> {
+      checkReserve(caller, bytes, limits);
+      const { tenant, userId } = caller;
       const atMs = now();
       const day = budgetDay(atMs, limits.timezone);
       const id = randomUUID();
       const user = keyPart(userId);
       const [used, held, holds] = dayKeys(tenant, day);
-      const [exceeded, userUsed, userHeld, tenantUsed, tenantHeld] = await call(() => client.reserve([used, held, holds], [
+      const [exceeded, userUsed, userHeld, tenantUsed, tenantHeld] = await call(() => client.reserve([used, held, holds, rolesKey(tenant)], [
         String(atMs), String(bytes), limitArgument(limits.userDailyBytes), limitArgument(limits.tenantDailyBytes),
         user, `${user}:${bytes}:${id}`, String(atMs + reservationTtlMs), String(dayExpiresAtMs(day) - atMs),
+        caller.roles ? JSON.stringify(caller.roles) : '', String(REJECTIONS_TTL_MS),
       ]));
       const resets = resetsAt(atMs, limits.timezone);
       const snapshots = {
@@ -125,7 +137,7 @@ export async function createRedisLedger(options: RedisLedgerOptions): Promise<Bu
         tenant: usageSnapshot(limits.tenantDailyBytes, Number(tenantUsed), Number(tenantHeld), resets),
       };
       if (exceeded === 'user' || exceeded === 'tenant') return { admitted: false, exceeded, ...snapshots };
-      return { admitted: true, reservation: { id, tenant, userId, bytes, day }, ...snapshots };
+      return { admitted: true, reservation: { id, tenant, userId, bytes, day, operation: operationOf(caller.operation) }, ...snapshots };
     },
 
     async settle(reservation, billedBytes) {
@@ -139,7 +151,7 @@ export async function createRedisLedger(options: RedisLedgerOptions): Promise<Bu
       const user = keyPart(reservation.userId);
       await call(() => client.settle(dayKeys(reservation.tenant, reservation.day), [
         String(atMs), reservation.id, `${user}:${reservation.bytes}:${reservation.id}`, user, String(billedBytes),
-        String(ttlMs), String(settledForMs),
+        String(ttlMs), String(settledForMs), keyPart(reservation.operation), String(reservation.bytes), String(MAX_OPERATION_NAMES), keyPart(OTHER_OPERATIONS),
       ]));
     },
 
@@ -176,11 +188,57 @@ export async function createRedisLedger(options: RedisLedgerOptions): Promise<Bu
       checkTenant(tenant);
       const days = keptDays(from, to, now());
       if (days.length === 0 || limit <= 0) return [];
-      const keys = [`${prefix}{${tenant}}:spenders`, ...days.map((day) => dayKey(tenant, day, 'spent'))];
+      const keys = [spendersKey(tenant), ...days.map((day) => dayKey(tenant, day, 'spent'))];
       const reply = await call(() => client.topSpenders(keys, [String(Math.floor(limit))]));
       const spenders: Spender[] = [];
       for (let i = 0; i < reply.length; i += 2) spenders.push({ userId: fromKeyPart(String(reply[i])), usedBytes: Number(reply[i + 1]) });
       return spenders;
+    },
+
+    async dailySpend(tenant, from, to, userId) {
+      checkTenant(tenant);
+      if (userId !== undefined) checkUserId(userId);
+      const days = historyDays(from, to);
+      const kept = new Set(keptDays(from, to, now()));
+      const asked = days.filter((day) => kept.has(day));
+      const reply = asked.length === 0 ? [] : await call(() => client.dailySpend(
+        asked.map((day) => dayKey(tenant, day, 'spent')),
+        userId === undefined ? ['tenant'] : ['user', keyPart(userId)],
+      ));
+      const billed = new Map(asked.map((day, i) => [day, Number(reply[i])]));
+      return days.map((day) => ({ day, billedBytes: billed.get(day) ?? 0 }));
+    },
+
+    async operationAccuracy(tenant, from, to) {
+      checkTenant(tenant);
+      const days = keptDays(from, to, now());
+      if (days.length === 0) return [];
+      const batch = client.multi();
+      for (const day of days) batch.hGetAll(dayKey(tenant, day, 'operations'));
+      const replies = (await call(() => batch.exec())) as unknown as Record<string, string>[];
+      const totals = new Map<string, { -readonly [K in keyof OperationAccuracy]: OperationAccuracy[K] }>();
+      for (const [field, value] of replies.flatMap((fields) => Object.entries(fields))) {
+        const operation = fromKeyPart(field.slice(2));
+        const sum = totals.get(operation) ?? { operation, operations: 0, estimatedBytes: 0, billedBytes: 0 };
+        sum[OPERATION_FIELDS[field[0]]] += Number(value);
+        totals.set(operation, sum);
+      }
+      return [...totals.values()].sort(byEstimatedBytes);
+    },
+
+    async recentUsers(tenant, userIds, timezone, limit) {
+      const atMs = now();
+      const days = recentDays(tenant, userIds, atMs, timezone);
+      if (limit <= 0) return [];
+      const [used, held, holds] = dayKeys(tenant, budgetDay(atMs, timezone));
+      const keys = [spendersKey(tenant), used, held, holds, rolesKey(tenant), ...days.map((day) => dayKey(tenant, day, 'spent'))];
+      const reply = await call(() => client.recentUsers(keys, [String(atMs), String(Math.floor(limit)), ...userIds.map(keyPart)]));
+      const users: RecentUser[] = [];
+      for (let i = 0; i < reply.length; i += 4) {
+        const roles = reply[i + 3] === '' ? null : (JSON.parse(String(reply[i + 3])) as string[]).filter(isRole);
+        users.push({ userId: fromKeyPart(String(reply[i])), usedBytes: Number(reply[i + 1]), reservedBytes: Number(reply[i + 2]), roles });
+      }
+      return users;
     },
 
     async recordRejection(tenant, rejection) {
@@ -220,6 +278,9 @@ function fromKeyPart(part: string): string {
   return part.replace(/%([0-9a-f]{4})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
 
+/** The totals a field of an operations hash adds to, by its prefix. */
+const OPERATION_FIELDS: Record<string, keyof Omit<OperationAccuracy, 'operation'>> = { n: 'operations', e: 'estimatedBytes', b: 'billedBytes' };
+
 function limitArgument(limitBytes: number | null): string {
   return limitBytes === null ? '' : String(limitBytes);
 }
@@ -245,13 +306,18 @@ end
 `;
 
 /**
- * KEYS used, held, holds; ARGV now, bytes, user limit ('' unlimited), tenant limit, user, hold member,
- * hold expiry, day TTL ms. Admits only if both counters stay within their limits, then holds the bytes
- * against both. Returns exceeded ('' when admitted, 'user' checked first), then the user's used and
- * held, the tenant's used and held, after the call.
+ * KEYS used, held, holds, roles; ARGV now, bytes, user limit ('' unlimited), tenant limit, user, hold
+ * member, hold expiry, day TTL ms, the user's roles as JSON ('' to leave them), roles TTL ms. Records
+ * the roles, then admits only if both counters stay within their limits, and holds the bytes against
+ * both. Returns exceeded ('' when admitted, 'user' checked first), then the user's used and held, the
+ * tenant's used and held, after the call.
  */
 const RESERVE = `${PURGE}
 purge(KEYS[2], KEYS[3], ARGV[1])
+if ARGV[9] ~= '' then
+  redis.call('HSET', KEYS[4], ARGV[5], ARGV[9])
+  redis.call('PEXPIRE', KEYS[4], ARGV[10])
+end
 local bytes = tonumber(ARGV[2])
 local user = 'u:' .. ARGV[5]
 local used = redis.call('HMGET', KEYS[1], user, 't')
@@ -273,9 +339,12 @@ return { '', userUsed, userHeld, tenantUsed, tenantHeld }
 `;
 
 /**
- * KEYS used, held, holds, spent, settled; ARGV now, reservation id, hold member, user, billed bytes,
- * day TTL ms, settled memory ms. Nothing if the id was settled already; otherwise releases the hold
- * if still there (never more than it held) and charges the billed bytes to the user and the tenant.
+ * KEYS used, held, holds, spent, settled, operations; ARGV now, reservation id, hold member, user,
+ * billed bytes, day TTL ms, settled memory ms, operation name, estimated bytes, MAX_OPERATION_NAMES,
+ * OTHER_OPERATIONS. Nothing if the id was settled already; otherwise releases the hold if still there
+ * (never more than it held), charges the billed bytes to the user and the tenant, and counts the
+ * operation with its estimate and billed bytes under its name (or OTHER_OPERATIONS once the day has
+ * MAX_OPERATION_NAMES names).
  */
 const SETTLE = `${PURGE}
 redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', tonumber(ARGV[1]) - tonumber(ARGV[7]))
@@ -291,8 +360,13 @@ if tonumber(ARGV[5]) > 0 then
   redis.call('HINCRBY', KEYS[1], 't', ARGV[5])
   redis.call('ZINCRBY', KEYS[4], ARGV[5], ARGV[4])
 end
+local operation = ARGV[8]
+if redis.call('HEXISTS', KEYS[6], 'n:' .. operation) == 0 and redis.call('HLEN', KEYS[6]) >= 3 * tonumber(ARGV[10]) then operation = ARGV[11] end
+redis.call('HINCRBY', KEYS[6], 'n:' .. operation, 1)
+redis.call('HINCRBY', KEYS[6], 'e:' .. operation, ARGV[9])
+redis.call('HINCRBY', KEYS[6], 'b:' .. operation, ARGV[5])
 redis.call('ZADD', KEYS[5], ARGV[1], ARGV[2])
-for i = 1, 5 do redis.call('PEXPIRE', KEYS[i], ARGV[6]) end
+for i = 1, 6 do redis.call('PEXPIRE', KEYS[i], ARGV[6]) end
 return 1
 `;
 
@@ -324,6 +398,53 @@ redis.call('DEL', KEYS[1])
 return top
 `;
 
+/** KEYS the days' spent sets; ARGV 'tenant', or 'user' and the user. Each day's sum of scores, or the user's score (0 when none). */
+const DAILY_SPEND = `
+local days = {}
+for i, key in ipairs(KEYS) do
+  local total = 0
+  if ARGV[1] == 'user' then
+    total = tonumber(redis.call('ZSCORE', key, ARGV[2])) or 0
+  else
+    local scores = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')
+    for j = 2, #scores, 2 do total = total + tonumber(scores[j]) end
+  end
+  days[i] = total
+end
+return days
+`;
+
+/**
+ * KEYS a scratch key, today's used, held, holds, roles, then the recent days' spent sets; ARGV now,
+ * limit, then users asked for. The users asked for, then the other spenders, most first, at most
+ * limit: each as user, used, held (after purging expired holds), roles JSON ('' when unknown).
+ */
+const RECENT_USERS = `${PURGE}
+purge(KEYS[3], KEYS[4], ARGV[1])
+local limit = tonumber(ARGV[2])
+local chosen, seen = {}, {}
+local function choose(user)
+  if #chosen < limit and not seen[user] then
+    seen[user] = true
+    table.insert(chosen, user)
+  end
+end
+for i = 3, #ARGV do choose(ARGV[i]) end
+if #KEYS > 5 and #chosen < limit then
+  redis.call('ZUNIONSTORE', KEYS[1], #KEYS - 5, unpack(KEYS, 6))
+  for _, user in ipairs(redis.call('ZREVRANGE', KEYS[1], 0, limit - 1)) do choose(user) end
+  redis.call('DEL', KEYS[1])
+end
+local users = {}
+for _, user in ipairs(chosen) do
+  table.insert(users, user)
+  table.insert(users, tonumber(redis.call('HGET', KEYS[2], 'u:' .. user)) or 0)
+  table.insert(users, tonumber(redis.call('HGET', KEYS[3], 'u:' .. user)) or 0)
+  table.insert(users, redis.call('HGET', KEYS[5], user) or '')
+end
+return users
+`;
+
 function script<Reply>(source: string) {
   return defineScript({
     SCRIPT: source,
@@ -341,4 +462,6 @@ const SCRIPTS = {
   counters: script<number[]>(COUNTERS),
   resetUser: script<number>(RESET_USER),
   topSpenders: script<string[]>(TOP_SPENDERS),
+  dailySpend: script<number[]>(DAILY_SPEND),
+  recentUsers: script<(string | number)[]>(RECENT_USERS),
 };

@@ -36,6 +36,11 @@ export interface StoredUserBudget {
   readonly maxQueryBytes: number | null;
 }
 
+/** A user's stored settings, with the user. */
+export interface StoredUserOverride extends StoredUserBudget {
+  readonly userId: string;
+}
+
 export interface AuditActor {
   /** The quota admin's user id (`sub`), or e.g. `cli:<os user>` for the CLI. */
   readonly actor: string;
@@ -60,6 +65,8 @@ export interface AuditEntry {
 export interface BudgetStore {
   tenantBudget(tenant: string): Promise<StoredTenantBudget | null>;
   userBudget(tenant: string, userId: string): Promise<StoredUserBudget | null>;
+  /** The tenant's users with at least one setting stored (not null), in user id order (by UTF-8 bytes), at most `limit`. */
+  userOverrides(tenant: string, limit: number): Promise<StoredUserOverride[]>;
   /** Applies `change` and appends one audit entry with the old and new values, atomically. */
   setTenantBudget(tenant: string, change: TenantBudgetSettings, by: AuditActor): Promise<{ old: StoredTenantBudget | null; new: StoredTenantBudget }>;
   setUserBudget(tenant: string, userId: string, change: UserBudgetSettings, by: AuditActor): Promise<{ old: StoredUserBudget | null; new: StoredUserBudget }>;

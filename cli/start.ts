@@ -158,11 +158,17 @@ async function acmeDemoUsers(dataDir: string): Promise<Readonly<Record<Role, str
 function banner(config: Config, demoUsers: Readonly<Record<Role, string>> | undefined, demo: DemoLoading | undefined): string {
   const url = `http://127.0.0.1:${config.port}/graphql`;
   const ownSecret = config.auth.kind === 'hs256' && config.auth.secret !== DEV_JWT_SECRET;
-  // Each role's console sign-in URL (http://127.0.0.1:PORT/console…, public contract v2) joins its
-  // token command here once the console exists.
+  const consoleUrl = url.replace('/graphql', '/console/');
+  // Per role, its console sign-in link (development sign-in: the public secret only) and its token command.
   const roles = config.auth.kind === 'jwks'
-    ? ['  tokens come from your identity provider (AUTH_JWKS_URL): the gateway refuses dev tokens']
-    : BANNER_ROLES.map((role) => `  ${role.padEnd(12)} TOKEN=$(npm run --silent token -- --tenant acme --user ${demoUsers?.[role] ?? '<okta user id>'} --role ${role})`);
+    ? [`  tokens come from your identity provider (AUTH_JWKS_URL): the gateway refuses dev tokens; console: ${consoleUrl}`]
+    : BANNER_ROLES.flatMap((role) => {
+      const user = demoUsers?.[role] ?? '<okta user id>';
+      return [
+        ...(config.auth.kind === 'hs256' && config.auth.secret === DEV_JWT_SECRET && demoUsers ? [`  ${role.padEnd(12)} console: ${consoleUrl}?sign-in=${role}&tenant=acme&user=${user}`] : []),
+        `  ${role.padEnd(12)} TOKEN=$(npm run --silent token -- --tenant acme --user ${user} --role ${role})`,
+      ];
+    });
   return `
 bytegate is up: ${url}   (subgraphs on ${SUBGRAPH_NAMES.map((n) => config.subgraphPorts[n]).join(', ')}; JSON logs on stdout)
 stop: Ctrl-C, or kill ${process.pid} — every process stops

@@ -110,8 +110,11 @@ export const SUBGRAPH_NAMES: readonly SubgraphName[] = ['users', 'tenants', 'met
 export type AuthConfig =
   /** HS256 tokens signed with JWT_SECRET (dev, and `npm run token`). */
   | { readonly kind: 'hs256'; readonly secret: string }
-  /** Tokens of a production IdP (e.g. an Okta authorization server) verified against its JWKS. */
-  | { readonly kind: 'jwks'; readonly jwksUrl: string; readonly issuer: string; readonly audience: string };
+  /**
+   * Tokens of a production IdP (e.g. an Okta authorization server) verified against its JWKS;
+   * `consoleClientId` (AUTH_CLIENT_ID): the console's public client there, for its sign-in.
+   */
+  | { readonly kind: 'jwks'; readonly jwksUrl: string; readonly issuer: string; readonly audience: string; readonly consoleClientId?: string };
 
 export interface OperationLimits {
   /** MAX_DEPTH, default 12: deepest selection nesting. */
@@ -152,7 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
   let auth: AuthConfig;
   if (env.AUTH_JWKS_URL) {
     if (!env.AUTH_ISSUER || !env.AUTH_AUDIENCE) throw new ConfigError('AUTH_JWKS_URL needs AUTH_ISSUER and AUTH_AUDIENCE.');
-    auth = { kind: 'jwks', jwksUrl: urlVar(env, 'AUTH_JWKS_URL'), issuer: env.AUTH_ISSUER, audience: env.AUTH_AUDIENCE };
+    auth = { kind: 'jwks', jwksUrl: urlVar(env, 'AUTH_JWKS_URL'), issuer: env.AUTH_ISSUER, audience: env.AUTH_AUDIENCE, consoleClientId: env.AUTH_CLIENT_ID || undefined };
   } else {
     if (!env.JWT_SECRET) warnings.push('JWT_SECRET is not set: using the public dev secret. Never do this in production.');
     auth = { kind: 'hs256', secret: secretVar(env, 'JWT_SECRET', DEV_JWT_SECRET) };

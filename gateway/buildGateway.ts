@@ -18,7 +18,7 @@ import { ApolloGateway } from '@apollo/gateway';
 import type { GraphQLError } from 'graphql';
 import type { DataChangeFeed } from '../common/changeFeed';
 import type { DemoLoadingReport } from '../common/demoLoading';
-import type { Config } from '../common/config';
+import { type Config, DEV_JWT_SECRET } from '../common/config';
 import { limitDefaults } from '../budgets/policy';
 import { codeRequestErrors, keepInputErrorCode } from '../common/errors';
 import { createGraphqlHttpServer } from '../common/http/graphqlHttpServer';
@@ -29,6 +29,7 @@ import { createAdmission } from './admission/admissionPlugin';
 import { type Budgets, createBudgetGuard } from './admission/budgetGuard';
 import { COST_MODE_HEADER } from './admission/operationCost';
 import { createAuthenticator } from './auth/authenticate';
+import { consoleRoutes } from './console/routes';
 import type { GatewayContext } from './context';
 import { createPricer } from './cost/pricer';
 import type { FetchStatistics } from './cost/statistics';
@@ -158,6 +159,13 @@ export function buildGateway(config: Config, deps: GatewayDeps): Gateway {
     stopOnTerminationSignals: false,
   });
 
+  const consolePages = consoleRoutes({
+    pricePerTibUsd: config.pricePerTibUsd,
+    maxQueryBytes: config.maxQueryBytes,
+    oidc: config.auth.kind === 'jwks' && config.auth.consoleClientId
+      ? { issuer: config.auth.issuer, clientId: config.auth.consoleClientId, audience: config.auth.audience } : undefined,
+    devSecret: config.auth.kind === 'hs256' && config.auth.secret === DEV_JWT_SECRET ? DEV_JWT_SECRET : undefined,
+  });
   const httpServer = createGraphqlHttpServer<GatewayContext>({
     apollo,
     context: async (request, _body, _clientGone, raw) => {
@@ -175,7 +183,8 @@ export function buildGateway(config: Config, deps: GatewayDeps): Gateway {
     },
     maxBodyBytes: limits.maxBodyBytes,
     readiness: () => readiness(schemaLoaded, subgraphUrls, guard?.status(), deps.answers?.status(), deps.loading?.()),
-    routes: { '/metrics': observability.metricsRoute },
+    routes: { '/metrics': observability.metricsRoute, ...consolePages.routes },
+    browserPage: consolePages.browserPage,
     intercept: responseCache && warmPath({ authenticate, responseCache, guard, report: admissionOptions, observability }),
   });
   return { apollo, httpServer };

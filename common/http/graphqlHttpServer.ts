@@ -27,8 +27,10 @@ export interface GraphqlHttpServerOptions<Context extends BaseContext> {
   /** Largest accepted request body; larger ones get HTTP 413 PAYLOAD_TOO_LARGE. */
   maxBodyBytes: number;
   readiness?: () => Promise<Readiness>;
-  /** Extra routes (e.g. `/metrics`), by exact path. */
-  routes?: Record<string, (request: IncomingMessage, response: ServerResponse) => void | Promise<void>>;
+  /** Extra routes (e.g. `/metrics`), by exact path, or by prefix as `/console/*`. */
+  routes?: Record<string, Route>;
+  /** Answers a browser's GET of the GraphQL path (its Accept prefers HTML to JSON), e.g. with an explorer. */
+  browserPage?: Route;
   /**
    * Runs before Apollo Server for every GraphQL request whose body was read (`raw`, not parsed yet) and
    * whose Accept allows JSON: an answer it returns is sent as it is (the gateway's warm path);
@@ -36,6 +38,8 @@ export interface GraphqlHttpServerOptions<Context extends BaseContext> {
    */
   intercept?: (request: IncomingMessage, url: URL, raw: string) => Promise<InterceptedAnswer | undefined>;
 }
+
+export type Route = (request: IncomingMessage, response: ServerResponse) => void | Promise<void>;
 
 /** An answer sent as it is: no body with a 304. */
 export interface InterceptedAnswer {
@@ -128,9 +132,12 @@ async function handle<Context extends BaseContext>(
     const readiness = options.readiness ? await options.readiness() : { ready: true, checks: {} };
     return sendJson(response, readiness.ready ? 200 : 503, { status: readiness.ready ? 'ready' : 'not ready', checks: readiness.checks });
   }
-  const route = options.routes?.[url.pathname];
+  const route = routeOf(options.routes, url.pathname);
   if (route) return route(request, response);
   if (url.pathname !== '/graphql' && url.pathname !== '/') return sendJson(response, 404, errorBody(ErrorCode.NOT_FOUND, `No route ${url.pathname}.`));
+  if (options.browserPage && request.method === 'GET' && new Negotiator(request).mediaType(['application/json', 'text/html']) === 'text/html') {
+    return options.browserPage(request, response);
+  }
 
   const raw = await readBody(request, options.maxBodyBytes);
   if (raw === undefined) {
@@ -224,6 +231,11 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
       : [400, errorBody(ErrorCode.BAD_REQUEST, 'Malformed HTTP request.')];
   const text = JSON.stringify(body);
   socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
+}
+
+function routeOf(routes: Record<string, Route> | undefined, pathname: string): Route | undefined {
+  if (!routes) return undefined;
+  return routes[pathname] ?? Object.entries(routes).find(([key]) => key.endsWith('/*') && pathname.startsWith(key.slice(0, -1)))?.[1];
 }
 
 function errorBody(code: string, message: string) {

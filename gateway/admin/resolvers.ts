@@ -5,10 +5,11 @@
  */
 import { type ArgumentLimits, pageSize, range } from '../../common/graphql/arguments';
 import type { ResolverMap } from '../../common/graphql/subgraphSchema';
+import { dateRange } from '../../common/dates';
 import { ErrorCode, badUserInput, bytegateError } from '../../common/errors';
-import type { Principal } from '../../common/principal';
-import { LedgerUnavailableError, type UsageSnapshot } from '../../budgets/ledger';
-import { type EffectiveBudget, type LimitDefaults, resolveLimits, validateBudgetChange } from '../../budgets/policy';
+import { type Principal, ROLES } from '../../common/principal';
+import { LedgerUnavailableError, SPEND_HISTORY_DAYS, type UsageSnapshot } from '../../budgets/ledger';
+import { type EffectiveBudget, type LimitDefaults, effectiveLimits, resolveLimits, validateBudgetChange } from '../../budgets/policy';
 import type { AuditEntry, UserBudgetSettings } from '../../budgets/store';
 import type { Budgets } from '../admission/budgetGuard';
 
@@ -25,6 +26,8 @@ interface BudgetArgs {
 /** Longest user id and reason accepted (ids are Okta ids; reasons are a sentence). */
 const MAX_ID_LENGTH = 256;
 const MAX_REASON_LENGTH = 1000;
+/** budgetUsers' rows at most: a tenant may have thousands of users; one answer stays around a megabyte. */
+export const MAX_BUDGET_USERS = 5000;
 
 export interface AdminOptions extends ArgumentLimits {
   readonly limitDefaults: LimitDefaults;
@@ -64,6 +67,53 @@ export function budgetsResolvers(options: AdminOptions, budgets: Budgets, onChan
           recentRejections: rejections.map((r) => ({ ...r, user: { id: r.userId } })),
           changes: changes.map(changeOf),
         };
+      },
+
+      budgetHistory: async (_root, args: { from: string; to: string; userId?: string | null }, { principal }: Context) => {
+        requireQuotaAdmin(principal);
+        const days = historyRange(args);
+        const userId = args.userId == null ? undefined : userIdArgument(args.userId);
+        const spend = await guarded(() => ledger.dailySpend(principal.tenant, days.from, days.to, userId));
+        return spend.map(({ day, billedBytes }) => ({ date: day, billedBytes }));
+      },
+
+      estimatorAccuracy: async (_root, args: { from: string; to: string; first: number }, { principal }: Context) => {
+        requireQuotaAdmin(principal);
+        const days = historyRange(args);
+        const first = pageSize(args.first, options);
+        const accuracy = await guarded(() => ledger.operationAccuracy(principal.tenant, days.from, days.to));
+        return accuracy.slice(0, first).map(({ operation, ...totals }) => ({ operationName: operation, ...totals }));
+      },
+
+      budgetUsers: async (_root, _args, { principal }: Context) => {
+        requireQuotaAdmin(principal);
+        const [tenant, overrides] = await Promise.all([store.tenantBudget(principal.tenant), store.userOverrides(principal.tenant, MAX_BUDGET_USERS)]);
+        const stored = new Map(overrides.map(({ userId, ...budget }) => [userId, budget]));
+        const { timezone } = effectiveLimits(options.limitDefaults, tenant, null, []);
+        const users = await guarded(() => ledger.recentUsers(principal.tenant, [...stored.keys()], timezone, MAX_BUDGET_USERS));
+        return users
+          .map(({ userId, usedBytes, reservedBytes, roles }) => {
+            const override = stored.get(userId) ?? null;
+            // A user never seen has no roles: the least generous default, as for a caller without any.
+            const limits = effectiveLimits(options.limitDefaults, tenant, override, roles ?? []);
+            const dailyLimitBytes = limits.userDailyBytes;
+            return {
+              user: { id: userId },
+              usedBytes,
+              remainingBytes: dailyLimitBytes === null ? null : Math.max(0, dailyLimitBytes - usedBytes - reservedBytes),
+              dailyLimitBytes,
+              maxQueryBytes: limits.maxQueryBytes,
+              limitSource: override?.dailyLimitBytes != null ? 'OVERRIDE' : 'ROLE_DEFAULT',
+              roles: roles ?? [],
+            };
+          })
+          .sort((a, b) => b.usedBytes - a.usedBytes || (a.user.id < b.user.id ? -1 : a.user.id > b.user.id ? 1 : 0));
+      },
+
+      budgetDefaults: (_root, _args, { principal }: Context) => {
+        requireQuotaAdmin(principal);
+        const { dailyBytes, maxQueryBytes } = options.limitDefaults;
+        return { roles: ROLES.map((role) => ({ role, dailyBytes: dailyBytes.roles[role] })), tenantDailyBytes: dailyBytes.tenant, maxQueryBytes };
       },
     },
 
@@ -114,6 +164,11 @@ export function budgetsResolvers(options: AdminOptions, budgets: Budgets, onChan
 }
 
 // Private:
+
+/** A from..to of the spend history: at most SPEND_HISTORY_DAYS days, all the ledger keeps. */
+function historyRange(args: { from: string; to: string }) {
+  return dateRange(args.from, args.to, SPEND_HISTORY_DAYS);
+}
 
 function budgetOf(dailyLimitBytes: number | null, limits: EffectiveBudget, usage: UsageSnapshot) {
   return { dailyLimitBytes, maxQueryBytes: limits.maxQueryBytes, usedBytes: usage.usedBytes, remainingBytes: usage.remainingBytes, resetsAt: usage.resetsAt };

@@ -5,6 +5,8 @@
  */
 import { type DocumentNode, parse } from 'graphql';
 import { schemaHeader } from '../../common/graphql/costSpec';
+import { MAX_OPERATION_NAMES, SPEND_HISTORY_DAYS } from '../../budgets/ledger';
+import { MAX_BUDGET_USERS } from './resolvers';
 
 /** Budgets change with every operation charged: free to read, never kept by the response cache. */
 const LEDGER = '@noScan(reason: "budgets live in the ledger and the budget store, not the warehouse") @responseCache(scope: "NONE")';
@@ -24,6 +26,14 @@ export const typeDefs: DocumentNode = parse(/* GraphQL */ `
     myBudget: Budget! ${LEDGER}
     "The tenant's top spenders over from..to (budget days) and its recent refusals and budget changes. quota-admin only."
     budgetUsage(from: Date!, to: Date!, first: Int = 10): BudgetUsage! ${LEDGER}
+    "Billed bytes per budget day from..to (at most ${SPEND_HISTORY_DAYS} days), 0 for a day without any: the tenant's, or one user's. quota-admin only."
+    budgetHistory(from: Date!, to: Date!, userId: ID): [DailySpend!]! ${LEDGER}
+    "Estimated (reserved) against billed bytes per operation name over from..to (at most ${SPEND_HISTORY_DAYS} days), the largest estimates first. quota-admin only."
+    estimatorAccuracy(from: Date!, to: Date!, first: Int = 50): [OperationAccuracy!]! ${LEDGER}
+    "Users with an override or billed bytes in the last ${SPEND_HISTORY_DAYS} budget days (at most ${MAX_BUDGET_USERS}: overrides first, then the biggest spenders), with the limits in effect, the most used today first. quota-admin only."
+    budgetUsers: [UserBudget!]! ${LEDGER}
+    "The limits that apply where no quota admin set one. quota-admin only."
+    budgetDefaults: BudgetDefaults! ${LEDGER}
   }
 
   type Mutation {
@@ -76,6 +86,58 @@ export const typeDefs: DocumentNode = parse(/* GraphQL */ `
     requestedBytes: Bytes!
     "user or tenant: whose budget was exhausted."
     exceeded: String!
+  }
+
+  type DailySpend {
+    "The budget day, in the tenant's timezone."
+    date: Date!
+    billedBytes: Bytes!
+  }
+
+  type OperationAccuracy {
+    "The operation's name; (anonymous) for operations without one, (other) past ${MAX_OPERATION_NAMES} names a day."
+    operationName: String!
+    "Operations settled (answers from the response cache reserve nothing and are not counted)."
+    operations: Int!
+    "What was reserved: the estimates."
+    estimatedBytes: Bytes!
+    billedBytes: Bytes!
+  }
+
+  enum BudgetLimitSource {
+    "A quota admin set the user's daily limit."
+    OVERRIDE
+    "The default of the user's most generous role (BUDGET_DEFAULTS)."
+    ROLE_DEFAULT
+  }
+
+  type UserBudget {
+    user: User!
+    "Billed today."
+    usedBytes: Bytes!
+    "Null: unlimited."
+    remainingBytes: Bytes
+    "The daily limit in effect; null: unlimited."
+    dailyLimitBytes: Bytes
+    "The per-query cap in effect."
+    maxQueryBytes: Bytes!
+    limitSource: BudgetLimitSource!
+    "The roles the user last ran an operation reading warehouse data with; empty if never seen (the least generous default applies)."
+    roles: [String!]!
+  }
+
+  type BudgetDefaults {
+    roles: [RoleBudget!]!
+    "The daily limit of a whole tenant; null: unlimited."
+    tenantDailyBytes: Bytes
+    "MAX_QUERY_BYTES: the per-query cap, which stored caps only lower."
+    maxQueryBytes: Bytes!
+  }
+
+  type RoleBudget {
+    role: String!
+    "Null: unlimited."
+    dailyBytes: Bytes
   }
 
   type BudgetChange {

@@ -99,7 +99,7 @@ export function createAdmission(options: AdmissionOptions, { pricer, responseCac
         if (guard && limits) cost.budget = await guard.peek(principal, limits);
         return;
       }
-      const estimate = await pricer.price(plan, principal.tenant);
+      const estimate = await pricer.price(plan, principal.tenant, { columnBytes: cost.mode === 'estimate' });
       cost.estimate = estimate;
       cost.limitBytes = limits?.maxQueryBytes ?? options.maxQueryBytes;
       const enforce = cost.mode === 'enforce';
@@ -109,7 +109,7 @@ export function createAdmission(options: AdmissionOptions, { pricer, responseCac
         if (cost.mode === 'estimate' || estimate.billedBytes === 0) {
           cost.budget = await guard.peek(principal, limits);
         } else {
-          const decision = await guard.admit(principal, limits, estimate.billedBytes, enforce);
+          const decision = await guard.admit(principal, limits, estimate.billedBytes, enforce, operationName);
           switch (decision.kind) {
             case 'refused':
               cost.budget = decision.report;

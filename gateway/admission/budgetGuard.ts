@@ -66,8 +66,12 @@ export interface LedgerStatus {
 
 export interface BudgetGuard {
   limits(principal: Principal): Promise<EffectiveBudget>;
-  /** Reserves `bytes` (enforce) or only records them (measure: unlimited); throws LEDGER_UNAVAILABLE per the failure policy. */
-  admit(principal: Principal, limits: EffectiveBudget, bytes: number, enforce: boolean): Promise<BudgetDecision>;
+  /**
+   * Reserves `bytes` (enforce) or only records them (measure: unlimited); throws LEDGER_UNAVAILABLE per
+   * the failure policy. The ledger keeps the operation's name (null: anonymous) for estimator accuracy
+   * and the caller's roles for the limits shown to quota admins.
+   */
+  admit(principal: Principal, limits: EffectiveBudget, bytes: number, enforce: boolean, operationName: string | null): Promise<BudgetDecision>;
   /** The caller's budget now, without reserving (undefined when the ledger cannot say). */
   peek(principal: Principal, limits: EffectiveBudget): Promise<BudgetReport | undefined>;
   /** Replaces the reservation by what was billed; the caller's budget afterwards. Never throws. */
@@ -118,14 +122,14 @@ export function createBudgetGuard(options: GuardOptions, budgets: Budgets, logge
       return limits;
     },
 
-    async admit(principal, limits, bytes, enforce) {
-      const account = { tenant: principal.tenant, userId: principal.userId };
+    async admit(principal, limits, bytes, enforce, operationName) {
+      const caller = { tenant: principal.tenant, userId: principal.userId, roles: principal.roles, operation: operationName };
       const ledgerLimits = enforce
         ? { userDailyBytes: limits.userDailyBytes, tenantDailyBytes: limits.tenantDailyBytes, timezone: limits.timezone }
         : { userDailyBytes: null, tenantDailyBytes: null, timezone: limits.timezone };
       let result;
       try {
-        result = await ledgerCall(() => budgets.ledger.reserve(account, bytes, ledgerLimits));
+        result = await ledgerCall(() => budgets.ledger.reserve(caller, bytes, ledgerLimits));
       } catch (error) {
         if (!(error instanceof LedgerUnavailableError)) throw error;
         const allowed = !enforce || (options.onLedgerError === 'allow-up-to-cap' && bytes <= options.failOpenMaxBytes);

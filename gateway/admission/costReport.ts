@@ -34,7 +34,11 @@ export function costReport(cost: OperationCost, options: ReportOptions) {
     ...(cost.actual.dryRuns.length > 0 ? { dryRuns: cost.actual.dryRuns } : {}),
     ...(cost.budget ? { budget: cost.budget } : {}),
     ...(cost.mode === 'estimate' && estimate
-      ? { jobs: estimate.jobs.map(({ subgraph, query, path, tables, times, processedBytes, billedBytes }) => ({ subgraph, query, path, tables, times, processedBytes, billedBytes })) }
+      ? {
+        jobs: estimate.jobs.map(({ subgraph, query, path, tables, columnBytes, times, processedBytes, billedBytes }) => ({
+          subgraph, query, path, tables: tables.map((table, i) => (columnBytes ? { ...table, columnBytes: columnBytes[i] } : table)), times, processedBytes, billedBytes,
+        })),
+      }
       : {}),
   };
 }

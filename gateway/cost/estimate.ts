@@ -10,6 +10,8 @@ import type { PlannedJob } from './planOperation';
 export interface EstimatedJob extends PlannedJob {
   /** Processed bytes of one run. */
   readonly processedBytes: number;
+  /** With `columnBytes` asked for: per table (as `tables`), each column's share of one run's processed bytes. */
+  readonly columnBytes?: readonly Readonly<Record<string, number>>[];
   /** Billed bytes of one run (MiB rounding, 10 MiB minimum per table and per job). */
   readonly billedBytes: number;
 }
@@ -24,10 +26,15 @@ export interface Estimate {
   readonly maxJobBilledBytes: number;
 }
 
-export function priceJobs(jobs: readonly PlannedJob[], statistics: PartitionStatistics): Estimate {
+/** `columnBytes`: also each column's bytes (for people reading an estimate; the admission needs only the sums). */
+export function priceJobs(jobs: readonly PlannedJob[], statistics: PartitionStatistics, options: { columnBytes?: boolean } = {}): Estimate {
   const estimated = jobs.map((job): EstimatedJob => {
-    const perTable = job.tables.map((t) => statistics.bytes({ table: t.table, columns: t.columns, days: t.days === null ? null : [t.days] }));
-    return { ...job, processedBytes: perTable.reduce((sum, b) => sum + b, 0), billedBytes: billedBytes(perTable) };
+    const scans = job.tables.map((t) => ({ table: t.table, columns: t.columns, days: t.days === null ? null : [t.days] }));
+    const perTable = scans.map((scan) => statistics.bytes(scan));
+    const columnBytes = options.columnBytes
+      ? scans.map((scan) => Object.fromEntries(scan.columns.map((column) => [column, statistics.bytes({ ...scan, columns: [column] })])))
+      : undefined;
+    return { ...job, processedBytes: perTable.reduce((sum, b) => sum + b, 0), billedBytes: billedBytes(perTable), ...(columnBytes ? { columnBytes } : {}) };
   });
   return {
     jobs: estimated,

@@ -45,7 +45,8 @@ export interface Pricer {
   /** The operation's plan — its jobs, points and cache plan — kept with the document. Pure, no I/O. */
   plan(request: PricingRequest): OperationPlan;
   /** The plan's jobs priced for `tenant`. Statistics are fetched (once per tenant, then cached) only when it reads the warehouse. */
-  price(plan: OperationPlan, tenant: string): Promise<Estimate>;
+  /** `columnBytes`: each column's share too (estimate mode shows it). */
+  price(plan: OperationPlan, tenant: string, options?: { columnBytes?: boolean }): Promise<Estimate>;
   /** Forgets the tenant's statistics: a job refused by its cap suggests they are older than an ingest. */
   invalidate(tenant: string): void;
 }
@@ -77,8 +78,8 @@ export function createPricer(options: PricerOptions): Pricer {
         planOperation(schema, loaded, document, variables, operationName, { roles: principal.roles, maxRangeDays: options.maxRangeDays, maxPageSize: options.maxPageSize }));
     },
 
-    async price(plan, tenant) {
-      return priceJobs(plan.jobs, plan.jobs.length > 0 ? await statistics.get(tenant) : NO_STATISTICS);
+    async price(plan, tenant, priceOptions) {
+      return priceJobs(plan.jobs, plan.jobs.length > 0 ? await statistics.get(tenant) : NO_STATISTICS, priceOptions);
     },
 
     invalidate(tenant) {

@@ -143,6 +143,132 @@ describe('the admin API', () => {
   });
 });
 
+describe('the quota-admin console data', () => {
+  const named = (name: string) => `query ${name} ${ONE_JOB}`;
+  /** What the responses reported: the sums estimatorAccuracy must show. */
+  const reported = (responses: { body: any }[]) => ({
+    operations: responses.length,
+    estimatedBytes: responses.reduce((sum, r) => sum + r.body.extensions.cost.estimatedBilledBytes, 0),
+    billedBytes: responses.reduce((sum, r) => sum + r.body.extensions.cost.billedBytes, 0),
+  });
+  const [roleDefault, overridden, capped] = [staff[6], staff[7], staff[8]];
+  const globexAdmin: Principal = { tenant: 'globex', userId: ceo.id, roles: ['quota-admin'] };
+  let wasters: { body: any }[];
+  let apps: { body: any }[];
+
+  beforeAll(async () => {
+    await setDaily(overridden.id, 50 * JOB_BYTES);
+    const { body } = await system.query(admin, `mutation { setUserBudget(userId: "${capped.id}", maxQueryBytes: ${JOB_BYTES}, reason: "cap only") { maxQueryBytes } }`);
+    expect(body.errors).toBeUndefined();
+    wasters = [
+      await system.query(as(roleDefault.id, 'viewer', 'executive'), named('ConsoleWasters')),
+      await system.query(as(roleDefault.id, 'viewer', 'executive'), named('ConsoleWasters')),
+    ];
+    apps = [await system.query(as(overridden.id, 'executive'), `query ConsoleApps { tenant { appUsage(from: "${LAST}", to: "${LAST}", first: 3) { events } } }`)];
+    for (const response of [...wasters, ...apps]) expect(response.body.errors).toBeUndefined();
+  });
+
+  test("budgetHistory: billed bytes per budget day, the tenant's or one user's, 0 for a day without any", async () => {
+    const yesterday = addDays(TODAY, -1);
+    const { body } = await system.query(admin, `{ mine: budgetHistory(from: "${yesterday}", to: "${TODAY}", userId: "${roleDefault.id}") { date billedBytes }
+      all: budgetHistory(from: "${TODAY}", to: "${TODAY}") { date billedBytes } }`);
+    expect(body.errors).toBeUndefined();
+    // 2 × ONE_JOB, billed today
+    expect(body.data.mine).toEqual([{ date: yesterday, billedBytes: 0 }, { date: TODAY, billedBytes: reported(wasters).billedBytes }]);
+    expect(reported(wasters).billedBytes).toBe(2 * JOB_BYTES);
+    // The whole tenant: this block's operations and every other test's
+    expect(body.data.all[0].billedBytes).toBeGreaterThanOrEqual(reported([...wasters, ...apps]).billedBytes);
+    expect(body.extensions.cost).toMatchObject({ estimatedBilledBytes: 0, billedBytes: 0, responseCache: 'bypass' });
+  });
+
+  test('estimatorAccuracy: per operation name, the estimates the gateway reserved against what was billed', async () => {
+    const { body } = await system.query(admin, `{ estimatorAccuracy(from: "${TODAY}", to: "${TODAY}", first: 100) { operationName operations estimatedBytes billedBytes } }`);
+    expect(body.errors).toBeUndefined();
+    const rows: { operationName: string }[] = body.data.estimatorAccuracy;
+    expect(rows.find((row) => row.operationName === 'ConsoleWasters')).toEqual({ operationName: 'ConsoleWasters', ...reported(wasters) });
+    expect(rows.find((row) => row.operationName === 'ConsoleApps')).toEqual({ operationName: 'ConsoleApps', ...reported(apps) });
+    // The other tests' operations have no name.
+    expect(rows.map((row) => row.operationName)).toContain('(anonymous)');
+    const { body: top } = await system.query(admin, `{ estimatorAccuracy(from: "${TODAY}", to: "${TODAY}", first: 1) { operationName estimatedBytes } }`);
+    expect(top.data.estimatorAccuracy).toEqual([{ operationName: rows[0].operationName, estimatedBytes: expect.any(Number) }]);
+  });
+
+  test('budgetUsers: today\'s use and the limits in effect, from an override or the default of the roles the user last ran with', async () => {
+    const { body } = await system.query(admin, '{ budgetUsers { user { id displayName } usedBytes remainingBytes dailyLimitBytes maxQueryBytes limitSource roles } }');
+    expect(body.errors).toBeUndefined();
+    const rows: { user: { id: string }; usedBytes: number }[] = body.data.budgetUsers;
+    const row = (userId: string) => rows.find((r) => r.user.id === userId);
+    const { defaults } = system.config.budgets;
+    const maxQueryBytes = system.config.maxQueryBytes;
+    // executive, the more generous of viewer and executive: its default limit
+    expect(row(roleDefault.id)).toEqual({
+      user: { id: roleDefault.id, displayName: roleDefault.displayName }, usedBytes: 2 * JOB_BYTES, remainingBytes: defaults.roles.executive - 2 * JOB_BYTES,
+      dailyLimitBytes: defaults.roles.executive, maxQueryBytes, limitSource: 'ROLE_DEFAULT', roles: ['viewer', 'executive'],
+    });
+    const appsBilled = reported(apps).billedBytes;
+    expect(row(overridden.id)).toEqual({
+      user: { id: overridden.id, displayName: overridden.displayName }, usedBytes: appsBilled, remainingBytes: 50 * JOB_BYTES - appsBilled,
+      dailyLimitBytes: 50 * JOB_BYTES, maxQueryBytes, limitSource: 'OVERRIDE', roles: ['executive'],
+    });
+    // An override of the per-query cap only, never seen running anything: the least generous role default.
+    expect(row(capped.id)).toEqual({
+      user: { id: capped.id, displayName: capped.displayName }, usedBytes: 0, remainingBytes: Math.min(...Object.values(defaults.roles)),
+      dailyLimitBytes: Math.min(...Object.values(defaults.roles)), maxQueryBytes: JOB_BYTES, limitSource: 'ROLE_DEFAULT', roles: [],
+    });
+    expect(rows.map((r) => r.usedBytes)).toEqual(rows.map((r) => r.usedBytes).sort((a, b) => b - a));
+  });
+
+  test('budgetDefaults: the configured defaults', async () => {
+    const { body } = await system.query(admin, '{ budgetDefaults { roles { role dailyBytes } tenantDailyBytes maxQueryBytes } }');
+    const { defaults } = system.config.budgets;
+    expect(body.data.budgetDefaults).toEqual({
+      roles: [
+        { role: 'viewer', dailyBytes: defaults.roles.viewer }, { role: 'manager', dailyBytes: defaults.roles.manager },
+        { role: 'executive', dailyBytes: defaults.roles.executive }, { role: 'quota-admin', dailyBytes: defaults.roles['quota-admin'] },
+      ],
+      tenantDailyBytes: defaults.tenant,
+      maxQueryBytes: system.config.maxQueryBytes,
+    });
+  });
+
+  test('only quota admins read them: FORBIDDEN for anyone else', async () => {
+    const executive = as(roleDefault.id, 'viewer', 'executive');
+    for (const field of [
+      `budgetHistory(from: "${TODAY}", to: "${TODAY}") { billedBytes }`, `estimatorAccuracy(from: "${TODAY}", to: "${TODAY}") { operationName }`,
+      'budgetUsers { usedBytes }', 'budgetDefaults { maxQueryBytes }',
+    ]) {
+      const { body } = await system.query(executive, `{ ${field} }`);
+      expect([field, body.data, body.errors.map((e: any) => e.extensions.code)]).toEqual([field, null, ['FORBIDDEN']]);
+    }
+  });
+
+  test("another tenant's quota admin sees only its own tenant: none of these rows", async () => {
+    const { body: set } = await system.query(globexAdmin, `mutation { setUserBudget(userId: "${roleDefault.id}", dailyLimitBytes: 1234, reason: "globex's own") { dailyLimitBytes } }`);
+    expect(set.errors).toBeUndefined();
+    const { body } = await system.query(globexAdmin, `{ budgetHistory(from: "${TODAY}", to: "${TODAY}") { date billedBytes }
+      estimatorAccuracy(from: "${TODAY}", to: "${TODAY}") { operationName } budgetUsers { user { id } usedBytes dailyLimitBytes limitSource roles } }`);
+    expect(body.data).toEqual({
+      budgetHistory: [{ date: TODAY, billedBytes: 0 }],
+      estimatorAccuracy: [],
+      budgetUsers: [{ user: { id: roleDefault.id }, usedBytes: 0, dailyLimitBytes: 1234, limitSource: 'OVERRIDE', roles: [] }],
+    });
+    // …and globex's override is not acme's.
+    const { body: acme } = await system.query(admin, '{ budgetUsers { user { id } limitSource } }');
+    expect(acme.data.budgetUsers).toContainEqual({ user: { id: roleDefault.id }, limitSource: 'ROLE_DEFAULT' });
+  });
+
+  test.each([
+    ['from after to', `"${TODAY}"`, `"${addDays(TODAY, -1)}"`],
+    ['not a date', '"2025-02-30"', `"${TODAY}"`],
+    ['over the 35 days of history', `"${addDays(TODAY, -35)}"`, `"${TODAY}"`],
+  ])('a range %s is BAD_USER_INPUT', async (_, from, to) => {
+    for (const field of ['budgetHistory', 'estimatorAccuracy']) {
+      const { body } = await system.query(admin, `{ ${field}(from: ${from}, to: ${to}) { billedBytes } }`);
+      expect([field, body.errors.map((e: any) => e.extensions.code)]).toEqual([field, ['BAD_USER_INPUT']]);
+    }
+  });
+});
+
 describe('ledger failure policy', () => {
   let down: System;
   let ledger: Awaited<ReturnType<typeof createRedisLedger>>;

@@ -3,7 +3,11 @@
  * same suite. Every test opens its own ledger on its own injected clock and uses tenants no other
  * test uses, so tests neither share state nor depend on the order they run in.
  */
-import { type BudgetLedger, type LedgerLimits, LedgerUnavailableError, MAX_REJECTIONS, type Rejection, type Reservation } from '../../budgets/ledger';
+import {
+  ANONYMOUS_OPERATION, type BudgetLedger, type LedgerCaller, type LedgerLimits, LedgerUnavailableError, MAX_OPERATION_NAMES, MAX_OPERATION_NAME_LENGTH,
+  MAX_REJECTIONS, OTHER_OPERATIONS, type Rejection, type Reservation, SPEND_HISTORY_DAYS,
+} from '../../budgets/ledger';
+import type { Role } from '../../common/principal';
 
 export interface ContractLedgerOptions {
   readonly now: () => number;
@@ -29,13 +33,17 @@ export function ledgerContract(name: string, makeLedger: MakeLedger): void {
       opened.push(ledger);
       return { ledger, clock, tenant: newTenant() };
     };
-    const admitted = async (ledger: BudgetLedger, account: { tenant: string; userId: string }, bytes: number, limits = UTC): Promise<Reservation> => {
-      const result = await ledger.reserve(account, bytes, limits);
+    const admitted = async (ledger: BudgetLedger, caller: LedgerCaller, bytes: number, limits = UTC): Promise<Reservation> => {
+      const result = await ledger.reserve(caller, bytes, limits);
       if (!result.admitted) throw new Error(`expected ${bytes} bytes to be admitted, refused for the ${result.exceeded}`);
       return result.reservation;
     };
-    const spend = async (ledger: BudgetLedger, account: { tenant: string; userId: string }, bytes: number) => {
-      await ledger.settle(await admitted(ledger, account, bytes, UNLIMITED_UTC), bytes);
+    const spend = async (ledger: BudgetLedger, caller: LedgerCaller, bytes: number) => {
+      await ledger.settle(await admitted(ledger, caller, bytes, UNLIMITED_UTC), bytes);
+    };
+    /** An operation named `operation` reserved at `estimated` bytes and settled at `billed`. */
+    const run = async (ledger: BudgetLedger, caller: LedgerCaller, estimated: number, billed: number) => {
+      await ledger.settle(await admitted(ledger, caller, estimated, UNLIMITED_UTC), billed);
     };
 
     test('admits within both limits, holds the bytes against both and says so', async () => {
@@ -44,7 +52,7 @@ export function ledgerContract(name: string, makeLedger: MakeLedger): void {
       const resetsAt = '2025-03-05T00:00:00.000Z';
       expect(result).toEqual({
         admitted: true,
-        reservation: { id: expect.any(String), tenant, userId: 'ana', bytes: 100, day: '2025-03-04' },
+        reservation: { id: expect.any(String), tenant, userId: 'ana', bytes: 100, day: '2025-03-04', operation: ANONYMOUS_OPERATION },
         // user: 1000 − 0 used − 100 held = 900; tenant: 5000 − 100 = 4900
         user: { limitBytes: 1000, usedBytes: 0, reservedBytes: 100, remainingBytes: 900, resetsAt },
         tenant: { limitBytes: 5000, usedBytes: 0, reservedBytes: 100, remainingBytes: 4900, resetsAt },
@@ -120,6 +128,8 @@ export function ledgerContract(name: string, makeLedger: MakeLedger): void {
       await Promise.all([ledger.settle(first, 250), ledger.settle(first, 250)]);
       // 250 used once; the other reservation's 100 still held
       expect((await ledger.usage(ana, UTC)).user).toMatchObject({ usedBytes: 250, reservedBytes: 100, remainingBytes: 650 });
+      expect(await ledger.dailySpend(tenant, '2025-03-04', '2025-03-04')).toEqual([{ day: '2025-03-04', billedBytes: 250 }]);
+      expect(await ledger.operationAccuracy(tenant, '2025-03-04', '2025-03-04')).toEqual([{ operation: ANONYMOUS_OPERATION, operations: 1, estimatedBytes: 400, billedBytes: 250 }]);
     });
 
     test('an unsettled reservation stops counting after the reservation TTL; settling it late charges once, releases nothing', async () => {
@@ -223,7 +233,8 @@ export function ledgerContract(name: string, makeLedger: MakeLedger): void {
       expect(await ledger.topSpenders(tenant, '2025-03-03', '2025-03-03', 10)).toEqual([{ userId: 'ana', usedBytes: 400 }]);
     });
 
-    test('topSpenders sums settled bytes over the days from..to, most first, at most `limit`', async () => {
+    /** 2025-03-03: ana 100, ben 300; 2025-03-04 (the clock's day after): ana 400, cy 50, and dee's cache hit and eve's hold, which spend nothing. */
+    const twoDaysOfSpend = async () => {
       const { ledger, clock, tenant } = await open('2025-03-03T12:00:00Z');
       const on = (userId: string) => ({ tenant, userId });
       await spend(ledger, on('ana'), 100);
@@ -233,6 +244,11 @@ export function ledgerContract(name: string, makeLedger: MakeLedger): void {
       await spend(ledger, on('cy'), 50);
       await ledger.settle(await admitted(ledger, on('dee'), 10), 0); // a cache hit spends nothing
       await admitted(ledger, on('eve'), 999); // held, not settled
+      return { ledger, tenant };
+    };
+
+    test('topSpenders sums settled bytes over the days from..to, most first, at most `limit`', async () => {
+      const { ledger, tenant } = await twoDaysOfSpend();
       // ana 100 + 400 = 500, ben 300, cy 50
       expect(await ledger.topSpenders(tenant, '2025-03-03', '2025-03-04', 10)).toEqual([
         { userId: 'ana', usedBytes: 500 }, { userId: 'ben', usedBytes: 300 }, { userId: 'cy', usedBytes: 50 },
@@ -254,6 +270,120 @@ export function ledgerContract(name: string, makeLedger: MakeLedger): void {
       expect(await ledger.topSpenders(tenant, '2025-01-01', '2025-03-01', 10)).toEqual([]);
     });
 
+    test("dailySpend: each day's settled bytes over from..to, the tenant's or one user's, 0 for a day without spend", async () => {
+      const { ledger, tenant } = await twoDaysOfSpend();
+      expect(await ledger.dailySpend(tenant, '2025-03-02', '2025-03-05')).toEqual([
+        { day: '2025-03-02', billedBytes: 0 },
+        { day: '2025-03-03', billedBytes: 400 }, // ana 100 + ben 300
+        { day: '2025-03-04', billedBytes: 450 }, // ana 400 + cy 50
+        { day: '2025-03-05', billedBytes: 0 },
+      ]);
+      expect(await ledger.dailySpend(tenant, '2025-03-02', '2025-03-04', 'ana')).toEqual([
+        { day: '2025-03-02', billedBytes: 0 }, { day: '2025-03-03', billedBytes: 100 }, { day: '2025-03-04', billedBytes: 400 },
+      ]);
+      expect(await ledger.dailySpend(tenant, '2025-03-04', '2025-03-04', 'dee')).toEqual([{ day: '2025-03-04', billedBytes: 0 }]);
+      expect(await ledger.dailySpend(tenant, '2025-03-04', '2025-03-03')).toEqual([]);
+    });
+
+    test('dailySpend: a usage reset keeps the history (the bytes were billed)', async () => {
+      const { ledger, tenant } = await open();
+      await spend(ledger, { tenant, userId: 'ana' }, 300);
+      await spend(ledger, { tenant, userId: 'ben' }, 200);
+      await ledger.resetUsage(tenant, 'ana', 'UTC');
+      await ledger.resetUsage(tenant, null, 'UTC');
+      expect((await ledger.tenantUsage(tenant, UTC)).usedBytes).toBe(0);
+      expect(await ledger.dailySpend(tenant, '2025-03-04', '2025-03-04')).toEqual([{ day: '2025-03-04', billedBytes: 500 }]);
+      expect(await ledger.dailySpend(tenant, '2025-03-04', '2025-03-04', 'ana')).toEqual([{ day: '2025-03-04', billedBytes: 300 }]);
+    });
+
+    test('dailySpend: at most SPEND_HISTORY_DAYS days; days past the history are 0', async () => {
+      const { ledger, clock, tenant } = await open('2025-01-01T12:00:00Z');
+      await spend(ledger, { tenant, userId: 'ana' }, 100);
+      const history = await ledger.dailySpend(tenant, '2025-01-01', '2025-02-04'); // 35 days
+      expect(history).toHaveLength(SPEND_HISTORY_DAYS);
+      expect(history[0]).toEqual({ day: '2025-01-01', billedBytes: 100 });
+      await expect(ledger.dailySpend(tenant, '2024-12-31', '2025-02-04')).rejects.toThrow(RangeError);
+      clock.set('2025-03-01T12:00:00Z'); // 59 days later: forgotten
+      expect((await ledger.dailySpend(tenant, '2025-01-01', '2025-01-01'))).toEqual([{ day: '2025-01-01', billedBytes: 0 }]);
+    });
+
+    test("operationAccuracy: each operation name's count, estimated (reserved) and billed bytes over from..to, largest estimates first", async () => {
+      const { ledger, clock, tenant } = await open('2025-03-03T12:00:00Z');
+      const ana = { tenant, userId: 'ana' };
+      await run(ledger, { ...ana, operation: 'Dashboard' }, 300, 100);
+      clock.set('2025-03-04T12:00:00Z');
+      await run(ledger, { tenant, userId: 'ben', operation: 'Dashboard' }, 300, 250);
+      await run(ledger, { ...ana, operation: 'Report' }, 1000, 0); // a cache hit: estimated, billed nothing
+      await run(ledger, { ...ana, operation: null }, 50, 60);
+      await run(ledger, ana, 50, 40);
+      const held = await admitted(ledger, { ...ana, operation: 'Report' }, 500); // not settled: not counted
+      expect(held.operation).toBe('Report');
+      // Report 1000 > Dashboard 300 + 300 > anonymous 50 + 50
+      expect(await ledger.operationAccuracy(tenant, '2025-03-03', '2025-03-04')).toEqual([
+        { operation: 'Report', operations: 1, estimatedBytes: 1000, billedBytes: 0 },
+        { operation: 'Dashboard', operations: 2, estimatedBytes: 600, billedBytes: 350 },
+        { operation: ANONYMOUS_OPERATION, operations: 2, estimatedBytes: 100, billedBytes: 100 },
+      ]);
+      expect(await ledger.operationAccuracy(tenant, '2025-03-03', '2025-03-03')).toEqual([{ operation: 'Dashboard', operations: 1, estimatedBytes: 300, billedBytes: 100 }]);
+      expect(await ledger.operationAccuracy(tenant, '2025-03-05', '2025-03-06')).toEqual([]);
+      // A usage reset keeps them too.
+      await ledger.resetUsage(tenant, null, 'UTC');
+      expect(await ledger.operationAccuracy(tenant, '2025-03-04', '2025-03-04')).toHaveLength(3);
+    });
+
+    test(`operationAccuracy: ${MAX_OPERATION_NAMES} names a day are kept apart, any further one counts as ${OTHER_OPERATIONS}; long names are cut`, async () => {
+      const { ledger, clock, tenant } = await open();
+      const ana = { tenant, userId: 'ana' };
+      for (let i = 0; i < MAX_OPERATION_NAMES; i++) await run(ledger, { ...ana, operation: `Op${i}` }, 10, 5);
+      await run(ledger, { ...ana, operation: 'OneTooMany' }, 7, 3);
+      await run(ledger, { ...ana, operation: 'AnotherOne' }, 7, 4);
+      await run(ledger, { ...ana, operation: 'Op0' }, 10, 5); // a name kept already still counts apart
+      const accuracy = await ledger.operationAccuracy(tenant, '2025-03-04', '2025-03-04');
+      expect(accuracy).toHaveLength(MAX_OPERATION_NAMES + 1);
+      // Op0 10 + 10, then the others 7 + 7, then Op1..Op199 10 each
+      expect(accuracy.slice(0, 3)).toEqual([
+        { operation: 'Op0', operations: 2, estimatedBytes: 20, billedBytes: 10 },
+        { operation: OTHER_OPERATIONS, operations: 2, estimatedBytes: 14, billedBytes: 7 },
+        { operation: 'Op1', operations: 1, estimatedBytes: 10, billedBytes: 5 },
+      ]);
+      clock.set('2025-03-05T12:00:00Z'); // a new day, room again
+      const long = `Q${'x'.repeat(MAX_OPERATION_NAME_LENGTH)}`;
+      expect((await admitted(ledger, { ...ana, operation: long }, 1)).operation).toBe(long.slice(0, MAX_OPERATION_NAME_LENGTH));
+      await run(ledger, { ...ana, operation: 'OneTooMany' }, 7, 3);
+      expect(await ledger.operationAccuracy(tenant, '2025-03-05', '2025-03-05')).toEqual([{ operation: 'OneTooMany', operations: 1, estimatedBytes: 7, billedBytes: 3 }]);
+    });
+
+    test('recentUsers: those asked for, then the spenders of the last SPEND_HISTORY_DAYS budget days, with today\'s counters and last seen roles', async () => {
+      const { ledger, clock, tenant } = await open('2025-01-28T12:00:00Z');
+      await spend(ledger, { tenant, userId: 'gone' }, 1); // 35 days before 2025-03-04: out of the window
+      clock.set('2025-01-29T12:00:00Z');
+      await spend(ledger, { tenant, userId: 'edge' }, 1); // 34 days before: in it
+      clock.set('2025-03-03T12:00:00Z');
+      await spend(ledger, { tenant, userId: 'ana', roles: ['executive'] }, 300);
+      await spend(ledger, { tenant, userId: 'ben', roles: ['viewer', 'manager'] }, 500);
+      clock.set('2025-03-04T12:00:00Z');
+      await spend(ledger, { tenant, userId: 'ana', roles: ['manager'] }, 100); // the roles last seen win
+      await admitted(ledger, { tenant, userId: 'ana' }, 50); // no roles given: the last seen stay
+      await ledger.settle(await admitted(ledger, { tenant, userId: 'cy', roles: ['quota-admin'] }, 10), 0); // seen, never billed
+      expect(await ledger.reserve({ tenant, userId: 'dee', roles: [] }, 2000, UTC)).toMatchObject({ admitted: false }); // seen when refused too
+      const zed = { userId: 'zed', usedBytes: 0, reservedBytes: 0, roles: null };
+      const cy = { userId: 'cy', usedBytes: 0, reservedBytes: 0, roles: ['quota-admin'] };
+      const dee = { userId: 'dee', usedBytes: 0, reservedBytes: 0, roles: [] };
+      const ben = { userId: 'ben', usedBytes: 0, reservedBytes: 0, roles: ['viewer', 'manager'] };
+      const ana = { userId: 'ana', usedBytes: 100, reservedBytes: 50, roles: ['manager'] };
+      const edge = { userId: 'edge', usedBytes: 0, reservedBytes: 0, roles: null };
+      // Spent over the window: ben 500, ana 300 + 100 = 400, edge 1.
+      expect(await ledger.recentUsers(tenant, ['zed', 'cy', 'dee', 'zed'], 'UTC', 10)).toEqual([zed, cy, dee, ben, ana, edge]);
+      expect(await ledger.recentUsers(tenant, ['ana'], 'UTC', 10)).toEqual([ana, ben, edge]);
+      expect(await ledger.recentUsers(tenant, ['zed'], 'UTC', 2)).toEqual([zed, ben]);
+      expect(await ledger.recentUsers(tenant, [], 'UTC', 0)).toEqual([]);
+      // Held bytes stop counting at their expiry; a reset zeroes today's use, the user stays a recent spender.
+      clock.advance(RESERVATION_TTL_MS);
+      await ledger.resetUsage(tenant, 'ana', 'UTC');
+      expect(await ledger.recentUsers(tenant, [], 'UTC', 1)).toEqual([ben]);
+      expect(await ledger.recentUsers(tenant, ['ana'], 'UTC', 1)).toEqual([{ ...ana, usedBytes: 0, reservedBytes: 0 }]);
+    });
+
     test('rejections come back newest first, capped at MAX_REJECTIONS', async () => {
       const { ledger, tenant } = await open();
       const rejection = (i: number): Rejection => ({ at: new Date(Date.UTC(2025, 2, 4, 12, 0, i)).toISOString(), userId: `user${i}`, requestedBytes: 1000 + i, exceeded: i % 2 ? 'tenant' : 'user' });
@@ -271,7 +401,7 @@ export function ledgerContract(name: string, makeLedger: MakeLedger): void {
     test('tenants are isolated: the same user id in two tenants counts apart', async () => {
       const { ledger, tenant: acme } = await open();
       const globex = newTenant();
-      await spend(ledger, { tenant: acme, userId: 'ana' }, 700);
+      await spend(ledger, { tenant: acme, userId: 'ana', roles: ['executive'], operation: 'AcmeOnly' }, 700);
       await admitted(ledger, { tenant: acme, userId: 'ana' }, 100);
       await ledger.recordRejection(acme, { at: '2025-03-04T12:00:00.000Z', userId: 'ana', requestedBytes: 5000, exceeded: 'user' });
       expect(await ledger.usage({ tenant: globex, userId: 'ana' }, UTC)).toMatchObject({
@@ -280,6 +410,11 @@ export function ledgerContract(name: string, makeLedger: MakeLedger): void {
       expect(await ledger.reserve({ tenant: globex, userId: 'ana' }, 1000, UTC)).toMatchObject({ admitted: true });
       expect(await ledger.topSpenders(globex, '2025-03-04', '2025-03-04', 10)).toEqual([]);
       expect(await ledger.recentRejections(globex, 10)).toEqual([]);
+      expect(await ledger.dailySpend(globex, '2025-03-04', '2025-03-04')).toEqual([{ day: '2025-03-04', billedBytes: 0 }]);
+      expect(await ledger.dailySpend(globex, '2025-03-04', '2025-03-04', 'ana')).toEqual([{ day: '2025-03-04', billedBytes: 0 }]);
+      expect(await ledger.operationAccuracy(globex, '2025-03-04', '2025-03-04')).toEqual([]);
+      expect(await ledger.recentUsers(globex, [], 'UTC', 10)).toEqual([]);
+      expect(await ledger.recentUsers(globex, ['ana'], 'UTC', 10)).toEqual([{ userId: 'ana', usedBytes: 0, reservedBytes: 1000, roles: null }]);
       await ledger.resetUsage(globex, null, 'UTC');
       expect((await ledger.usage({ tenant: acme, userId: 'ana' }, UTC)).user).toMatchObject({ usedBytes: 700, reservedBytes: 100 });
     });
@@ -300,6 +435,12 @@ export function ledgerContract(name: string, makeLedger: MakeLedger): void {
       expect((await ledger.tenantUsage(tenant, UTC)).usedBytes).toBe(total - 10);
       await ledger.recordRejection(tenant, { at: '2025-03-04T12:00:00.000Z', userId: '\ud800}:{', requestedBytes: 1, exceeded: 'user' });
       expect((await ledger.recentRejections(tenant, 1))[0].userId).toBe('\ud800}:{');
+      // Operation names too: none reaches into another's count, not even the escaped spelling of (anonymous).
+      const names = ['a:b', 'a', '%0028anonymous%0029', '\ud800', 'n:a'];
+      for (const [i, operation] of names.entries()) await run(ledger, { tenant, userId: 'ana', operation }, 10_000 - i, 0);
+      const accuracy = await ledger.operationAccuracy(tenant, '2025-03-04', '2025-03-04');
+      expect(accuracy.slice(0, names.length).map((op) => [op.operation, op.operations])).toEqual(names.map((name) => [name, 1]));
+      expect(accuracy.at(-1)).toMatchObject({ operation: ANONYMOUS_OPERATION, operations: ids.length });
     });
 
     test('arguments a caller got wrong are RangeErrors, not LedgerUnavailableError', async () => {
@@ -318,6 +459,10 @@ export function ledgerContract(name: string, makeLedger: MakeLedger): void {
       await refusal(ledger.reserve(ana, 1.5, UTC));
       await refusal(ledger.reserve(ana, 1, { ...UTC, userDailyBytes: -5 }));
       await refusal(ledger.topSpenders(tenant, '2025-3-4', '2025-03-04', 10));
+      await refusal(ledger.reserve({ ...ana, roles: ['root' as Role] }, 1, UTC));
+      await refusal(ledger.dailySpend(tenant, '2025-03-04', '2025-3-5'));
+      await refusal(ledger.operationAccuracy('Acme', '2025-03-04', '2025-03-04'));
+      await refusal(ledger.recentUsers(tenant, [], 'Mars/Olympus_Mons', 10));
     });
 
     test('500 concurrent reserves from one user admit exactly as many as the budget holds', async () => {

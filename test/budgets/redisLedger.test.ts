@@ -46,8 +46,8 @@ describe('Redis ledger', () => {
     const ledger = await open(clock.now);
     const tenant = newTenant();
     const limits = { userDailyBytes: null, tenantDailyBytes: null, timezone: 'UTC' };
-    const held = await ledger.reserve({ tenant, userId: 'a:b}{' }, 10, limits);
-    const settled = await ledger.reserve({ tenant, userId: 'a:b}{' }, 20, limits);
+    const held = await ledger.reserve({ tenant, userId: 'a:b}{', roles: ['viewer', 'manager'] }, 10, limits);
+    const settled = await ledger.reserve({ tenant, userId: 'a:b}{', operation: 'Q:{x}' }, 20, limits);
     if (!held.admitted || !settled.admitted) throw new Error('expected both admitted');
     await ledger.settle(settled.reservation, 20);
     for (let i = 0; i < MAX_REJECTIONS + 5; i++) {
@@ -56,7 +56,10 @@ describe('Redis ledger', () => {
 
     const keys = (await keysUnderPrefix()).filter((key) => key.includes(`{${tenant}}`)).sort();
     const at = `${keyPrefix}{${tenant}}:`;
-    expect(keys).toEqual([`${at}2025-03-04:held`, `${at}2025-03-04:holds`, `${at}2025-03-04:settled`, `${at}2025-03-04:spent`, `${at}2025-03-04:used`, `${at}rejections`]);
+    expect(keys).toEqual([
+      `${at}2025-03-04:held`, `${at}2025-03-04:holds`, `${at}2025-03-04:operations`, `${at}2025-03-04:settled`, `${at}2025-03-04:spent`, `${at}2025-03-04:used`,
+      `${at}rejections`, `${at}roles`,
+    ]);
     // 2025-03-04T00:00Z + SPEND_HISTORY_DAYS + 2 days, counted from the clock (12:00)
     const dayTtlMs = (SPEND_HISTORY_DAYS + 2) * DAY_MS - 12 * 3_600_000;
     for (const key of keys.filter((k) => k.includes('2025-03-04'))) {
@@ -65,10 +68,13 @@ describe('Redis ledger', () => {
       expect(ttl).toBeGreaterThan(dayTtlMs - 60_000);
     }
     expect(await redis.pTTL(`${at}rejections`)).toBeGreaterThan(SPEND_HISTORY_DAYS * DAY_MS - 60_000);
+    expect(await redis.pTTL(`${at}roles`)).toBeGreaterThan(SPEND_HISTORY_DAYS * DAY_MS - 60_000);
     expect(await redis.lLen(`${at}rejections`)).toBe(MAX_REJECTIONS);
     // The user id is escaped wherever it appears: no stray `:` `{` `}`.
     expect(await redis.hGetAll(`${at}2025-03-04:used`)).toEqual({ t: '20', 'u:a%003ab%007d%007b': '20' });
     expect(await redis.hGetAll(`${at}2025-03-04:held`)).toEqual({ t: '10', 'u:a%003ab%007d%007b': '10' });
+    expect(await redis.hGetAll(`${at}2025-03-04:operations`)).toEqual({ 'n:Q%003a%007bx%007d': '1', 'e:Q%003a%007bx%007d': '20', 'b:Q%003a%007bx%007d': '20' });
+    expect(await redis.hGetAll(`${at}roles`)).toEqual({ 'a%003ab%007d%007b': '["viewer","manager"]' });
   });
 
   test('a Redis that cannot be reached: the factory still resolves, calls reject at once with LedgerUnavailableError', async () => {

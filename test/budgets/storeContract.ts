@@ -78,6 +78,25 @@ export function storeContract(name: string, setup: () => Promise<StoreHarness>):
       expect(await store.tenantBudget(tenant)).toBeNull();
     });
 
+    test('userOverrides: the users with a setting stored, in user id order, at most `limit`; a cleared one is no override', async () => {
+      const tenant = newTenant();
+      expect(await store.userOverrides(tenant, 10)).toEqual([]);
+      await store.setUserBudget(tenant, 'ben', { maxQueryBytes: 100 * MiB }, admin);
+      await store.setUserBudget(tenant, 'ana', { dailyLimitBytes: 5 * GiB }, admin);
+      await store.setUserBudget(tenant, 'Zoë', { dailyLimitBytes: 0 }, admin); // a freeze is an override
+      await store.setUserBudget(tenant, 'cy', { dailyLimitBytes: GiB }, admin);
+      await store.setUserBudget(tenant, 'cy', { dailyLimitBytes: null }, admin); // cleared: the default applies again
+      await store.setUserBudget(newTenant(), 'eve', { dailyLimitBytes: GiB }, admin); // another tenant's
+      // By UTF-8 bytes: 'Z' (0x5A) before 'a' (0x61)
+      expect(await store.userOverrides(tenant, 10)).toEqual([
+        { userId: 'Zoë', dailyLimitBytes: 0, maxQueryBytes: null },
+        { userId: 'ana', dailyLimitBytes: 5 * GiB, maxQueryBytes: null },
+        { userId: 'ben', dailyLimitBytes: null, maxQueryBytes: 100 * MiB },
+      ]);
+      expect((await store.userOverrides(tenant, 2)).map((o) => o.userId)).toEqual(['Zoë', 'ana']);
+      expect(await store.userOverrides(tenant, 0)).toEqual([]);
+    });
+
     test('every change is audited: who, when, what, old → new, why; newest first', async () => {
       const tenant = newTenant();
       const before = Date.now();

@@ -81,6 +81,11 @@ describe('per-query byte cap (MAX_QUERY_BYTES)', () => {
     expect(body.extensions.cost).toMatchObject({ mode: 'estimate', actualBytes: 0, warehouseQueries: 0, estimatedWarehouseQueries: 1 });
     expect(body.extensions.cost.estimatedBilledBytes).toBeGreaterThan(limit);
     expect(body.extensions.cost.jobs).toEqual([expect.objectContaining({ subgraph: 'metrics', query: 'eventCounts', path: 'tenant.eventCounts' })]);
+    // Each column's share, for the people reading it: they add up to the job's bytes.
+    const [job] = body.extensions.cost.jobs as { processedBytes: number; tables: { columns: string[]; columnBytes: Record<string, number> }[] }[];
+    expect(Object.keys(job.tables[0].columnBytes).sort()).toEqual([...job.tables[0].columns].sort());
+    expect(Object.values(job.tables[0].columnBytes).every((bytes) => bytes > 0)).toBe(true);
+    expect(job.tables.flatMap((t) => Object.values(t.columnBytes)).reduce((sum, bytes) => sum + bytes, 0)).toBe(job.processedBytes);
     expect(capped.subgraphOperations.length).toBe(before);
   });
 

@@ -124,6 +124,7 @@ const sites = () => argumentSites(schema, (type) => STRING_LIKE.has(type.name));
 test('the walk reaches every string-like argument the contract has', () => {
   expect(sites().map((s) => s.coordinate).sort()).toEqual(expect.arrayContaining([
     'Query.user(id:)', 'Query.users(after:)', 'Query.budgetUsage(from:)', 'Query.budgetUsage(to:)', 'Query.__type(name:)',
+    'Query.budgetHistory(from:)', 'Query.budgetHistory(to:)', 'Query.budgetHistory(userId:)', 'Query.estimatorAccuracy(from:)', 'Query.estimatorAccuracy(to:)',
     'Tenant.topTimeWasters(from:)', 'Tenant.topTimeWasters(to:)', 'Tenant.appUsage(from:)', 'Tenant.appUsage(to:)',
     'Tenant.eventCounts(from:)', 'Tenant.eventCounts(to:)', 'Tenant.eventCounts(eventType:)',
     'User.productivity(from:)', 'User.productivity(to:)', 'User.daily(from:)', 'User.daily(to:)',
@@ -219,6 +220,7 @@ function expectHarmless(site: ArgumentSite, form: 'literal' | 'variable', value:
     case 'Query.user(id:)': expect(data.user).toBeNull(); break;
     case 'Query.__type(name:)': expect(data.__type).toBeNull(); break;
     case 'Tenant.eventCounts(eventType:)': expect(data.tenant.eventCounts).toEqual([]); break;
+    case 'Query.budgetHistory(userId:)': expect(data.budgetHistory.map((day: { billedBytes: number }) => day.billedBytes)).toEqual([0, 0, 0, 0, 0]); break;
     case 'Query.users(after:)': {
       // A string that happens to be a well-formed cursor pages on from the id it encodes: only acme's users, in order.
       const after = Buffer.from(value, 'base64').toString('utf8');
