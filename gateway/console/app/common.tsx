@@ -29,6 +29,7 @@ export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[]): { 
   const [round, setRound] = useState(0);
   useEffect(() => {
     let current = true;
+    setState({});
     load().then((data) => current && setState({ data }), (error: unknown) => current && setState({ error: String((error as Error).message ?? error) }));
     return () => {
       current = false;
@@ -38,9 +39,16 @@ export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[]): { 
   return { ...state, reload: () => setRound((r) => r + 1) };
 }
 
-/** `children(data)` once loaded; the error, or a loading line, until then. */
-export function Loaded<T>({ state, children }: { state: { data?: T; error?: string }; children: (data: T) => ReactNode }) {
-  if (state.error) return <p role="alert" className="error">{state.error}</p>;
+/** `children(data)` once loaded; until then a loading line, or the error with a way to try again. */
+export function Loaded<T>({ state, children }: { state: { data?: T; error?: string; reload?: () => void }; children: (data: T) => ReactNode }) {
+  if (state.error) {
+    return (
+      <div role="alert" className="error">
+        <p>{state.error}</p>
+        {state.reload && <button type="button" onClick={state.reload}>Try again</button>}
+      </div>
+    );
+  }
   if (state.data === undefined) return <p className="muted" aria-live="polite">Loading…</p>;
   return <>{children(state.data)}</>;
 }
