@@ -9,13 +9,24 @@ import { loadConfig } from '../common/config';
 import { isTenantId } from '../common/principal';
 import { openBigQueryClient } from '../warehouse/openWarehouse';
 import { provisionDdl } from '../warehouse/bigquery/provision';
-import { parseFlags, required } from './args';
+import { TENANT_FLAG, type Usage, parseFlags, required, usageText } from './args';
 import { UsageError, runMain } from '../common/runMain';
 
-const USAGE = 'npm run bq:provision -- --tenant T [--kms-key projects/P/locations/L/keyRings/R/cryptoKeys/K] [--apply]   (BIGQUERY_PROJECT required)';
+const USAGE = {
+  command: 'npm run bq:provision --',
+  synopsis: ['--tenant T [--kms-key projects/P/locations/L/keyRings/R/cryptoKeys/K] [--apply]'],
+  summary: 'Prints the BigQuery DDL of the tenant\'s dataset <BIGQUERY_DATASET_PREFIX>_T and its tables; with --apply also runs it.',
+  flags: {
+    tenant: TENANT_FLAG,
+    'kms-key': { type: 'string', value: 'KEY', meaning: 'the customer-managed key of the dataset and every table', default: 'the tenant\'s in BIGQUERY_KMS_KEYS, else none' },
+    apply: { type: 'boolean', meaning: 'also runs each statement as a query job; idempotent, IF NOT EXISTS', default: 'off, printing only' },
+  },
+  notes: ['Reads BIGQUERY_PROJECT (required), BIGQUERY_LOCATION (US), BIGQUERY_DATASET_PREFIX (bytegate).'],
+  examples: ['BIGQUERY_PROJECT=my-project npm run bq:provision -- --tenant acme --apply'],
+} satisfies Usage;
 
-runMain(USAGE, async () => {
-  const { values } = parseFlags(process.argv.slice(2), { tenant: { type: 'string' }, 'kms-key': { type: 'string' }, apply: { type: 'boolean' } });
+runMain(usageText(USAGE), async () => {
+  const { values } = parseFlags(process.argv.slice(2), USAGE);
   const tenant = required(values.tenant, 'tenant');
   if (!isTenantId(tenant)) throw new UsageError(`--tenant "${tenant}" must be lowercase letters, digits and underscores, starting with a letter.`);
   if (!process.env.BIGQUERY_PROJECT) throw new UsageError('BIGQUERY_PROJECT is not set: the project the dataset belongs to.');

@@ -21,36 +21,73 @@ import { type EffectiveBudget, effectiveLimits, limitDefaults, validateBudgetCha
 import { createRedisLedger } from '../budgets/redisLedger';
 import type { AuditEntry, BudgetStore, TenantBudgetSettings } from '../budgets/store';
 import { ByteAmountError, formatBytes, parseBytes } from '../common/units';
-import { parseFlags, positiveInt, required } from './args';
+import { type Flags, TENANT_FLAG, type Usage, parseFlags, positiveInt, required, usageText } from './args';
 import { UsageError, runMain } from '../common/runMain';
 
-const USAGE = `npm run budget -- COMMAND --tenant T [options]
-  set   --tenant T [--user ID] [--daily AMOUNT|none] [--max-query AMOUNT|none] [--timezone TZ|none] [--reason TEXT]
-        (--timezone only without --user: the tenant's budget day)
-  get   --tenant T [--user ID] [--role R[,R2]]     stored settings and the limits in effect (role default: viewer)
-  audit --tenant T [--user ID] [--limit N]         budget changes, newest first (default 20)
-  usage --tenant T [--user ID] [--role R[,R2]]     today's usage, from the Redis ledger (REDIS_URL)
-AMOUNT: 5GiB, 500MiB, 1TiB or bytes; roles: ${ROLES.join(', ')}`;
+const AMOUNTS = 'AMOUNT: 5GiB, 500MiB, 1TiB or bytes; none clears the setting, so the default applies again.';
+const ROLES_NOTE = `roles: ${ROLES.join(', ')}`;
 
-/** The flags each command takes. */
-const COMMANDS = {
-  set: ['tenant', 'user', 'daily', 'max-query', 'timezone', 'reason'],
-  get: ['tenant', 'user', 'role'],
-  audit: ['tenant', 'user', 'limit'],
-  usage: ['tenant', 'user', 'role'],
-} as const;
-type Command = keyof typeof COMMANDS;
+/** Every command's flags; each command takes some of them (USAGE.commands). */
+const FLAGS = {
+  tenant: TENANT_FLAG,
+  user: { type: 'string', value: 'ID', meaning: 'one user of the tenant', default: 'the tenant as a whole' },
+  daily: { type: 'string', value: 'AMOUNT|none', meaning: 'the daily limit in billed bytes; none clears it', default: 'unchanged' },
+  'max-query': { type: 'string', value: 'AMOUNT|none', meaning: 'the per-query cap; none clears it', default: 'unchanged' },
+  timezone: { type: 'string', value: 'TZ|none', meaning: 'the tenant\'s budget day, an IANA timezone (without --user only); none clears it', default: 'unchanged' },
+  reason: { type: 'string', value: 'TEXT', meaning: 'why, recorded in the audit trail', default: 'none' },
+  role: { type: 'string', value: 'R[,R2]', meaning: 'the roles whose limits apply', default: 'viewer' },
+  limit: { type: 'string', value: 'N', meaning: 'how many changes, newest first', default: '20' },
+} satisfies Flags;
 
-runMain(USAGE, async () => {
-  const { values, positionals } = parseFlags(process.argv.slice(2), {
-    tenant: { type: 'string' }, user: { type: 'string' }, daily: { type: 'string' }, 'max-query': { type: 'string' },
-    timezone: { type: 'string' }, reason: { type: 'string' }, role: { type: 'string' }, limit: { type: 'string' },
-  });
+const USAGE = {
+  command: 'npm run budget --',
+  synopsis: ['COMMAND --tenant T [options]'],
+  summary: 'Quota administration on the budget store the gateway reads (DATABASE_URL, else DATA_DIR/budgets); with REDIS_URL a change reaches the running gateways at once (else within 5 s). Changes are audited as cli:<os user>.',
+  flags: FLAGS,
+  notes: [AMOUNTS, ROLES_NOTE],
+  examples: [
+    'npm run budget -- set --tenant acme --user 00u1 --daily 5GiB --reason "Q3 launch"',
+    'npm run budget -- get --tenant acme --user 00u1 --role executive',
+  ],
+  commands: {
+    set: {
+      synopsis: '--tenant T [--user ID] [--daily AMOUNT|none] [--max-query AMOUNT|none] [--timezone TZ|none] [--reason TEXT]',
+      summary: 'Sets the tenant\'s or a user\'s daily limit, per-query cap or (the tenant\'s) budget timezone; prints old → new.',
+      flags: ['tenant', 'user', 'daily', 'max-query', 'timezone', 'reason'],
+      notes: [AMOUNTS],
+      examples: ['npm run budget -- set --tenant acme --daily 2TiB --max-query 50GiB --timezone America/New_York'],
+    },
+    get: {
+      synopsis: '--tenant T [--user ID] [--role R[,R2]]',
+      summary: 'The stored settings, and the limits in effect for the user (or one without an override) with those roles.',
+      flags: ['tenant', 'user', 'role'],
+      notes: [ROLES_NOTE],
+      examples: ['npm run budget -- get --tenant acme --user 00u1 --role executive'],
+    },
+    audit: {
+      synopsis: '--tenant T [--user ID] [--limit N]',
+      summary: 'The budget changes, newest first: when, who, old → new, reason.',
+      flags: ['tenant', 'user', 'limit'],
+      examples: ['npm run budget -- audit --tenant acme --limit 50'],
+    },
+    usage: {
+      synopsis: '--tenant T [--user ID] [--role R[,R2]]',
+      summary: 'Today\'s usage, from the Redis ledger (REDIS_URL; without it, usage lives in the gateway\'s memory: exit 2).',
+      flags: ['tenant', 'user', 'role'],
+      notes: [ROLES_NOTE],
+      examples: ['REDIS_URL=redis://127.0.0.1:6379 npm run budget -- usage --tenant acme --user 00u1 --role executive'],
+    },
+  },
+} satisfies Usage<typeof FLAGS>;
+type Command = keyof typeof USAGE.commands;
+
+runMain(usageText(USAGE), async () => {
+  const { values, positionals } = parseFlags(process.argv.slice(2), USAGE);
   const [command, ...extra] = positionals;
   if (command === undefined) throw new UsageError('give a command: set, get, audit or usage.');
-  if (!Object.hasOwn(COMMANDS, command)) throw new UsageError(`unknown command "${command}": use set, get, audit or usage.`);
+  if (!Object.hasOwn(USAGE.commands, command)) throw new UsageError(`unknown command "${command}": use set, get, audit or usage.`);
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}".`);
-  const flags: readonly string[] = COMMANDS[command as Command];
+  const flags: readonly string[] = USAGE.commands[command as Command].flags;
   const misplaced = Object.keys(values).find((flag) => !flags.includes(flag));
   if (misplaced) throw new UsageError(`--${misplaced} does not apply to ${command}.`);
 

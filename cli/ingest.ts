@@ -16,20 +16,36 @@ import { VERSION } from '../common/version';
 import type { DatasetWriter, IngestReport } from '../warehouse/datasetWriter';
 import { openDatasetWriter } from '../warehouse/openWarehouse';
 import { createOverheadMeter } from '../warehouse/overhead';
-import { parseFlags, positiveInt, required } from './args';
+import { TENANT_FLAG, type Usage, parseFlags, positiveInt, required, usageText } from './args';
 import { UsageError, runMain } from '../common/runMain';
 import { printOverhead } from './overheadSummary';
 import { progress } from './progress';
 
-const USAGE = `npm run ingest -- --tenant T --file F
-       npm run ingest -- --tenant T --okta-url https://ORG.okta.com --token-env OKTA_TOKEN [--since ISO-8601] [--follow [--poll-interval SECONDS]]`;
+const USAGE = {
+  command: 'npm run ingest --',
+  synopsis: [
+    '--tenant T --file F',
+    '--tenant T --okta-url https://ORG.okta.com --token-env OKTA_TOKEN [--since ISO-8601] [--follow [--poll-interval SECONDS]]',
+  ],
+  summary: 'Loads Okta System Log events into the tenant\'s dataset (DATA_DIR, or BigQuery with WAREHOUSE=bigquery), deduplicated on uuid: from a file, or polled from the org\'s System Log API. Exits 1 when any event was rejected (the valid ones are loaded).',
+  flags: {
+    tenant: TENANT_FLAG,
+    file: { type: 'string', value: 'F', meaning: 'an export: NDJSON (one LogEvent per line) or a JSON array; this or --okta-url' },
+    'okta-url': { type: 'string', value: 'URL', meaning: 'the Okta org to poll (https), resuming from DATA_DIR/okta/<tenant>@<host>.json; this or --file' },
+    'token-env': { type: 'string', value: 'NAME', meaning: 'the environment variable holding the Okta API token; required with --okta-url' },
+    since: { type: 'string', value: 'ISO-8601', meaning: 'the oldest events wanted, read while there is no resume point', default: '7 days ago' },
+    follow: { type: 'boolean', meaning: 'keeps polling once caught up, until SIGINT or SIGTERM', default: 'off, stopping once caught up' },
+    'poll-interval': { type: 'string', value: 'SECONDS', meaning: 'the pause between polls with --follow', default: '60' },
+  },
+  examples: [
+    'npm run ingest -- --tenant acme --file okta-export.ndjson',
+    'OKTA_TOKEN=… npm run ingest -- --tenant acme --okta-url https://acme.okta.com --token-env OKTA_TOKEN --follow',
+  ],
+} satisfies Usage;
 const SHOWN_REJECTIONS = 20;
 
-runMain(USAGE, async () => {
-  const { values } = parseFlags(process.argv.slice(2), {
-    tenant: { type: 'string' }, file: { type: 'string' }, 'okta-url': { type: 'string' }, 'token-env': { type: 'string' },
-    since: { type: 'string' }, follow: { type: 'boolean' }, 'poll-interval': { type: 'string' },
-  });
+runMain(usageText(USAGE), async () => {
+  const { values } = parseFlags(process.argv.slice(2), USAGE);
   const tenant = required(values.tenant, 'tenant');
   if (!isTenantId(tenant)) throw new UsageError(`--tenant "${tenant}" must be lowercase letters, digits and underscores, starting with a letter.`);
   if ((values.file === undefined) === (values['okta-url'] === undefined)) throw new UsageError('give either --file or --okta-url.');

@@ -12,19 +12,30 @@ import { DEFAULT_EVENTS_PER_USER } from '../okta/generator';
 import { VERSION } from '../common/version';
 import { openDatasetWriter } from '../warehouse/openWarehouse';
 import { createOverheadMeter } from '../warehouse/overhead';
-import { parseFlags, positiveInt, required } from './args';
+import { TENANT_FLAG, type Usage, parseFlags, positiveInt, required, usageText } from './args';
 import { UsageError, runMain } from '../common/runMain';
 import { printOverhead } from './overheadSummary';
 import { progress } from './progress';
 import { seedTenant } from './seedTenant';
 
-const USAGE = 'npm run seed -- --tenant T --users N --days D [--events-per-user E] [--start YYYY-MM-DD] [--seed S] [--name NAME]';
+const USAGE = {
+  command: 'npm run seed --',
+  synopsis: ['--tenant T --users N --days D [--events-per-user E] [--start YYYY-MM-DD] [--seed S] [--name NAME]'],
+  summary: 'Generates deterministic synthetic Okta System Log events (same flags, same data) and loads them into the tenant\'s dataset: DATA_DIR, or BigQuery with WAREHOUSE=bigquery.',
+  flags: {
+    tenant: TENANT_FLAG,
+    users: { type: 'string', value: 'N', meaning: 'people in its directory; required' },
+    days: { type: 'string', value: 'D', meaning: 'days of events; required' },
+    'events-per-user': { type: 'string', value: 'E', meaning: 'events per user per day, about', default: String(DEFAULT_EVENTS_PER_USER) },
+    start: { type: 'string', value: 'YYYY-MM-DD', meaning: 'the first day', default: 'D days before today (UTC), so the data ends yesterday' },
+    seed: { type: 'string', value: 'S', meaning: 'the generator\'s seed, an integer', default: '1' },
+    name: { type: 'string', value: 'NAME', meaning: 'the tenant\'s display name', default: 'T capitalized and "Corp", e.g. "Acme Corp"' },
+  },
+  examples: ['npm run seed -- --tenant acme --users 300 --days 30'],
+} satisfies Usage;
 
-runMain(USAGE, async () => {
-  const { values } = parseFlags(process.argv.slice(2), {
-    tenant: { type: 'string' }, users: { type: 'string' }, days: { type: 'string' }, 'events-per-user': { type: 'string' },
-    start: { type: 'string' }, seed: { type: 'string' }, name: { type: 'string' },
-  });
+runMain(usageText(USAGE), async () => {
+  const { values } = parseFlags(process.argv.slice(2), USAGE);
   const tenant = required(values.tenant, 'tenant');
   if (!isTenantId(tenant)) throw new UsageError(`--tenant "${tenant}" must be lowercase letters, digits and underscores, starting with a letter.`);
   const days = positiveInt(values.days, 'days');

@@ -18,6 +18,7 @@ import { runMain } from '../common/runMain';
 import { createDuckDbWarehouse } from '../warehouse/duckdb/duckDbWarehouse';
 import type { DatasetWriter } from '../warehouse/datasetWriter';
 import { duckDbDatasetWriter } from '../warehouse/duckdb/tenantDataset';
+import { type Usage, parseFlags, usageText } from './args';
 import { type ProcessSpec, type Supervisor, onParentExit, portInUse, supervise } from './childProcesses';
 import { loadDemoEvents, planDemoData } from './demoData';
 import { progress } from './progress';
@@ -26,7 +27,17 @@ import { progress } from './progress';
 const BANNER_ROLES: readonly Role[] = ['executive', 'manager', 'viewer', 'quota-admin'];
 const START_TIMEOUT_MS = 60_000;
 
-runMain('npm start', async () => {
+const USAGE = {
+  command: 'npm start',
+  synopsis: [],
+  summary: 'The whole system: the users, tenants and metrics subgraphs and the gateway, each its own process under one supervisor; on a DATA_DIR with no tenant it creates the demo tenants acme and globex and loads their events behind the servers. stdout: JSON log lines; stderr: progress, the banner, errors. Ctrl-C stops every process.',
+  flags: {},
+  notes: ['Configured by the environment (README "Configuration"), e.g. PORT (4000, the gateway), USERS_PORT, TENANTS_PORT, METRICS_PORT (PORT+1, +2, +3), DATA_DIR (./.data), WAREHOUSE (duckdb), JWT_SECRET, REDIS_URL, DATABASE_URL.'],
+  examples: ['PORT=4100 DATA_DIR=/tmp/bytegate npm start'],
+} satisfies Usage;
+
+runMain(usageText(USAGE), async () => {
+  parseFlags(process.argv.slice(2), USAGE);
   let supervisor: Supervisor | undefined;
   // Before the servers start there is nothing to stop but this process (and a seed it may be writing).
   const stop = (reason: string) => (supervisor ? void supervisor.stop(reason) : process.exit(0));

@@ -1,16 +1,28 @@
 /**
  * The entry of every process bytegate runs (servers and CLIs): one place that turns a main's outcome
- * into an exit code — 0, its own number, 2 with the usage for a UsageError, 1 for anything else.
+ * into an exit code — 0, its own number, 0 with the usage on stdout for `--help`, 2 with the usage on
+ * stderr for a UsageError, 1 for anything else.
  */
 
-/** Bad arguments: the usage is printed and the process exits 2. */
+/** Bad arguments: the usage is printed on stderr and the process exits 2. */
 export class UsageError extends Error {}
+
+/** `--help` or `-h` (cli/args.ts): `usage` — the process's, or its subcommand's — is printed on stdout and the process exits 0. */
+export class HelpRequested extends Error {
+  constructor(readonly usage: string) {
+    super('help requested');
+  }
+}
 
 /** Runs a process's main: usage errors print the usage and exit 2, other failures exit 1. */
 export function runMain(usage: string, main: () => Promise<number | void>): void {
   main().then(
     (code) => process.exit(code ?? 0),
     (error: unknown) => {
+      if (error instanceof HelpRequested) {
+        process.stdout.write(`usage: ${error.usage}\n`);
+        process.exit(0);
+      }
       if (error instanceof UsageError) {
         process.stderr.write(`error: ${error.message}\n\nusage: ${usage}\n`);
         process.exit(2);

@@ -33,11 +33,13 @@ import { consoleRoutes } from './console/routes';
 import type { GatewayContext } from './context';
 import { createPricer } from './cost/pricer';
 import type { FetchStatistics } from './cost/statistics';
+import { answeringIntrospection } from './execute/introspection';
 import { subgraphDataVersions, subgraphStatistics } from './execute/internalFetch';
 import { SignedIdentityDataSource } from './execute/subgraphDataSource';
 import { operationLimits } from './limits';
 import { adoptScalarInputCoercion } from './limits/scalarInputCoercion';
 import { type GatewayObservability, createGatewayObservability, operationRecord, requestIdHeader } from './observability';
+import type { PersistedQueryStore } from './persistedQueries';
 import { readiness } from './readiness';
 import { type AnswerStore, createResponseCache, requestKeyOf } from './responseCache/responseCache';
 import { warmPath } from './warmPath';
@@ -63,6 +65,8 @@ export interface GatewayDeps {
   dataChanges?: DataChangeFeed;
   /** Data still loading (the first run's demo data: common/demoLoading.ts), reported on /readyz. */
   loading?: () => DemoLoadingReport | undefined;
+  /** Automatic persisted queries' documents (persistedQueries.ts; shared by replicas with REDIS_URL); default: Apollo Server's, in this process. */
+  persistedQueries?: PersistedQueryStore;
 }
 
 export interface Gateway {
@@ -143,9 +147,10 @@ export function buildGateway(config: Config, deps: GatewayDeps): Gateway {
   });
 
   const apollo = new ApolloServer<GatewayContext>({
-    gateway,
+    gateway: answeringIntrospection(gateway),
     logger: deps.logger,
     introspection: true, // BI connectors introspect (public contract)
+    ...(deps.persistedQueries ? { persistedQueries: { cache: deps.persistedQueries } } : {}),
     includeStacktraceInErrorResponses: false,
     parseOptions: limits.parseOptions,
     validationRules: limits.validationRules,

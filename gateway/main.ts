@@ -15,6 +15,7 @@ import { demoLoadingReport } from '../common/demoLoading';
 import { createLog, logConfigWarnings } from '../common/log';
 import { createGatewayObservability } from './observability';
 import { openAnswerStore } from './responseCache/responseCache';
+import { openPersistedQueries } from './persistedQueries';
 import { startGateway } from '.';
 import { bytegateSubgraphs, composeSupergraph } from './supergraph';
 
@@ -33,9 +34,10 @@ runMain('tsx gateway/main.ts', async () => {
     ? await openAnswerStore({ redisUrl: config.redisUrl, ttlMs: config.cacheTtlMs, maxBytes: config.responseCacheMaxBytes, log: (message) => log.warn(message) })
     : undefined;
   const dataChanges = config.redisUrl ? await openDataChangeFeed(config.redisUrl) : undefined;
+  const persistedQueries = await openPersistedQueries({ redisUrl: config.redisUrl, log: (message) => log.warn(message) });
   const loading = config.warehouse === 'duckdb' ? () => demoLoadingReport(config.dataDir) : undefined;
-  const gateway = await startGateway(config, { supergraphSdl, budgets, answers, dataChanges, loading, logger: log, observability: createGatewayObservability(log) });
-  log.info(`gateway on ${gateway.url} (metrics on /metrics; response cache: ${answers ? answers.status().store : 'off'})`);
+  const gateway = await startGateway(config, { supergraphSdl, budgets, answers, dataChanges, persistedQueries, loading, logger: log, observability: createGatewayObservability(log) });
+  log.info(`gateway on ${gateway.url} (metrics on /metrics; response cache: ${answers ? answers.status().store : 'off'}; persisted queries: ${persistedQueries.status().store})`);
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', resolve);
@@ -43,5 +45,5 @@ runMain('tsx gateway/main.ts', async () => {
   });
   log.info(`gateway: ${signal}, closing`);
   await gateway.close();
-  await Promise.all([budgets.store.close(), budgets.ledger.close(), budgets.changes?.close(), answers?.close(), dataChanges?.close()]);
+  await Promise.all([budgets.store.close(), budgets.ledger.close(), budgets.changes?.close(), answers?.close(), dataChanges?.close(), persistedQueries.close()]);
 });

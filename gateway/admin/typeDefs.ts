@@ -3,8 +3,9 @@
  * Apollo's LocalGraphQLDataSource) because budgets are the gateway's business — it reserves and
  * settles them — and so every replica reads the same ledger the requests are charged to.
  */
-import { type DocumentNode, parse } from 'graphql';
+import { type DocumentNode, parse, printType } from 'graphql';
 import { schemaHeader } from '../../common/graphql/costSpec';
+import { BytesScalar, DateScalar, DateTimeScalar } from '../../common/graphql/scalars';
 import { MAX_OPERATION_NAMES, SPEND_HISTORY_DAYS } from '../../budgets/ledger';
 import { MAX_BUDGET_USERS } from './resolvers';
 
@@ -14,12 +15,9 @@ const LEDGER = '@noScan(reason: "budgets live in the ledger and the budget store
 export const typeDefs: DocumentNode = parse(/* GraphQL */ `
   ${schemaHeader(['@key'])}
 
-  "A calendar date, YYYY-MM-DD (UTC)."
-  scalar Date
-  "An instant, ISO-8601 with a timezone."
-  scalar DateTime
-  "A byte count: a non-negative integer JSON number."
-  scalar Bytes
+  ${printType(DateScalar)}
+  ${printType(DateTimeScalar)}
+  ${printType(BytesScalar)}
 
   type Query {
     "The caller's own budget today. Free (reads no warehouse data), so it answers even when the budget is spent."

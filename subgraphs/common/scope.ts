@@ -75,12 +75,16 @@ export const MAX_REPORTING_DEPTH = 32;
 
 // Private:
 
-/** Every transitive report of `managerId` (not the manager), walking users.manager_id downwards. */
+/**
+ * Every transitive report of `managerId` (not the manager), walking users.manager_id downwards. The
+ * CTE's columns are named by its base term: GoogleSQL's `cte_name AS (…)` takes no column list
+ * (https://cloud.google.com/bigquery/docs/reference/standard-sql/query-syntax#recursive_cte).
+ */
 function teamQuery(managerId: string): WarehouseQuery {
   return {
     name: 'teamScope',
-    sql: (d) => `WITH RECURSIVE team(id, depth) AS (
-        SELECT u.id, 1 FROM ${d.table('users')} AS u WHERE u.manager_id = ${d.param('managerId', 'STRING')}
+    sql: (d) => `WITH RECURSIVE team AS (
+        SELECT u.id, 1 AS depth FROM ${d.table('users')} AS u WHERE u.manager_id = ${d.param('managerId', 'STRING')}
         UNION ALL
         SELECT r.id, t.depth + 1 FROM ${d.table('users')} AS r JOIN team AS t ON r.manager_id = t.id WHERE t.depth < ${MAX_REPORTING_DEPTH}
       )

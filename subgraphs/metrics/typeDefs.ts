@@ -2,8 +2,9 @@
  * The metrics subgraph: productivity and app usage from the rollups, event counts from raw events,
  * always computed over the caller's scope (executive: tenant, manager: team, viewer: self).
  */
-import { type DocumentNode, parse } from 'graphql';
+import { type DocumentNode, parse, printType } from 'graphql';
 import { schemaHeader } from '../../common/graphql/costSpec';
+import { DateScalar } from '../../common/graphql/scalars';
 import { TEAM_SCOPE } from '../common/sharedScans';
 
 /** The productivity_daily columns productivityByUser and dailyByUser read (queries.ts). */
@@ -12,8 +13,7 @@ const ROLLUP_TOTALS = '["actor_id", "day", "total_events", "unique_apps", "auth_
 export const typeDefs: DocumentNode = parse(/* GraphQL */ `
   ${schemaHeader(['@key', '@inaccessible', '@listSize'])}
 
-  "A calendar date, YYYY-MM-DD (UTC)."
-  scalar Date
+  ${printType(DateScalar)}
 
   type Query {
     "Internal, for the gateway's estimator: the caller's tenant's partition statistics (rows and logical bytes per table, day, column)."

@@ -1,12 +1,12 @@
 /** The tenants subgraph: the caller's tenant and the span of its data. */
-import { type DocumentNode, parse } from 'graphql';
+import { type DocumentNode, parse, printType } from 'graphql';
 import { schemaHeader } from '../../common/graphql/costSpec';
+import { DateScalar } from '../../common/graphql/scalars';
 
 export const typeDefs: DocumentNode = parse(/* GraphQL */ `
   ${schemaHeader(['@key'])}
 
-  "A calendar date, YYYY-MM-DD (UTC)."
-  scalar Date
+  ${printType(DateScalar)}
 
   type Query {
     "The caller's tenant (from the verified identity, never from arguments)."

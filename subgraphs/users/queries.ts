@@ -44,12 +44,16 @@ export function countUsers(scope: Scope): WarehouseQuery {
   };
 }
 
-/** Everyone above `userId`: their manager, that manager's manager, … (not the user). */
+/**
+ * Everyone above `userId`: their manager, that manager's manager, … (not the user). The CTE's columns
+ * are named by its base term: GoogleSQL's `cte_name AS (…)` takes no column list
+ * (https://cloud.google.com/bigquery/docs/reference/standard-sql/query-syntax#recursive_cte).
+ */
 export function managementChain(userId: string): WarehouseQuery {
   return {
     name: 'managementChain',
-    sql: (d) => `WITH RECURSIVE chain(id, manager_id, depth) AS (
-        SELECT u.id, u.manager_id, 0 FROM ${d.table('users')} AS u WHERE u.id = ${d.param('userId', 'STRING')}
+    sql: (d) => `WITH RECURSIVE chain AS (
+        SELECT u.id, u.manager_id, 0 AS depth FROM ${d.table('users')} AS u WHERE u.id = ${d.param('userId', 'STRING')}
         UNION ALL
         SELECT m.id, m.manager_id, c.depth + 1 FROM ${d.table('users')} AS m JOIN chain AS c ON m.id = c.manager_id
         WHERE c.depth < ${MAX_REPORTING_DEPTH}

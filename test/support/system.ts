@@ -47,7 +47,7 @@ export interface SystemOptions {
   /** Configuration variables (PORT is always 0). */
   env?: NodeJS.ProcessEnv;
   /** Default: an in-memory ledger and a file store in a fresh directory; no response cache (every operation runs). */
-  gateway?: Pick<GatewayDeps, 'fetchStatistics' | 'budgets' | 'observability' | 'answers'>;
+  gateway?: Pick<GatewayDeps, 'fetchStatistics' | 'budgets' | 'observability' | 'answers' | 'persistedQueries'>;
   /** The subgraphs' request logs; default none. */
   subgraphLog?: Logger;
   /** The subgraphs' aggregate cache; default none (every aggregate computed). */

@@ -132,6 +132,34 @@ describe('BigQuery adapter: what it asks BigQuery for', () => {
     });
   });
 
+  describe('a cap of 0 is sent as 1 byte, never "0" (which some tools read as no limit)', () => {
+    const sentCap = () => lastInsert().body.configuration.query.maximumBytesBilled;
+    /** byType over days without data: its scan prunes every partition and bills 0 bytes. */
+    const readingNothing = (maxBytesBilled: number): WarehouseQuery => ({
+      ...byType('x', maxBytesBilled),
+      params: { ...byType('x').params, fromTs: { type: 'TIMESTAMP', value: '2099-01-01T00:00:00Z' }, toTs: { type: 'TIMESTAMP', value: '2099-01-02T00:00:00Z' } },
+    });
+
+    test('a job estimated at 0 bytes that reads nothing runs, capped at "1"', async () => {
+      await expect(warehouse.query('acme', readingNothing(0))).resolves.toMatchObject({ rows: [{ n: 0 }], billedBytes: 0 });
+      expect(sentCap()).toBe('1');
+    });
+
+    test('a job capped at 0 that would bill anything is refused by BigQuery, the error naming the cap of 0', async () => {
+      // Three days of sso_events: BigQuery's 10 MiB minimum, over the 1 byte sent.
+      await expect(warehouse.query('acme', byType('x', 0))).rejects.toMatchObject({
+        extensions: { code: ErrorCode.QUERY_TOO_EXPENSIVE, limitBytes: 0, billedBytes: 10 * MiB },
+      });
+      expect(sentCap()).toBe('1');
+      expect(sleeps).toEqual([]); // not retried
+    });
+
+    test.each([1, 10 * MiB - 1, 42 * MiB])('a positive cap (%d bytes) is sent unchanged', async (capBytes) => {
+      await warehouse.query('acme', readingNothing(capBytes));
+      expect(sentCap()).toBe(String(capBytes));
+    });
+  });
+
   test('a label longer than 63 characters is cut', async () => {
     await warehouse.query('acme', { ...byType('x'), name: `Q${'x'.repeat(100)}` });
     expect(lastInsert().body.configuration.labels.query).toBe(`q${'x'.repeat(62)}`);

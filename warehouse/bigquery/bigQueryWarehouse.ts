@@ -4,7 +4,8 @@
  * Per query, one job (jobs.insert, then getQueryResults, then jobs.get for its statistics):
  * - named parameters only: the SQL text is built from the query's code, never from input;
  * - `maximumBytesBilled` = the query's cap, so BigQuery refuses an over-cap job without charge
- *   (bytesBilledLimitExceeded → QUERY_TOO_EXPENSIVE);
+ *   (bytesBilledLimitExceeded → QUERY_TOO_EXPENSIVE); never "0", which some tools read as no limit:
+ *   a cap of 0 is sent as 1 byte, so a job that would bill anything is refused (maximumBytesBilled());
  * - labels {tenant, user, operation, request_id, query, bytegate_version}, so billing exports attribute
  *   every byte (and a request id leads from a log line to its jobs);
  * - `jobTimeoutMs`, so a runaway job is cancelled by BigQuery, not just abandoned by us — each retried
@@ -135,7 +136,7 @@ export function createBigQueryWarehouse(options: BigQueryWarehouseOptions): Ware
         },
         jobTimeoutMs: Math.max(1, jobTimeoutMs - (at - firstAttemptAt)),
         location,
-        ...(query.maxBytesBilled !== undefined ? { maximumBytesBilled: String(query.maxBytesBilled) } : {}),
+        ...(query.maxBytesBilled !== undefined ? { maximumBytesBilled: maximumBytesBilled(query.maxBytesBilled) } : {}),
       });
       current = job;
       // Polls while the job runs (no client-side timeout: jobTimeoutMs makes BigQuery end it, the signal us).
@@ -240,6 +241,16 @@ function dayVersions(partitions: TenantMetadata['partitions']): Map<string, stri
     days.set(p.day, [...(days.get(p.day) ?? []), `${p.table}:${p.version}`]);
   }
   return new Map([...days].map(([day, versions]) => [day, versions.join(' ')]));
+}
+
+/**
+ * A cap as BigQuery's `maximumBytesBilled` (https://cloud.google.com/bigquery/docs/reference/rest/v2/Job#JobConfigurationQuery):
+ * at least 1 byte. "0" is ambiguous — some BigQuery drivers document it as no limit — so a job estimated
+ * to read nothing could run uncapped; with 1, BigQuery refuses it as soon as it would bill anything (its
+ * least bill is 10 MiB per table), as the DuckDB adapter refuses any bill over a cap of 0.
+ */
+function maximumBytesBilled(capBytes: number): string {
+  return String(Math.max(1, capBytes));
 }
 
 /** How often a stopped job's state is read until BigQuery reports it DONE. */
