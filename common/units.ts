@@ -25,6 +25,12 @@ export function parseBytes(text: string): number {
   return bytes;
 }
 
+/** For people reading a message: human units and, when they round, the exact count — "20 MiB (20,971,520 bytes)". */
+export function bytesForPeople(bytes: number): string {
+  const human = formatBytes(bytes);
+  return human === `${bytes} B` ? human : `${human} (${bytes.toLocaleString('en-US')} bytes)`;
+}
+
 /** The largest binary unit that keeps the number ≥ 1, e.g. 5 GiB, 1.5 TiB, 900 B. */
 export function formatBytes(bytes: number): string {
   const units = ['PiB', 'TiB', 'GiB', 'MiB', 'KiB'] as const;

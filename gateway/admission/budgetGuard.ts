@@ -14,6 +14,7 @@ import type { BudgetConfig } from '../../common/config';
 import { trackOutage } from '../../common/outage';
 import { ErrorCode, bytegateError } from '../../common/errors';
 import type { Principal } from '../../common/principal';
+import { bytesForPeople } from '../../common/units';
 import { type BudgetLedger, LedgerUnavailableError, type Reservation, type UsageSnapshot } from '../../budgets/ledger';
 import { type EffectiveBudget, type LimitDefaults, resolveLimits } from '../../budgets/policy';
 import type { BudgetChangeFeed } from '../../budgets/changeFeed';
@@ -134,7 +135,7 @@ export function createBudgetGuard(options: GuardOptions, budgets: Budgets, logge
         if (!(error instanceof LedgerUnavailableError)) throw error;
         const allowed = !enforce || (options.onLedgerError === 'allow-up-to-cap' && bytes <= options.failOpenMaxBytes);
         if (allowed) return { kind: 'unrecorded' };
-        throw bytegateError(ErrorCode.LEDGER_UNAVAILABLE, `Budgets cannot be checked right now, so operations estimated over ${options.failOpenMaxBytes} bytes are refused. Retry shortly.`);
+        throw bytegateError(ErrorCode.LEDGER_UNAVAILABLE, `Budgets cannot be checked right now, so operations estimated over ${bytesForPeople(options.failOpenMaxBytes)} are refused. Retry shortly.`);
       }
       const report = reportOf(result.user, result.tenant);
       if (!result.admitted) {
@@ -142,7 +143,7 @@ export function createBudgetGuard(options: GuardOptions, budgets: Budgets, logge
         void budgets.ledger.recordRejection(principal.tenant, { at: new Date(now()).toISOString(), userId: principal.userId, requestedBytes: bytes, exceeded: result.exceeded }).catch(() => undefined);
         return {
           kind: 'refused',
-          message: `This operation would bill an estimated ${bytes} bytes, more than ${result.exceeded === 'user' ? 'your' : "your tenant's"} remaining daily budget of ${exhausted.remainingBytes} bytes. It resets at ${exhausted.resetsAt}.`,
+          message: `This operation would bill an estimated ${bytesForPeople(bytes)}, ${bytesForPeople(bytes - (exhausted.remainingBytes ?? 0))} over ${result.exceeded === 'user' ? 'your' : "your tenant's"} remaining daily budget of ${bytesForPeople(exhausted.remainingBytes ?? 0)}; it resets at 00:00 ${limits.timezone} (${exhausted.resetsAt}).`,
           report,
           retryAfterSeconds: secondsUntil(exhausted.resetsAt, now()),
         };

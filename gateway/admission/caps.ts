@@ -4,6 +4,7 @@
  * bytes (the lowest of MAX_QUERY_BYTES, the tenant's and the user's cap). Pure.
  */
 import type { Estimate } from '../cost/estimate';
+import { bytesForPeople } from '../../common/units';
 
 export interface QueryCaps {
   readonly maxQueryPoints: number;
@@ -16,7 +17,7 @@ export function overCap(estimate: Estimate, points: number, caps: QueryCaps): st
     return `This operation scores ${points} demand-control points, over the per-query limit of ${caps.maxQueryPoints}. Ask for fewer items or fewer fields.`;
   }
   if (estimate.billedBytes > caps.maxQueryBytes) {
-    return `This operation would bill an estimated ${estimate.billedBytes} bytes, over the per-query limit of ${caps.maxQueryBytes}. Narrow the date ranges or ask for fewer fields.`;
+    return `This operation would bill an estimated ${bytesForPeople(estimate.billedBytes)}, over the per-query limit of ${bytesForPeople(caps.maxQueryBytes)}. Narrow the date ranges or ask for fewer fields.`;
   }
   return undefined;
 }

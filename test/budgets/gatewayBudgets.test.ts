@@ -82,6 +82,8 @@ test('500 concurrent operations from one user whose budget admits 7: exactly 7 r
 
   const refusal = refused[0];
   expect(refusal.body.errors[0].extensions.code).toBe('BUDGET_EXCEEDED');
+  // People read it: human units next to the exact bytes, and when it resets in the tenant's timezone.
+  expect(refusal.body.errors[0].message).toMatch(/^This operation would bill an estimated \d+(\.\d+)? [KMGT]iB \([\d,]+ bytes\), .* over your remaining daily budget of 0 B; it resets at 00:00 UTC \(\d{4}-\d\d-\d\dT00:00:00\.000Z\)\.$/);
   const retryAfter = Number(refusal.headers.get('retry-after'));
   expect(retryAfter).toBeGreaterThan(0);
   expect(retryAfter).toBeLessThanOrEqual(86_400);

@@ -5,7 +5,7 @@
  */
 import { addDays } from '../../common/dates';
 import type { Principal } from '../../common/principal';
-import { MiB } from '../../common/units';
+import { MiB, formatBytes } from '../../common/units';
 import { type GeneratorOptions, generateDirectory } from '../../okta/generator';
 import { createDuckDbWarehouse } from '../../warehouse/duckdb/duckDbWarehouse';
 import { type System, type SystemOptions, seedDataDir, startSystem } from '../support/system';
@@ -56,6 +56,7 @@ describe('per-query byte cap (MAX_QUERY_BYTES)', () => {
     expect(status).toBe(400);
     expect(body.errors).toHaveLength(1);
     expect(body.errors[0].extensions.code).toBe('QUERY_TOO_EXPENSIVE');
+    expect(body.errors[0].message).toContain(`over the per-query limit of ${formatBytes(limit)} (${limit.toLocaleString('en-US')} bytes)`);
     expect(body.errors[0].extensions.cost).toMatchObject({ limitBytes: limit, mode: 'enforce' });
     expect(body.errors[0].extensions.cost.estimatedBilledBytes).toBeGreaterThan(limit);
     expect(body.extensions.cost).toMatchObject({ actualBytes: 0, billedBytes: 0, warehouseQueries: 0 });
