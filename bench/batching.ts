@@ -156,7 +156,8 @@ async function startCountedStack(env: NodeJS.ProcessEnv, duckdb: Warehouse, unba
   };
 }
 
-function countingWarehouse(inner: Warehouse, names: string[]): Warehouse {
+/** `inner`, recording each query's name in `names`. */
+export function countingWarehouse(inner: Warehouse, names: string[]): Warehouse {
   return {
     query: (tenant, query) => {
       names.push(query.name);
@@ -202,7 +203,8 @@ export function unbatchedWarehouse(inner: Warehouse): Warehouse {
   };
 }
 
-function countNames(names: string[]): Record<string, number> {
+/** How many of each name, by name. */
+export function countNames(names: readonly string[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const name of [...names].sort()) counts[name] = (counts[name] ?? 0) + 1;
   return counts;
@@ -217,7 +219,7 @@ async function load(url: string, token: string, request: object, seconds: number
   return result.requests.average;
 }
 
-function percentile(values: number[], fraction: number): number {
+export function percentile(values: readonly number[], fraction: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))];
 }

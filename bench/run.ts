@@ -3,17 +3,20 @@
  * printed as one table with the machine it ran on, then notes and each scenario's wall time.
  * bench/README.md says how to read it. BENCH_SCALE=small runs reduced sizes (a quick run covering
  * every scenario); the default sizes are the ones quoted in README.md.
- * `npm run bench -- cost ledger` (scenarios: ingest, firstRun, cost, batching, ledger, dashboard, responseCache, capacity, stats) runs
+ * `npm run bench -- cost ledger` (scenarios: ingest, firstRun, cost, batching, httpBatches, ledger, dashboard, responseCache, capacity, stats) runs
  * only the named ones; `npm run bench -- soak` runs the soak (SOAK_SECONDS, default 600), which the
  * default run never does.
  * stats: how accurate BigQuery's per-column statistics are (PARTITIONS totals split by the bytes
  * recorded at ingest) against the exact ones, on a freshly seeded tenant; its worst columns are
  * printed after the table. firstRun: the first `npm start` on an empty DATA_DIR, and `npm run seed`'s
  * peak memory up to 18 M events. capacity: bytegate's own BigQuery bill on real processes against the recording
- * BigQuery fake, and the "At scale" extrapolation (capacityModel.ts).
+ * BigQuery fake, and the "At scale" extrapolation (capacityModel.ts). `npm run bench -- --help` prints the usage.
  */
 import os from 'node:os';
+import { type Usage, parseFlags, usageText } from '../cli/args';
+import { UsageError, runMain } from '../common/runMain';
 import { benchBatching, describeQueries } from './batching';
+import { benchHttpBatches } from './httpBatches';
 import { benchCapacity } from './capacity';
 import { capacityRows } from './capacityModel';
 import { benchCostControl } from './costControl';
@@ -27,16 +30,16 @@ import { LAG_GROWTH_FACTOR, LAG_SLACK_MS, RSS_GROWTH_LIMIT, benchSoak } from './
 import { reachableRedis } from './stack';
 import { QUERY_COLUMN_SETS, benchStatsAccuracy } from './statsAccuracy';
 
-async function main(): Promise<void> {
+/** `only`: the scenarios named on the command line; none: every one but the soak. */
+async function main(only: readonly string[]): Promise<void> {
+  const unknown = only.filter((name) => !SCENARIOS.includes(name) && name !== 'soak');
+  if (unknown.length > 0) throw new UsageError(`unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.join(', ')}, soak`);
   const small = process.env.BENCH_SCALE === 'small';
   console.log(`machine: ${describeMachine()}`);
   const otherCpu = sampleOtherCpu();
   const rows: [string, string, string, string][] = [];
   /** Detail printed after the table. */
   const notes: string[] = [];
-  const only = process.argv.slice(2);
-  const unknown = only.filter((name) => !SCENARIOS.includes(name) && name !== 'soak');
-  if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.join(', ')}, soak`);
   // The soak runs only when named.
   const wanted = (name: string) => (only.length === 0 && name !== 'soak') || only.includes(name);
   const timings: string[] = [];
@@ -159,6 +162,32 @@ async function main(): Promise<void> {
       `${(b.batched.billedBytesPerRequest / 2 ** 20).toFixed(0)} MiB`,
       `unbatched: ${(b.unbatched.billedBytesPerRequest / 2 ** 20).toFixed(0)} MiB`,
       `${(b.unbatched.billedBytesPerRequest / b.batched.billedBytesPerRequest).toFixed(1)}× less billed`,
+    ]);
+  }
+
+  if (wanted('httpBatches')) {
+    const h = await timed('httpBatches', () => benchHttpBatches(small
+      ? { users: 200, days: 30, eventsPerUser: 10, cards: 10, samples: 20 }
+      : { users: 1000, days: 30, eventsPerUser: 20, cards: 10, samples: 50 }));
+    const dashboard = `${h.cards} user cards, each its own operation with the user's manager and 30-day productivity, no aggregate cache, ${h.events.toLocaleString('en-US')} events`;
+    const jobs = ({ jobsPerDashboard: { mean, min, max } }: typeof h.batched) => `${mean.toFixed(2)} (${min}–${max})`;
+    rows.push([
+      `HTTP batch: warehouse jobs per dashboard (${dashboard}), mean (range)`,
+      `one batch: ${jobs(h.batched)}, mostly ${describeQueries(h.batched.jobs)}`,
+      `${h.cards} requests at once: ${jobs(h.alone)}, mostly ${describeQueries(h.alone.jobs)}`,
+      `${(h.alone.jobsPerDashboard.mean / h.batched.jobsPerDashboard.mean).toFixed(1)}× fewer jobs`,
+    ]);
+    rows.push([
+      'HTTP batch: bytes billed per dashboard, mean (≥ 10 MiB per job)',
+      `${(h.batched.billedBytesPerDashboard / 2 ** 20).toFixed(1)} MiB`,
+      `${(h.alone.billedBytesPerDashboard / 2 ** 20).toFixed(1)} MiB`,
+      `${(h.alone.billedBytesPerDashboard / h.batched.billedBytesPerDashboard).toFixed(1)}× less billed`,
+    ]);
+    rows.push([
+      'HTTP batch: time until the dashboard\'s last card is answered (sequential dashboards)',
+      `p50 ${h.batched.p50Ms.toFixed(1)} ms, p95 ${h.batched.p95Ms.toFixed(1)} ms`,
+      `p50 ${h.alone.p50Ms.toFixed(1)} ms, p95 ${h.alone.p95Ms.toFixed(1)} ms`,
+      `${(h.batched.p50Ms / h.alone.p50Ms).toFixed(2)}× at p50, ${(h.batched.p95Ms / h.alone.p95Ms).toFixed(2)}× at p95`,
     ]);
   }
 
@@ -352,7 +381,7 @@ async function main(): Promise<void> {
   console.log(`timings: ${timings.join(', ')}; load avg at the end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 }
 
-const SCENARIOS = ['ingest', 'firstRun', 'cost', 'batching', 'ledger', 'dashboard', 'responseCache', 'capacity', 'stats'];
+const SCENARIOS = ['ingest', 'firstRun', 'cost', 'batching', 'httpBatches', 'ledger', 'dashboard', 'responseCache', 'capacity', 'stats'];
 
 function verdictOf<P extends { name: string }>(processes: P[], ok: (p: P) => boolean): string {
   const growing = processes.filter((p) => !ok(p)).map((p) => p.name);
@@ -380,7 +409,17 @@ function medianOf(values: number[]): number {
   return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+const USAGE = {
+  command: 'npm run bench --',
+  synopsis: ['[SCENARIO…]'],
+  operands: true,
+  summary: 'Every benchmark scenario, each against a baseline measured in the same run, printed as one table with the machine it ran on (bench/README.md says how to read it); named scenarios run alone.',
+  flags: {},
+  notes: [
+    `SCENARIO: ${SCENARIOS.join(', ')}, or soak — which runs only when named (SOAK_SECONDS, default 600).`,
+    'BENCH_SCALE=small runs reduced sizes (a quick run covering every scenario); the default sizes are the ones README.md quotes.',
+  ],
+  examples: ['npm run bench', 'BENCH_SCALE=small npm run bench -- cost ledger', 'SOAK_SECONDS=120 npm run bench -- soak'],
+} satisfies Usage;
+
+runMain(usageText(USAGE), async () => main(parseFlags(process.argv.slice(2), USAGE).positionals));

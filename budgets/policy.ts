@@ -9,6 +9,7 @@
  * - Per-query cap: the smallest of MAX_QUERY_BYTES, the tenant's and the user's caps — a stored cap
  *   only ever lowers MAX_QUERY_BYTES.
  * - Timezone of the budget day: the tenant's, else UTC.
+ * - A user's limits are set (and usage reset) only for a user of the tenant's directory (needsDirectoryUser).
  */
 import type { BudgetConfig, Config } from '../common/config';
 import type { Principal } from '../common/principal';
@@ -78,6 +79,15 @@ export function validateBudgetChange(change: TenantBudgetSettings): void {
   if (timezone !== undefined && timezone !== null && !isTimezone(timezone)) {
     throw new Error(`timezone "${String(timezone).slice(0, 60)}" is not an IANA timezone (e.g. UTC, Europe/Berlin, America/New_York).`);
   }
+}
+
+/**
+ * Whether a user's change must name a user of the tenant's directory: one that sets a value does (a
+ * mistyped id would store a setting nobody has); one that only clears (explicit nulls) does not, so the
+ * setting of an id the directory lacks — an old typo, someone who left — can still be removed.
+ */
+export function needsDirectoryUser(change: UserBudgetSettings): boolean {
+  return Object.values(change).some((value) => value !== null && value !== undefined);
 }
 
 /** A change applied to what was stored: absent fields keep their value, null clears. */

@@ -28,6 +28,8 @@ export interface Usage<F extends Flags = Flags> {
   readonly command: string;
   /** Its argument lines after `command`, optional parts in brackets; none when it takes no flags. */
   readonly synopsis: readonly string[];
+  /** It takes positional arguments, named in its synopsis, and checks them itself (bench's scenario names). */
+  readonly operands?: true;
   /** What it does, in a sentence or two. */
   readonly summary: string;
   readonly flags: F;
@@ -54,8 +56,9 @@ export function parseFlags<F extends Flags>(argv: string[], usage: Usage<F>): { 
   const options = Object.fromEntries(Object.entries(usage.flags).map(([name, { type }]) => [name, { type }]));
   let parsed;
   try {
-    // Only a CLI with subcommands takes a positional argument: its command's name.
-    parsed = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: usage.commands !== undefined });
+    // Only a CLI with subcommands (its command's name) or operands takes positional arguments.
+    const allowPositionals = usage.commands !== undefined || usage.operands !== undefined;
+    parsed = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }

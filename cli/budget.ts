@@ -10,17 +10,26 @@
  * binary units or bytes (5GiB, 500MiB, 1048576); `none` clears a setting, so the default applies
  * again. Changes are audited as `cli:<os user>`. `usage` reads today's counters from the Redis
  * ledger (REDIS_URL); without Redis they live in the gateway's memory, out of this process's reach.
+ *
+ * `set --user` refuses (exit 2) a user the tenant's directory lacks, as the GraphQL API does: this
+ * process writes the store itself, so it reads the directory itself, from the configured warehouse
+ * (WAREHOUSE: the tenant's DuckDB file opened read-only beside the running subgraphs, or one small
+ * BigQuery job). A change that only clears (`none`) is not checked, so old typos can be removed.
+ * A `--max-query` above MAX_QUERY_BYTES is stored with a warning: the lower global cap still applies.
  */
 import os from 'node:os';
 import { type Config, loadConfig } from '../common/config';
+import { VERSION } from '../common/version';
 import { ROLES, type Role, isRole, isTenantId } from '../common/principal';
 import { openBudgetChangeFeed } from '../budgets/changeFeed';
 import type { UsageSnapshot } from '../budgets/ledger';
 import { openBudgetStore } from '../budgets/openStore';
-import { type EffectiveBudget, effectiveLimits, limitDefaults, validateBudgetChange } from '../budgets/policy';
+import { type EffectiveBudget, effectiveLimits, limitDefaults, needsDirectoryUser, validateBudgetChange } from '../budgets/policy';
 import { createRedisLedger } from '../budgets/redisLedger';
 import type { AuditEntry, BudgetStore, TenantBudgetSettings } from '../budgets/store';
-import { ByteAmountError, formatBytes, parseBytes } from '../common/units';
+import { ByteAmountError, bytesForPeople, formatBytes, parseBytes } from '../common/units';
+import { usersById } from '../subgraphs/users/queries';
+import { openWarehouse } from '../warehouse/openWarehouse';
 import { type Flags, TENANT_FLAG, type Usage, parseFlags, positiveInt, required, usageText } from './args';
 import { UsageError, runMain } from '../common/runMain';
 
@@ -54,7 +63,11 @@ const USAGE = {
       synopsis: '--tenant T [--user ID] [--daily AMOUNT|none] [--max-query AMOUNT|none] [--timezone TZ|none] [--reason TEXT]',
       summary: 'Sets the tenant\'s or a user\'s daily limit, per-query cap or (the tenant\'s) budget timezone; prints old → new.',
       flags: ['tenant', 'user', 'daily', 'max-query', 'timezone', 'reason'],
-      notes: [AMOUNTS],
+      notes: [
+        AMOUNTS,
+        'With --user, the user must be in the tenant\'s directory (read from the configured warehouse, WAREHOUSE), unless the change only clears (none): exit 2 otherwise.',
+        'A --max-query above MAX_QUERY_BYTES is stored with a warning on stderr: the lower global cap still applies.',
+      ],
       examples: ['npm run budget -- set --tenant acme --daily 2TiB --max-query 50GiB --timezone America/New_York'],
     },
     get: {
@@ -99,7 +112,15 @@ runMain(usageText(USAGE), async () => {
 
   if (command === 'set') {
     const change = changeOf(values, userId);
+    if (userId !== undefined && needsDirectoryUser(change)) {
+      const missing = await notInDirectory(config, tenant, userId);
+      if (missing) {
+        process.stderr.write(`error: ${missing}\n`);
+        return 2;
+      }
+    }
     await withStore(config, (store) => set(store, tenant, userId, change, values.reason ?? null));
+    warnAboveGlobalCap(config, change);
     await announce(config, tenant);
     return 0;
   }
@@ -173,6 +194,27 @@ async function set(store: BudgetStore, tenant: string, userId: string | undefine
     : await store.setUserBudget(tenant, userId, { dailyLimitBytes: change.dailyLimitBytes, maxQueryBytes: change.maxQueryBytes }, by);
   console.log(`${subjectOf(tenant, userId)}: changed by ${shown(by.actor)}${reason === null ? '' : `, reason ${shown(reason, true)}`}`);
   for (const line of changeLines(old, next)) console.log(`  ${line}`);
+}
+
+/** Why the tenant's directory does not hold `userId`; undefined when it does. Throws when the warehouse cannot tell. */
+async function notInDirectory(config: Config, tenant: string, userId: string): Promise<string | undefined> {
+  const warehouse = await openWarehouse(config, VERSION);
+  try {
+    if (!(await warehouse.hasTenant(tenant))) return `tenant ${tenant} has no dataset (seed or ingest it first), so its directory holds no user ${shown(userId)}.`;
+    const { rows } = await warehouse.query(tenant, usersById([userId]));
+    return rows.length > 0 ? undefined : `no user ${shown(userId)} in tenant ${tenant}'s directory; check the id (--daily none and --max-query none clear a setting of any id).`;
+  } catch (error) {
+    throw new Error(`the directory of tenant ${tenant} cannot be read to check --user, so nothing was changed; retry shortly (${(error as Error).message})`);
+  } finally {
+    await warehouse.close();
+  }
+}
+
+/** MAX_QUERY_BYTES as this process reads it, like every setting; a stored cap only ever lowers it (budgets/policy.ts). */
+function warnAboveGlobalCap(config: Config, change: TenantBudgetSettings): void {
+  const cap = change.maxQueryBytes;
+  if (cap === undefined || cap === null || cap <= config.maxQueryBytes) return;
+  process.stderr.write(`warning: --max-query ${bytesForPeople(cap)} is above MAX_QUERY_BYTES, ${bytesForPeople(config.maxQueryBytes)}: the lower global cap still applies.\n`);
 }
 
 /** With REDIS_URL, running gateways drop their cached limits at once (else within 5 s). */

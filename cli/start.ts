@@ -170,13 +170,13 @@ function banner(config: Config, demoUsers: Readonly<Record<Role, string>> | unde
   const url = `http://127.0.0.1:${config.port}/graphql`;
   const ownSecret = config.auth.kind === 'hs256' && config.auth.secret !== DEV_JWT_SECRET;
   const consoleUrl = url.replace('/graphql', '/console/');
-  // Per role, its console sign-in link (development sign-in: the public secret only) and its token command.
+  // Per role, its token command and, on the public development secret only (HS256 here, so not ownSecret), its console sign-in link.
   const roles = config.auth.kind === 'jwks'
     ? [`  tokens come from your identity provider (AUTH_JWKS_URL): the gateway refuses dev tokens; console: ${consoleUrl}`]
     : BANNER_ROLES.flatMap((role) => {
       const user = demoUsers?.[role] ?? '<okta user id>';
       return [
-        ...(config.auth.kind === 'hs256' && config.auth.secret === DEV_JWT_SECRET && demoUsers ? [`  ${role.padEnd(12)} console: ${consoleUrl}?sign-in=${role}&tenant=acme&user=${user}`] : []),
+        ...(!ownSecret && demoUsers ? [`  ${role.padEnd(12)} console: ${consoleUrl}?sign-in=${role}&tenant=acme&user=${user}`] : []),
         `  ${role.padEnd(12)} TOKEN=$(npm run --silent token -- --tenant acme --user ${user} --role ${role})`,
       ];
     });

@@ -123,8 +123,10 @@ export interface OperationLimits {
   readonly maxAliases: number;
   /** MAX_TOKENS, default 3000: lexical tokens per document. */
   readonly maxTokens: number;
-  /** MAX_BODY_BYTES, default 65536: HTTP request body. */
+  /** MAX_BODY_BYTES, default 65536: HTTP request body (a whole batch's). */
   readonly maxBodyBytes: number;
+  /** MAX_BATCH_OPERATIONS, default 10: operations in one HTTP batch (a JSON array body); 0 refuses batches. */
+  readonly maxBatchOperations: number;
   /** MAX_RANGE_DAYS, default 366: longest from..to range, inclusive. */
   readonly maxRangeDays: number;
   /** MAX_PAGE_SIZE, default 500: largest `first`. */
@@ -180,6 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
       maxAliases: intVar(env, 'MAX_ALIASES', 30, 0, 10_000),
       maxTokens: intVar(env, 'MAX_TOKENS', 3000, 10, 1_000_000),
       maxBodyBytes: intVar(env, 'MAX_BODY_BYTES', 65536, 256, 64 * 1024 * 1024),
+      maxBatchOperations: intVar(env, 'MAX_BATCH_OPERATIONS', 10, 0, 1000),
       maxRangeDays: intVar(env, 'MAX_RANGE_DAYS', 366, 1, 3660),
       maxPageSize: intVar(env, 'MAX_PAGE_SIZE', 500, 1, 10_000),
     }),

@@ -34,9 +34,10 @@ export const ErrorCode = {
   /** A warehouse query ran past WAREHOUSE_TIMEOUT_MS and was abandoned (and cancelled); retry later or narrow it (HTTP 504). */
   WAREHOUSE_TIMEOUT: 'WAREHOUSE_TIMEOUT',
   /**
-   * Not a GraphQL request (Apollo Server's code): a batch, a content type other than JSON, no query, a
-   * method other than GET/POST or a mutation over GET (HTTP 405), an Accept header without JSON (406),
-   * a persisted-query hash that does not match its query, or malformed HTTP.
+   * Not a GraphQL request (Apollo Server's code): an empty batch or one over MAX_BATCH_OPERATIONS, a
+   * content type other than JSON, no query, a method other than GET/POST or a mutation over GET (HTTP
+   * 405), an Accept header without JSON (406), a persisted-query hash that does not match its query, or
+   * malformed HTTP.
    */
   BAD_REQUEST: 'BAD_REQUEST',
   /** No such HTTP path (HTTP 404): the service serves /graphql, /healthz, /readyz (and the gateway /metrics). */

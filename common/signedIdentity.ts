@@ -4,7 +4,8 @@
  * itself, so a captured header pair cannot be replayed with another query, another tenant or later
  * than `ttlMs`. A subgraph refuses any request without a valid pair: calling it directly crosses nothing.
  * It may also carry a deadline — when the gateway stops waiting for the answer — after which the
- * subgraph starts no warehouse job for the request (a job nobody waits for would be billed, never charged).
+ * subgraph starts no warehouse job for the request (a job nobody waits for would be billed, never charged),
+ * and the HTTP batch its operation came in (the subgraph may then share lookups among the batch's requests).
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { ErrorCode, bytegateError } from './errors';
@@ -37,6 +38,8 @@ export interface VerifiedIdentity {
   readonly caps?: WarehouseCaps;
   /** Epoch ms after which the gateway no longer waits for the answer (none: no deadline). */
   readonly deadline?: number;
+  /** The client's HTTP batch this request serves an operation of (none: the operation came alone). */
+  readonly batch?: string;
 }
 
 interface IdentityPayload {
@@ -48,6 +51,7 @@ interface IdentityPayload {
   caps?: WarehouseCaps;
   /** VerifiedIdentity.deadline, epoch milliseconds. */
   deadline?: number;
+  batch?: string;
 }
 
 /** `timeoutMs`: how long from `nowMs` the signer waits for the answer (the identity's deadline). */
@@ -56,12 +60,13 @@ export function signIdentity(
   request: SignedRequest,
   secret: string,
   nowMs: number,
-  options: { ttlMs?: number; caps?: WarehouseCaps; timeoutMs?: number } = {},
+  options: { ttlMs?: number; caps?: WarehouseCaps; timeoutMs?: number; batch?: string } = {},
 ): Record<typeof IDENTITY_HEADER | typeof SIGNATURE_HEADER, string> {
   const payload: IdentityPayload = {
     tenant: principal.tenant, sub: principal.userId, roles: [...principal.roles], exp: nowMs + (options.ttlMs ?? DEFAULT_IDENTITY_TTL_MS),
     ...(options.caps ? { caps: options.caps } : {}),
     ...(options.timeoutMs !== undefined ? { deadline: nowMs + options.timeoutMs } : {}),
+    ...(options.batch !== undefined ? { batch: options.batch } : {}),
   };
   const identity = Buffer.from(JSON.stringify(payload)).toString('base64url');
   return { [IDENTITY_HEADER]: identity, [SIGNATURE_HEADER]: signature(identity, request, secret) };
@@ -87,7 +92,7 @@ export function verifyIdentity(
   }
   if (typeof payload.exp !== 'number' || payload.exp < nowMs) throw invalid('expired gateway identity');
   if (typeof payload.tenant !== 'string' || !isTenantId(payload.tenant) || typeof payload.sub !== 'string' || !Array.isArray(payload.roles)
-    || (payload.deadline !== undefined && typeof payload.deadline !== 'number')) {
+    || (payload.deadline !== undefined && typeof payload.deadline !== 'number') || (payload.batch !== undefined && typeof payload.batch !== 'string')) {
     throw invalid('malformed gateway identity');
   }
   const principal = { tenant: payload.tenant, userId: payload.sub, roles: payload.roles.filter(isRole) };
@@ -95,6 +100,7 @@ export function verifyIdentity(
     principal,
     ...(payload.caps ? { caps: { maxJobBilledBytes: Number(payload.caps.maxJobBilledBytes), maxTotalBilledBytes: Number(payload.caps.maxTotalBilledBytes) } } : {}),
     ...(payload.deadline !== undefined ? { deadline: payload.deadline } : {}),
+    ...(payload.batch !== undefined ? { batch: payload.batch } : {}),
   };
 }
 

@@ -12,6 +12,7 @@
  * A request identical to one answered before whose answer is stored skips Apollo Server altogether
  * (warmPath.ts): authenticated, keyed and served from the stored bytes.
  */
+import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloGateway } from '@apollo/gateway';
@@ -23,7 +24,6 @@ import { limitDefaults } from '../budgets/policy';
 import { codeRequestErrors, keepInputErrorCode } from '../common/errors';
 import { createGraphqlHttpServer } from '../common/http/graphqlHttpServer';
 import { type ApolloLogger, REQUEST_ID_HEADER, requestIdFrom, silentLog } from '../common/log';
-import type { Principal } from '../common/principal';
 import { BUDGETS_SUBGRAPH, budgetsDataSource } from './admin';
 import { createAdmission } from './admission/admissionPlugin';
 import { type Budgets, createBudgetGuard } from './admission/budgetGuard';
@@ -34,7 +34,7 @@ import type { GatewayContext } from './context';
 import { createPricer } from './cost/pricer';
 import type { FetchStatistics } from './cost/statistics';
 import { answeringIntrospection } from './execute/introspection';
-import { subgraphDataVersions, subgraphStatistics } from './execute/internalFetch';
+import { subgraphDataVersions, subgraphKnownUsers, subgraphStatistics } from './execute/internalFetch';
 import { SignedIdentityDataSource } from './execute/subgraphDataSource';
 import { operationLimits } from './limits';
 import { adoptScalarInputCoercion } from './limits/scalarInputCoercion';
@@ -129,7 +129,7 @@ export function buildGateway(config: Config, deps: GatewayDeps): Gateway {
         return budgetsDataSource({ limitDefaults: budgetDefaults, ...config.limits }, budgets, (tenant) => {
           guard?.forget(tenant);
           void budgets.changes?.publish(tenant);
-        }, logger);
+        }, logger, subgraphKnownUsers(subgraphUrls, config.subgraphSecret, now));
       }
       if (!url) throw new Error(`The supergraph declares no URL for subgraph ${name}.`);
       subgraphUrls.set(name, url);
@@ -171,22 +171,33 @@ export function buildGateway(config: Config, deps: GatewayDeps): Gateway {
       ? { issuer: config.auth.issuer, clientId: config.auth.consoleClientId, audience: config.auth.audience } : undefined,
     devSecret: config.auth.kind === 'hs256' && config.auth.secret === DEV_JWT_SECRET ? DEV_JWT_SECRET : undefined,
   });
-  const httpServer = createGraphqlHttpServer<GatewayContext>({
-    apollo,
-    context: async (request, _body, _clientGone, raw) => {
+  /** The HTTP request's caller, authenticated once however many operations its batch holds, and the request's batch id. */
+  const callers = new WeakMap<http.IncomingMessage, Promise<Pick<GatewayContext, 'principal' | 'requestId' | 'startedAt'> & { batch: string }>>();
+  const callerOf = (request: http.IncomingMessage) => {
+    let caller = callers.get(request);
+    if (!caller) {
       const startedAt = performance.now();
       const requestId = requestIdFrom(request.headers[REQUEST_ID_HEADER]);
-      let principal: Principal;
-      try {
-        principal = await authenticate(request.headers.authorization);
-      } catch (error) {
-        observability.refused(String((error as GraphQLError).extensions?.code ?? 'UNCODED'), requestId);
-        throw error;
-      }
+      caller = authenticate(request.headers.authorization).then(
+        (principal) => ({ principal, requestId, startedAt, batch: randomUUID() }),
+        (error: unknown) => {
+          observability.refused(String((error as GraphQLError).extensions?.code ?? 'UNCODED'), requestId);
+          throw error;
+        },
+      );
+      callers.set(request, caller);
+    }
+    return caller;
+  };
+  const httpServer = createGraphqlHttpServer<GatewayContext>({
+    apollo,
+    context: async (request, _body, _clientGone, raw, inBatch) => {
+      const { principal, requestId, startedAt, batch } = await callerOf(request);
       const requestKey = requestKeyOf(request.method, new URL(request.url ?? '/', 'http://localhost').search, raw);
-      return { principal, requestId, startedAt, cost: admission.begin(request.headers[COST_MODE_HEADER], requestKey) };
+      return { principal, requestId, startedAt, batch: inBatch ? batch : undefined, cost: admission.begin(request.headers[COST_MODE_HEADER], requestKey) };
     },
     maxBodyBytes: limits.maxBodyBytes,
+    maxBatchOperations: config.limits.maxBatchOperations,
     readiness: () => readiness(schemaLoaded, subgraphUrls, guard?.status(), deps.answers?.status(), deps.loading?.()),
     routes: { '/metrics': observability.metricsRoute, ...consolePages.routes },
     browserPage: consolePages.browserPage,

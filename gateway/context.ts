@@ -10,4 +10,9 @@ export interface GatewayContext extends BaseContext, CostContext {
   readonly requestId: string;
   /** performance.now() when the request arrived. */
   readonly startedAt: number;
+  /**
+   * The HTTP batch the operation came in (one id per batch; none for an operation sent alone), signed
+   * into its subgraph fetches so a subgraph can share lookups among the batch's operations.
+   */
+  readonly batch?: string;
 }

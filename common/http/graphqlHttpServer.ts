@@ -2,7 +2,8 @@
  * A small Node HTTP integration for Apollo Server (https://www.apollographql.com/docs/apollo-server/integrations/building-integrations),
  * shared by the gateway and the subgraphs: `/graphql` (GET and POST), `/healthz`, `/readyz`, the extra
  * `routes`, 404 NOT_FOUND for any other path (`/` included), a request-size limit enforced while reading,
- * and JSON errors with codes for what never reaches GraphQL.
+ * JSON errors with codes for what never reaches GraphQL, and HTTP batches (a JSON array of operations)
+ * where `maxBatchOperations` allows them.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +11,7 @@ import type { Duplex } from 'node:stream';
 import { type ApolloServer, type BaseContext, HeaderMap } from '@apollo/server';
 import Negotiator from 'negotiator';
 import { ErrorCode } from '../errors';
+import { REQUEST_ID_HEADER } from '../log';
 import { MiB } from '../units';
 
 export interface Readiness {
@@ -23,9 +25,10 @@ export interface GraphqlHttpServerOptions<Context extends BaseContext> {
   /**
    * Builds the per-request context; throw a coded GraphQLError to refuse the request. `clientGone`
    * aborts when the connection closes before the answer was sent: work for it is wasted. `raw` is the
-   * body as received (a POST's text; empty for a GET).
+   * body as received (a POST's text; empty for a GET). For each operation of a batch: its own `body`
+   * and `raw` (its JSON text), and `inBatch` true.
    */
-  context: (request: IncomingMessage, body: unknown, clientGone: AbortSignal, raw: string) => Promise<Context>;
+  context: (request: IncomingMessage, body: unknown, clientGone: AbortSignal, raw: string, inBatch: boolean) => Promise<Context>;
   /** Largest accepted request body; larger ones get HTTP 413 PAYLOAD_TOO_LARGE. */
   maxBodyBytes: number;
   readiness?: () => Promise<Readiness>;
@@ -39,6 +42,13 @@ export interface GraphqlHttpServerOptions<Context extends BaseContext> {
    * undefined lets Apollo Server answer.
    */
   intercept?: (request: IncomingMessage, url: URL, raw: string) => Promise<InterceptedAnswer | undefined>;
+  /**
+   * Most operations in one HTTP batch (a POST whose JSON body is an array, as Apollo Client's
+   * BatchHttpLink sends). Each operation is its own GraphQL request — `intercept`, then Apollo Server
+   * with its own `context` call, so it is limited, priced and admitted on its own — and the answer is
+   * the array of their answers, in order. Undefined or 0: Apollo Server refuses batches (BAD_REQUEST).
+   */
+  maxBatchOperations?: number;
 }
 
 export type Route = (request: IncomingMessage, response: ServerResponse) => void | Promise<void>;
@@ -148,13 +158,7 @@ async function handle<Context extends BaseContext>(
     return sendJson(response, 406, errorBody(ErrorCode.BAD_REQUEST, `The Accept header must allow ${JSON_MEDIA_TYPES.join(' or ')}.`));
   }
   const intercepted = await options.intercept?.(request, url, raw);
-  if (intercepted) {
-    const content = intercepted.status === 304 ? undefined : intercepted.body;
-    // A known length: one write, no chunked framing.
-    response.writeHead(intercepted.status, content === undefined ? intercepted.headers : { ...intercepted.headers, 'content-length': Buffer.byteLength(content) });
-    response.end(content);
-    return;
-  }
+  if (intercepted) return sendAnswer(response, intercepted);
   let body: unknown = raw;
   if (request.method === 'POST' && (request.headers['content-type'] ?? '').includes('application/json')) {
     try {
@@ -170,13 +174,12 @@ async function handle<Context extends BaseContext>(
       if (!response.writableFinished) clientGone.abort();
     });
   }
-  const headers = new HeaderMap();
-  for (const [name, value] of Object.entries(request.headers)) {
-    if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+  if (Array.isArray(body) && options.maxBatchOperations) {
+    return sendAnswer(response, await answerBatch(options, options.maxBatchOperations, request, url, body, clientGone.signal));
   }
   const result = await options.apollo.executeHTTPGraphQLRequest({
-    httpGraphQLRequest: { method: (request.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
-    context: () => options.context(request, body, clientGone.signal, raw),
+    httpGraphQLRequest: { method: (request.method ?? 'GET').toUpperCase(), headers: headerMapOf(request), search: url.search, body },
+    context: () => options.context(request, body, clientGone.signal, raw, false),
   });
   response.statusCode = result.status ?? 200;
   for (const [name, value] of result.headers) response.setHeader(name, value);
@@ -192,6 +195,79 @@ async function handle<Context extends BaseContext>(
   for await (const chunk of result.body.asyncIterator) response.write(chunk);
   response.end();
 }
+
+function sendAnswer(response: ServerResponse, answer: InterceptedAnswer): void {
+  const content = answer.status === 304 ? undefined : answer.body;
+  // A known length: one write, no chunked framing.
+  response.writeHead(answer.status, content === undefined ? answer.headers : { ...answer.headers, 'content-length': Buffer.byteLength(content) });
+  response.end(content);
+}
+
+function headerMapOf(request: IncomingMessage): HeaderMap {
+  const headers = new HeaderMap();
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+  }
+  return headers;
+}
+
+/**
+ * An HTTP batch: every operation answered as if it had come alone, concurrently (as Apollo Server's own
+ * batching runs them), in one JSON array in request order. The batch's HTTP status is its operations'
+ * when they all share one (all 401: the token; all 429: the budget, with the longest Retry-After), else
+ * 200 with each operation's coded errors in its own slot — a client failing on a non-2xx status would
+ * otherwise drop the answers that did succeed. A conditional request makes no sense for a batch: its
+ * If-None-Match is ignored, so no operation answers 304.
+ */
+async function answerBatch<Context extends BaseContext>(
+  options: GraphqlHttpServerOptions<Context>,
+  maxOperations: number,
+  request: IncomingMessage,
+  url: URL,
+  operations: unknown[],
+  clientGone: AbortSignal,
+): Promise<InterceptedAnswer> {
+  const refuse = (message: string): InterceptedAnswer => ({ status: 400, headers: JSON_HEADERS, body: JSON.stringify(errorBody(ErrorCode.BAD_REQUEST, message)) });
+  if (operations.length === 0) return refuse('The batch holds no operation.');
+  if (operations.length > maxOperations) {
+    return refuse(`A batch holds at most ${maxOperations} operations (MAX_BATCH_OPERATIONS); this one has ${operations.length}. Send the rest in another request.`);
+  }
+  delete request.headers['if-none-match'];
+  const headers = headerMapOf(request);
+  const answers = await Promise.all(operations.map(async (operation): Promise<InterceptedAnswer> => {
+    if (operation === null || typeof operation !== 'object' || Array.isArray(operation)) return refuse('Each operation of a batch is a JSON object: { query, variables, operationName, extensions }.');
+    let raw: string;
+    try {
+      raw = JSON.stringify(operation);
+    } catch {
+      return refuse('The operation is nested too deeply to read.'); // JSON.stringify's recursion ran out of stack
+    }
+    const intercepted = await options.intercept?.(request, url, raw);
+    if (intercepted) return intercepted;
+    const result = await options.apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: 'POST', headers, search: url.search, body: operation },
+      context: () => options.context(request, operation, clientGone, raw, true),
+    });
+    let body = '';
+    if (result.body.kind === 'complete') body = result.body.string;
+    else for await (const chunk of result.body.asyncIterator) body += chunk;
+    return { status: result.status ?? 200, headers: Object.fromEntries(result.headers), body };
+  }));
+  const statuses = new Set(answers.map((answer) => answer.status));
+  const status = statuses.size === 1 ? answers[0].status : 200;
+  const batchHeaders: Record<string, string> = { ...JSON_HEADERS };
+  for (const answer of answers) {
+    for (const [name, value] of Object.entries(answer.headers)) {
+      if (BATCH_HEADERS.has(name)) batchHeaders[name] = value;
+    }
+  }
+  if (status === 429) batchHeaders['retry-after'] = String(Math.max(...answers.map((answer) => Number(answer.headers['retry-after'] ?? 0))));
+  return { status, headers: batchHeaders, body: `[${answers.map((answer) => answer.body).join(',')}]` };
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
+/** Headers of an operation's answer that hold for its whole batch (the request id is the HTTP request's). */
+const BATCH_HEADERS = new Set([REQUEST_ID_HEADER]);
 
 const JSON_MEDIA_TYPES = ['application/graphql-response+json', 'application/json'];
 

@@ -4,7 +4,7 @@ import { GraphQLError } from 'graphql';
 import { ErrorCode } from '../../common/errors';
 import { subgraphSchema } from '../../common/graphql/subgraphSchema';
 import type { Budgets } from '../admission/budgetGuard';
-import { type AdminOptions, budgetsResolvers } from './resolvers';
+import { type AdminOptions, type KnownUsers, budgetsResolvers } from './resolvers';
 import { typeDefs } from './typeDefs';
 
 export { typeDefs };
@@ -13,9 +13,14 @@ export const BUDGETS_SUBGRAPH = 'budgets';
 /** Its URL in the supergraph: a marker, never fetched — the gateway resolves it locally. */
 export const BUDGETS_LOCAL_URL = 'local://gateway/budgets';
 
-/** `onChange(tenant)` runs after every budget change, so cached limits can be dropped. */
-export function budgetsDataSource(options: AdminOptions, budgets: Budgets, onChange: (tenant: string) => void, log: { error(message: string): void }): LocalGraphQLDataSource {
-  return new BudgetsDataSource(subgraphSchema(typeDefs, budgetsResolvers(options, budgets, onChange)), log);
+/**
+ * `onChange(tenant)` runs after every budget change, so cached limits can be dropped; `knownUsers` is the
+ * tenant's user directory, which a user's budget is set or reset for only.
+ */
+export function budgetsDataSource(
+  options: AdminOptions, budgets: Budgets, onChange: (tenant: string) => void, log: { error(message: string): void }, knownUsers: KnownUsers,
+): LocalGraphQLDataSource {
+  return new BudgetsDataSource(subgraphSchema(typeDefs, budgetsResolvers(options, budgets, onChange, knownUsers)), log);
 }
 
 /**

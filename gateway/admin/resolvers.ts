@@ -1,7 +1,8 @@
 /**
  * Quota administration. The tenant is always the caller's (from the verified token); changing budgets
  * and reading the tenant's usage need `quota-admin`; a user may read their own budget, an executive
- * the tenant's. Every change is audited in the budget store (who, when, old → new, reason).
+ * the tenant's. Every change is audited in the budget store (who, when, old → new, reason). A user's
+ * budget is set or reset only for a user the tenant's directory holds (KnownUsers).
  */
 import { type ArgumentLimits, pageSize, range } from '../../common/graphql/arguments';
 import type { ResolverMap } from '../../common/graphql/subgraphSchema';
@@ -9,7 +10,7 @@ import { dateRange } from '../../common/dates';
 import { ErrorCode, badUserInput, bytegateError } from '../../common/errors';
 import { type Principal, ROLES } from '../../common/principal';
 import { LedgerUnavailableError, SPEND_HISTORY_DAYS, type UsageSnapshot } from '../../budgets/ledger';
-import { type EffectiveBudget, type LimitDefaults, effectiveLimits, resolveLimits, validateBudgetChange } from '../../budgets/policy';
+import { type EffectiveBudget, type LimitDefaults, effectiveLimits, needsDirectoryUser, resolveLimits, validateBudgetChange } from '../../budgets/policy';
 import type { AuditEntry, UserBudgetSettings } from '../../budgets/store';
 import type { Budgets } from '../admission/budgetGuard';
 
@@ -33,8 +34,21 @@ export interface AdminOptions extends ArgumentLimits {
   readonly limitDefaults: LimitDefaults;
 }
 
-export function budgetsResolvers(options: AdminOptions, budgets: Budgets, onChange: (tenant: string) => void): ResolverMap<Context> {
+/**
+ * Which of `ids` the tenant's user directory holds (the users subgraph's, asked by the gateway); a
+ * coded error when it cannot say — WAREHOUSE_UNAVAILABLE, retryable — never a guess.
+ */
+export type KnownUsers = (tenant: string, ids: readonly string[]) => Promise<ReadonlySet<string>>;
+
+export function budgetsResolvers(options: AdminOptions, budgets: Budgets, onChange: (tenant: string) => void, knownUsers: KnownUsers): ResolverMap<Context> {
   const { store, ledger } = budgets;
+
+  /** Setting (needsDirectoryUser) or resetting a user's budget: BAD_USER_INPUT for an id the tenant's directory lacks. */
+  const requireInDirectory = async (tenant: string, userId: string) => {
+    if (!(await knownUsers(tenant, [userId])).has(userId)) {
+      throw badUserInput(`No user ${JSON.stringify(userId)} in tenant ${tenant}'s directory; check the id.`, { argument: 'userId' });
+    }
+  };
 
   /** A user's budget; roles of users other than the caller are unknown here, so their role default is the viewer's. */
   const userBudget = async (principal: Principal, userId: string) => {
@@ -120,9 +134,11 @@ export function budgetsResolvers(options: AdminOptions, budgets: Budgets, onChan
     Mutation: {
       setUserBudget: async (_root, args: BudgetArgs & { userId: string }, { principal }: Context) => {
         requireQuotaAdmin(principal);
-        await store.setUserBudget(principal.tenant, userIdArgument(args.userId), change(args), auditBy(principal, args.reason));
+        const [userId, settings, audit] = [userIdArgument(args.userId), change(args), auditBy(principal, args.reason)];
+        if (needsDirectoryUser(settings)) await requireInDirectory(principal.tenant, userId);
+        await store.setUserBudget(principal.tenant, userId, settings, audit);
         onChange(principal.tenant);
-        return userBudget(principal, args.userId);
+        return userBudget(principal, userId);
       },
       setTenantBudget: async (_root, args: BudgetArgs, { principal }: Context) => {
         requireQuotaAdmin(principal);
@@ -134,6 +150,7 @@ export function budgetsResolvers(options: AdminOptions, budgets: Budgets, onChan
         requireQuotaAdmin(principal);
         const userId = args.userId == null ? null : userIdArgument(args.userId);
         const audit = auditBy(principal, args.reason); // checked before anything is reset
+        if (userId !== null) await requireInDirectory(principal.tenant, userId);
         const before = userId === null ? await tenantBudget(principal) : await userBudget(principal, userId);
         const { timezone } = await resolveLimits(options.limitDefaults, store, principal);
         await guarded(() => ledger.resetUsage(principal.tenant, userId, timezone));

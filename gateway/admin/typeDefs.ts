@@ -35,11 +35,11 @@ export const typeDefs: DocumentNode = parse(/* GraphQL */ `
   }
 
   type Mutation {
-    "Sets a user's daily limit and per-query cap (null clears an override). quota-admin of the same tenant only."
+    "Sets a user's daily limit and per-query cap (null clears an override). quota-admin of the same tenant only. A userId the tenant's directory does not know is BAD_USER_INPUT, unless the change only clears (so an old typo's override can be removed)."
     setUserBudget(userId: ID!, dailyLimitBytes: Bytes, maxQueryBytes: Bytes, reason: String): Budget! ${LEDGER}
     "Sets the tenant's daily limit (all its users together) and per-query cap. quota-admin only."
     setTenantBudget(dailyLimitBytes: Bytes, maxQueryBytes: Bytes, reason: String): Budget! ${LEDGER}
-    "Sets today's usage back to 0, for one user or (userId null) the whole tenant. quota-admin only."
+    "Sets today's usage back to 0, for one user (the tenant's usage drops by that user's) or (userId null) the whole tenant. quota-admin only. A userId the tenant's directory does not know is BAD_USER_INPUT."
     resetBudgetUsage(userId: ID, reason: String): Budget! ${LEDGER}
   }
 

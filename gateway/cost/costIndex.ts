@@ -21,6 +21,7 @@ import {
   type InputValueDefinitionNode,
   Kind,
   type OperationDefinitionNode,
+  type SelectionSetNode,
   isTypeDefinitionNode,
   isTypeExtensionNode,
   parse,
@@ -58,8 +59,23 @@ export interface ResponseCacheHint {
 /** `@listSize`. Its `requireOneSlicingArgument` is not kept: see planOperation.ts. */
 export interface ListSize {
   readonly assumedSize?: number;
+  /** Arguments, or paths into input-object arguments (`input.pagination.first`), whose value sizes the list. */
   readonly slicingArguments?: readonly string[];
-  readonly sizedFields?: readonly string[];
+  readonly sizedFields?: SizedFields;
+}
+
+/**
+ * `@listSize(sizedFields:)` as the Router reads it: each entry a field set on the field's type,
+ * `edges` or `results { page }`, whose leaves are the lists the slicing argument sizes.
+ */
+export interface SizedFields {
+  /**
+   * Lists sized at this level: every leaf of the entries from here down, less the names that lead
+   * deeper here — so `results { page }` sizes a `page` beside `results` too, as the Router does.
+   */
+  readonly leaves: ReadonlySet<string>;
+  /** The entries' continuations, by the field they go through (`results` → `{ page }`). */
+  readonly nested: ReadonlyMap<string, SizedFields>;
 }
 
 /** What the supergraph declares of one field (of an object, interface or input object type). */
@@ -72,6 +88,8 @@ export interface FieldCost {
   /** `@cost(weight:)` on its arguments, by argument name. */
   readonly argumentWeights?: ReadonlyMap<string, number>;
   readonly listSize?: ListSize;
+  /** The selection its `@requires` needs from its parent (`@join__field(requires:)`): the gateway fetches it first. */
+  readonly requires?: SelectionSetNode;
   readonly responseCache?: ResponseCacheHint;
 }
 
@@ -82,7 +100,7 @@ export interface CostIndex {
   readonly typeGraphs: ReadonlyMap<string, readonly string[]>;
   /** `Type` → subgraph → scans its entity resolution runs. */
   readonly entityScans: ReadonlyMap<string, ReadonlyMap<string, readonly ScanDeclaration[]>>;
-  /** `@cost(weight:)` on object, scalar and enum types: the weight of a field or argument of that type without its own. */
+  /** `@cost(weight:)` on object, scalar and enum types: the weight of each instance of the type, and of an argument of the type without its own. */
   readonly typeWeights: ReadonlyMap<string, number>;
   /** Subgraph name → URL (`@join__graph`). */
   readonly subgraphUrls: ReadonlyMap<string, string>;
@@ -153,16 +171,17 @@ export function indexCostDirectives(supergraphSdl: string, options: IndexOptions
 
     const typeFields = fields.get(typeName) ?? new Map<string, FieldCost>();
     for (const field of 'fields' in type ? ((type.fields ?? []) as readonly (FieldDefinitionNode | InputValueDefinitionNode)[]) : []) {
-      const demandControl = demandControlOf(field, demand, weightOf);
+      const demandControl = demandControlOf(field, demand, weightOf, `${typeName}.${field.name.value}`, problems);
       if (!isObject) {
         if (Object.keys(demandControl).length > 0) typeFields.set(field.name.value, { owners: [], scans: [], ...demandControl });
         continue;
       }
       const coordinate = `${typeName}.${field.name.value}`;
       const definition = field as FieldDefinitionNode;
-      const owners = directives(field.directives, 'join__field').map(directiveArgs)
-        .filter((j) => j.external !== true && j.graph !== undefined)
-        .map((j) => graphOf(j.graph));
+      const joins = directives(field.directives, 'join__field').map(directiveArgs);
+      const owners = joins.filter((j) => j.external !== true && j.graph !== undefined).map((j) => graphOf(j.graph));
+      const requiredFields = joins.find((j) => typeof j.requires === 'string')?.requires as string | undefined;
+      const requires = requiredFields === undefined ? undefined : fieldSet(requiredFields, `${coordinate} @requires`, problems);
       const scans = directives(field.directives, 'scan')
         .map((d) => scanDeclaration(directiveArgs(d), coordinate, definition, problems))
         .filter((d): d is ScanDeclaration => d !== undefined);
@@ -174,7 +193,7 @@ export function indexCostDirectives(supergraphSdl: string, options: IndexOptions
       }
       const free = directives(field.directives, 'noScan').length > 0;
       const responseCache = responseCacheHint(directives(field.directives, 'responseCache')[0], coordinate, problems);
-      typeFields.set(field.name.value, { owners, scans, ...demandControl, ...(responseCache && { responseCache }) });
+      typeFields.set(field.name.value, { owners, scans, ...demandControl, ...(requires && { requires }), ...(responseCache && { responseCache }) });
       if (field.name.value === STATISTICS_FIELD) statisticsSubgraph = owners[0];
       const mustDeclare = options.requireScans !== false && (roots.has(typeName) || isEntity) && !keyFields.has(field.name.value);
       if (mustDeclare && scans.length === 0 && !free) problems.push(`${coordinate} declares no cost: add @scan(...) or @noScan(reason: ...).`);
@@ -248,6 +267,8 @@ function demandControlOf(
   field: FieldDefinitionNode | InputValueDefinitionNode,
   names: DemandControlNames | undefined,
   weightOf: (nodes: readonly ConstDirectiveNode[] | undefined) => number | undefined,
+  coordinate: string,
+  problems: string[],
 ): Pick<FieldCost, 'weight' | 'argumentWeights' | 'listSize'> {
   const weight = weightOf(field.directives);
   const argumentWeights = new Map<string, number>();
@@ -259,7 +280,7 @@ function demandControlOf(
   return {
     ...(weight !== undefined && { weight }),
     ...(argumentWeights.size > 0 && { argumentWeights }),
-    ...(listSize && { listSize: listSizeOf(listSize) }),
+    ...(listSize && { listSize: listSizeOf(listSize, coordinate, problems) }),
   };
 }
 
@@ -294,16 +315,59 @@ function demandControlNames(document: DocumentNode): DemandControlNames | undefi
   return undefined;
 }
 
-function listSizeOf(directive: ConstDirectiveNode): ListSize {
+function listSizeOf(directive: ConstDirectiveNode, coordinate: string, problems: string[]): ListSize {
   const args = directiveArgs(directive);
   const assumedSize = numberOf(args.assumedSize);
   const slicingArguments = stringsOf(args.slicingArguments);
-  const sizedFields = stringsOf(args.sizedFields);
+  const entries = stringsOf(args.sizedFields);
+  const sizedFields = entries && sizedFieldsOf(entries.flatMap((entry) => {
+    const selectionSet = fieldSet(entry, `${coordinate} @listSize sizedFields "${entry}"`, problems);
+    if (selectionSet && !oneListPerPath(selectionSet)) problems.push(`${coordinate}: @listSize sizedFields "${entry}" must name at most one list per level (the Router refuses the schema).`);
+    return selectionSet ? [selectionSet] : [];
+  }));
   return {
     ...(assumedSize !== undefined && { assumedSize }),
     ...(slicingArguments && { slicingArguments }),
     ...(sizedFields && { sizedFields }),
   };
+}
+
+/** The sizedFields tree of some entries' selection sets (the Router's SizedFields). */
+function sizedFieldsOf(selectionSets: readonly SelectionSetNode[]): SizedFields {
+  const continuations = new Map<string, SelectionSetNode[]>();
+  const leaves = new Set<string>();
+  const collectLeaves = (selectionSet: SelectionSetNode): void => {
+    for (const selection of selectionSet.selections) {
+      if (selection.kind !== Kind.FIELD) continue;
+      if (selection.selectionSet) collectLeaves(selection.selectionSet);
+      else leaves.add(selection.name.value);
+    }
+  };
+  for (const selectionSet of selectionSets) {
+    collectLeaves(selectionSet);
+    for (const selection of selectionSet.selections) {
+      if (selection.kind !== Kind.FIELD || !selection.selectionSet) continue;
+      continuations.set(selection.name.value, [...(continuations.get(selection.name.value) ?? []), selection.selectionSet]);
+    }
+  }
+  for (const name of continuations.keys()) leaves.delete(name);
+  return { leaves, nested: new Map([...continuations].map(([name, nested]) => [name, sizedFieldsOf(nested)])) };
+}
+
+/** At most one leaf in each selection set of the entry. */
+function oneListPerPath(selectionSet: SelectionSetNode): boolean {
+  const fields = selectionSet.selections.filter((s) => s.kind === Kind.FIELD);
+  return fields.filter((f) => !f.selectionSet).length <= 1 && fields.every((f) => !f.selectionSet || oneListPerPath(f.selectionSet));
+}
+
+/** A field set (`id`, `owner { addresses { zipCode } }`) as a selection set; a problem when it does not parse. */
+function fieldSet(fields: string, where: string, problems: string[]): SelectionSetNode | undefined {
+  try {
+    return (parse(`{ ${fields} }`, { noLocation: true }).definitions[0] as OperationDefinitionNode).selectionSet;
+  } catch {
+    problems.push(`${where}: "${fields}" is not a field set.`);
+    return undefined;
+  }
 }
 
 /** A number, or a string holding one: cost/v0.1 types `weight` Int!, the Router also reads strings. */
@@ -353,7 +417,7 @@ function constValue(node: ConstValueNode): unknown {
 }
 
 /** Top-level field names of a key field set, e.g. `id` or `id org { id }` → id, org. */
-function topLevelFields(fieldSet: string): string[] {
-  const operation = parse(`{ ${fieldSet} }`).definitions[0] as OperationDefinitionNode;
+function topLevelFields(fields: string): string[] {
+  const operation = parse(`{ ${fields} }`).definitions[0] as OperationDefinitionNode;
   return operation.selectionSet.selections.flatMap((s) => (s.kind === Kind.FIELD ? [s.name.value] : []));
 }

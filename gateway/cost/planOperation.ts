@@ -12,29 +12,42 @@
  *
  * Points, by the Router's rules — its docs
  * (https://www.apollographql.com/docs/graphos/routing/security/demand-control#calculating-cost) and,
- * where they are silent, its calculator
- * (https://github.com/apollographql/router/blob/dev/apollo-router/src/plugins/demand_control/cost_calculator/static_cost.rs):
+ * where they are silent, its static cost calculator
+ * (https://github.com/apollographql/router/blob/dev/apollo-router/src/plugins/demand_control/cost_calculator/static_cost.rs),
+ * checked on its own fixtures in test/cost/routerFixtures.test.ts:
  * - an operation costs its base — mutation 10, query and subscription 0 — plus its fields;
- * - a field costs `count × (weight + its selection) + its arguments`, where `weight` is the field's
- *   `@cost`, else its type's, else 1 for an object, interface or union and 0 for a scalar or enum;
- *   `count` is 1 unless the field returns a list, and for a list the size its parent's `sizedFields`
- *   gives it, else the largest of its `slicingArguments` (a literal, a variable, or the argument's
- *   default), else its `assumedSize`, else `defaultListSize`;
+ * - a field costs `call + count × (instance + its selection) + its requirements`:
+ *   - `call`, paid once per field, is its `@cost` (else 0) plus its arguments' points, clamped at 0 —
+ *     so negative argument weights can cancel a field's own cost, never take points from the rest
+ *     of the operation (aliases repeating a discounted field add 0 each)
+ *     (https://ibm.github.io/graphql-specs/cost-spec.html#sec-Field-Cost.Example-Negative-Weights);
+ *   - `instance`, paid per object, is its type's `@cost` (an interface's or union's: the largest of
+ *     its possible types', when one has any), else 1 for an object, interface or union and 0 for a
+ *     scalar or enum; never below 0;
+ *   - `count` is 1 unless the field returns a list, and for a list (never below 0): the size an
+ *     ancestor's `sizedFields` gives it, else the largest of its `slicingArguments` — each an
+ *     argument or a dotted path into an input object (`input.pagination.first`), an integer or a
+ *     list (sized by its length), given as a literal, a variable or the argument's default — else
+ *     its `assumedSize`, else `defaultListSize`;
+ *   - `sizedFields` entries are field sets: `edges` sizes the `edges` list below the field,
+ *     `results { page }` the `page` lists inside `results` (and, as the Router reads it, beside it);
+ *   - its requirements are the points of its `@requires` selection, walked on its parent type (so
+ *     a list the requirement reaches is sized like any other);
  * - an argument (or input field) costs its `@cost`, else its type's, else 0; an input object 1 (or its
  *   `@cost`) plus its fields; a list its `@cost` plus its items; null 0;
  * - fragments add their selections, every branch of an abstract type included (the Router sums the
  *   branches); `__typename` and introspection cost 0, and so does whatever `@skip` / `@include` leave out.
  * Where this differs from the Router, on purpose:
- * - variables are read as graphql-js coerces them (the operation's defaults applied); variables that
- *   cannot be coerced are read as sent (execution refuses the request before any resolver runs, and
- *   no job is planned for it);
+ * - variables are read as graphql-js coerces them (the operation's defaults applied), and a slicing
+ *   argument bound to a variable nobody set falls back to the argument's default, as execution does;
+ *   variables that cannot be coerced are read as sent (execution refuses the request before any
+ *   resolver runs, and no job is planned for it);
  * - `@skip` / `@include` exclude fragments too, and their variables are resolved; the Router's
  *   estimate only honours literal conditions on fields;
- * - a negative slicing argument sizes a list 0: the Router multiplies by it, so `first: -1000`
- *   would lower an operation's points;
  * - `requireOneSlicingArgument` is not enforced (the Router refuses the operation): with no slicing
  *   argument the field falls back to `assumedSize`, with several the largest counts;
- * - `@requires` selections are not added (the Router adds their points to the requiring field).
+ * - the Router costs requirements only when estimating the client's operation, not per planned
+ *   subgraph fetch; there is no query plan here, so they are always costed.
  *
  * How the walk goes: selection by selection, as written (the Router scores the document as written,
  * so a field selected twice counts twice). Jobs need execution's view — the runtime object types a
@@ -82,7 +95,7 @@ import {
 import { getArgumentValues } from 'graphql/execution/values';
 import { dateRange } from '../../common/dates';
 import type { DayRange } from '../../pricing/scanBytes';
-import type { CostIndex, FieldCost, ListSize, ResponseCacheHint, ScanDeclaration } from './costIndex';
+import type { CostIndex, FieldCost, ListSize, ResponseCacheHint, ScanDeclaration, SizedFields } from './costIndex';
 
 /** A warehouse job the operation will run, as the subgraph runs it. */
 export interface PlannedJob {
@@ -177,10 +190,16 @@ interface Branch {
   readonly at: Position;
 }
 
-/** The sizes a field's `sizedFields` give its children (the Router's list sizing). */
+/** A `@listSize` in force in a selection set: the size it gives, and its sizedFields from this level down. */
+interface SizedBy {
+  readonly size: number | undefined;
+  readonly fields: SizedFields | undefined;
+}
+
+/** The Router's list sizing in a selection set: the `@listSize` of the field owning it, and ancestors' reaching into it. */
 interface Sizing {
-  readonly sizedFields: readonly string[];
-  readonly size: number;
+  readonly own: readonly SizedBy[];
+  readonly inherited: readonly SizedBy[];
 }
 
 /**
@@ -210,7 +229,7 @@ interface JobBuilder {
 }
 
 const ROOT: Position = { fetch: '', subgraph: null, depth: 0, path: '', times: 1 };
-const UNSIZED: Sizing = { sizedFields: [], size: 0 };
+const UNSIZED: Sizing = { own: [], inherited: [] };
 const NO_BRANCHES: readonly Branch[] = [];
 const NO_ARGS: Record<string, unknown> = Object.freeze({});
 const NO_SCANS: readonly ScanDeclaration[] = [];
@@ -221,6 +240,8 @@ class Walk {
   private readonly builders = new Map<string, JobBuilder>();
   /** Fragments being walked on the current path: a spread closing a cycle adds nothing. */
   private readonly activeFragments = new Set<string>();
+  /** Above 0 while walking a `@requires` selection: points only, no jobs, no cache hints. */
+  private requiring = 0;
   private readonly defaultListSize: number;
 
   constructor(
@@ -289,23 +310,41 @@ class Walk {
     const definition = parentType instanceof GraphQLObjectType || parentType instanceof GraphQLInterfaceType ? parentType.getFields()[name] : undefined;
     if (!definition) return 0;
     const cost = this.index.fields.get(parentType.name)?.get(name);
-    if (cost?.responseCache) this.narrowCache(cost.responseCache);
+    if (cost?.responseCache && this.requiring === 0) this.narrowCache(cost.responseCache);
     const type = namedOf(definition.type);
-    const listSize = cost?.listSize;
-    const expectedSize = listSize && this.expectedSize(listSize, node, definition);
+    const own: readonly SizedBy[] = cost?.listSize ? [{ size: this.expectedSize(cost.listSize, node, definition), fields: cost.listSize.sizedFields }] : [];
+    const descended = [...level.sizing.own, ...level.sizing.inherited].flatMap(({ size, fields }) => {
+      const nested = fields?.nested.get(name);
+      return nested ? [{ size, fields: nested }] : [];
+    });
     let count = 1;
     if (nullableOf(definition.type) instanceof GraphQLList) {
-      count = level.sizing.sizedFields.includes(name) ? level.sizing.size : (expectedSize ?? this.defaultListSize);
+      const upstream = largest(level.sizing.own, name) ?? largest(level.sizing.inherited, name);
+      count = Math.max(0, upstream ?? largest([...own, ...descended]) ?? this.defaultListSize);
     }
-    const weight = cost?.weight ?? this.index.typeWeights.get(type.name) ?? (isComposite(type) ? 1 : 0);
     const children: Branch[] = [];
     for (const branch of level.branches) this.fieldJobs(branch, node, children);
     let selectionPoints = 0;
     if (node.selectionSet && isComposite(type)) {
-      const sizing = listSize?.sizedFields && expectedSize !== undefined ? { sizedFields: listSize.sizedFields, size: expectedSize } : UNSIZED;
-      selectionPoints = this.selectionSet(node.selectionSet, type, this.level(sizing, children));
+      selectionPoints = this.selectionSet(node.selectionSet, type, this.level({ own, inherited: descended }, children));
     }
-    return count * (weight + selectionPoints) + this.arguments(node, definition, cost);
+    let requirementPoints = 0;
+    if (cost?.requires) {
+      this.requiring++;
+      requirementPoints = this.selectionSet(cost.requires, parentType, this.level({ own, inherited: [] }, NO_BRANCHES));
+      this.requiring--;
+    }
+    const call = Math.max(0, (cost?.weight ?? 0) + this.arguments(node, definition, cost));
+    return call + count * (this.instanceWeight(type) + selectionPoints) + requirementPoints;
+  }
+
+  /** The points of each object of `type`: its `@cost`, an abstract type's dearest possible type's, else 1 (0 for a leaf). */
+  private instanceWeight(type: GraphQLNamedType): number {
+    if (type instanceof GraphQLInterfaceType || type instanceof GraphQLUnionType) {
+      const weights = this.schema.getPossibleTypes(type).flatMap((possible) => this.index.typeWeights.get(possible.name) ?? []);
+      return weights.length > 0 ? Math.max(0, ...weights) : 1;
+    }
+    return Math.max(0, this.index.typeWeights.get(type.name) ?? (type instanceof GraphQLObjectType ? 1 : 0));
   }
 
   /**
@@ -424,16 +463,28 @@ class Walk {
     }
   }
 
-  /** Points: the largest slicing argument (given, else defaulted), else `assumedSize`; a negative size counts 0. */
+  /** Points: the largest size among the slicing arguments, else `assumedSize`. */
   private expectedSize(listSize: ListSize, node: FieldNode, definition: GraphQLField<unknown, unknown>): number | undefined {
     let size: number | undefined;
-    for (const name of listSize.slicingArguments ?? []) {
+    for (const slicingArgument of listSize.slicingArguments ?? []) {
+      const [name, ...path] = slicingArgument.split('.');
       const given = node.arguments?.find((argument) => argument.name.value === name)?.value;
-      let value = given?.kind === Kind.INT ? Number(given.value) : given?.kind === Kind.VARIABLE ? this.variables[given.name.value] : undefined;
-      if (!Number.isInteger(value)) value = definition.args.find((argument) => argument.name === name)?.defaultValue;
-      if (Number.isInteger(value)) size = Math.max(size ?? 0, value as number);
+      const unset = !given || (given.kind === Kind.VARIABLE && !Object.hasOwn(this.variables, given.name.value));
+      const value = unset ? sizeOf(at(definition.args.find((argument) => argument.name === name)?.defaultValue, path)) : this.sizeIn(given, path);
+      if (value !== undefined) size = Math.max(size ?? value, value);
     }
     return size ?? listSize.assumedSize;
+  }
+
+  /** The size at `path` inside a literal: an integer, or a list's length; a variable's value where one stands. */
+  private sizeIn(value: ValueNode, path: readonly string[]): number | undefined {
+    if (value.kind === Kind.VARIABLE) return sizeOf(at(this.variables[value.name.value], path));
+    if (path.length > 0) {
+      const field = value.kind === Kind.OBJECT ? value.fields.find((f) => f.name.value === path[0]) : undefined;
+      return field && this.sizeIn(field.value, path.slice(1));
+    }
+    if (value.kind === Kind.INT) return Number(value.value);
+    return value.kind === Kind.LIST ? value.values.length : undefined;
   }
 
   private arguments(node: FieldNode, definition: GraphQLField<unknown, unknown>, cost: FieldCost | undefined): number {
@@ -536,6 +587,27 @@ function jobKey(scan: ScanDeclaration, at: Position, coordinate: string, days: D
     case 'FIELD':
       return `${at.fetch}|${scan.query}|${at.path}`;
   }
+}
+
+/** The largest size the `@listSize`s give a list named `name` (a leaf of their sizedFields), or, without a name, at all. */
+function largest(sizedBy: readonly SizedBy[], name?: string): number | undefined {
+  let size: number | undefined;
+  for (const by of sizedBy) {
+    if (by.size === undefined || (name !== undefined && !by.fields?.leaves.has(name))) continue;
+    size = Math.max(size ?? by.size, by.size);
+  }
+  return size;
+}
+
+/** A JSON value's member at `path`, if every step is an object's field. */
+function at(value: unknown, path: readonly string[]): unknown {
+  return path.reduce<unknown>((current, key) => (current !== null && typeof current === 'object' && !Array.isArray(current) ? (current as Record<string, unknown>)[key] : undefined), value);
+}
+
+/** A value as a list size: an integer, or a list's length. */
+function sizeOf(value: unknown): number | undefined {
+  if (Array.isArray(value)) return value.length;
+  return Number.isInteger(value) ? (value as number) : undefined;
 }
 
 /** Jobs: a list's size is its `first` argument, else the largest page a subgraph serves. */

@@ -58,7 +58,7 @@ export class SignedIdentityDataSource extends RemoteGraphQLDataSource<GatewayCon
     const { request, context } = options;
     // The deadline is this fetch's timeout: past it the subgraph starts no warehouse job, as nobody would wait for it.
     const headers = signIdentity(context.principal, { query: request.query, variables: request.variables }, this.options.secret, this.options.now(), {
-      caps: context.cost.caps, timeoutMs: this.options.timeoutMs,
+      caps: context.cost.caps, timeoutMs: this.options.timeoutMs, batch: context.batch,
     });
     for (const [name, value] of Object.entries(headers)) request.http?.headers.set(name, value);
     request.http?.headers.set(REQUEST_ID_HEADER, context.requestId);

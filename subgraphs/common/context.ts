@@ -12,6 +12,7 @@ import type { Principal } from '../../common/principal';
 import { IDENTITY_HEADER, SIGNATURE_HEADER, type SignedRequest, type WarehouseCaps, verifyIdentity } from '../../common/signedIdentity';
 import type { Warehouse } from '../../warehouse/warehouse';
 import type { AggregateCache } from './aggregateCache';
+import { type BatchLoad, type BatchedLoads, batchedLoads } from './batchedLoads';
 import { type RequestAggregates, requestAggregates } from './cachedAggregates';
 import { type Scope, loadScope } from './scope';
 import { type TenantWarehouse, tenantWarehouse } from './tenantWarehouse';
@@ -46,6 +47,13 @@ export interface SubgraphContext extends BaseContext {
    * with the request: nothing cached here can leak to another caller or tenant.
    */
   perRequest<T>(key: string, create: () => T): T;
+  /**
+   * Runs the DataLoader batch function `load` of the loader named `loader` for `keys`: at once under
+   * this context, or — for a request serving an operation of a client's HTTP batch — together with
+   * the same loader's keys from the batch's other requests (batchedLoads.ts), under the first one's
+   * context. Only the same caller's same batch ever shares.
+   */
+  batchLoad<V>(loader: string, keys: readonly string[], load: BatchLoad<SubgraphContext, V>): Promise<readonly (V | Error)[]>;
 }
 
 /**
@@ -54,8 +62,9 @@ export interface SubgraphContext extends BaseContext {
  */
 export function subgraphContext(deps: SubgraphDeps): (request: IncomingMessage, body: unknown, clientGone: AbortSignal) => Promise<SubgraphContext> {
   const now = deps.now ?? Date.now;
+  const batches = batchedLoads<SubgraphContext>();
   return async (request, body, clientGone) => {
-    const { principal, caps, deadline } = verifyIdentity(
+    const { principal, caps, deadline, batch } = verifyIdentity(
       { identity: header(request, IDENTITY_HEADER), signature: header(request, SIGNATURE_HEADER) },
       signedRequest(request, body),
       deps.config.subgraphSecret,
@@ -64,7 +73,7 @@ export function subgraphContext(deps: SubgraphDeps): (request: IncomingMessage, 
     return createContext(principal, deps.warehouse, {
       caps, aggregates: deps.aggregates, dryRunAboveBytes: deps.config.dryRunAboveBytes, operationName: clientOperationName(body),
       requestId: requestIdFrom(request.headers[REQUEST_ID_HEADER]), log: deps.log, warehouseTimeoutMs: deps.config.warehouseTimeoutMs,
-      clientGone, deadline, now,
+      clientGone, deadline, now, batch: batch === undefined ? undefined : { id: batch, loads: batches },
     });
   };
 }
@@ -78,6 +87,8 @@ export function createContext(
     requestId?: string; log?: Logger; warehouseTimeoutMs?: number;
     /** No warehouse job starts once this aborts or `deadline` (epoch ms, by `now`) has passed; see tenantWarehouse. */
     clientGone?: AbortSignal; deadline?: number; now?: () => number;
+    /** The client HTTP batch the request serves (signed by the gateway), and where its loads meet. */
+    batch?: { id: string; loads: BatchedLoads<SubgraphContext> };
   } = {},
 ): SubgraphContext {
   const { caps, aggregates } = options;
@@ -93,7 +104,9 @@ export function createContext(
     attribution: { user: principal.userId, operation: options.operationName, requestId },
   });
   const cached = requestAggregates(aggregates, bound);
-  return {
+  const { batch } = options;
+  const sharedBy = batch && [principal.tenant, principal.userId, [...principal.roles].sort().join(','), batch.id].join('\n');
+  const context: SubgraphContext = {
     principal,
     requestId,
     log: (options.log ?? silentLog).child({ reqId: requestId, tenant: principal.tenant, user: principal.userId }),
@@ -101,7 +114,9 @@ export function createContext(
     aggregates: cached,
     scope: () => perRequest('scope', () => loadScope(principal, bound, cached)),
     perRequest,
+    batchLoad: (loader, keys, load) => (sharedBy && batch ? batch.loads.load(`${sharedBy}\n${loader}`, context, keys, load) : load(context, keys)),
   };
+  return context;
 }
 
 // Private:

@@ -11,18 +11,20 @@ import { type DailyRow, type ProductivityRow, dailyByUser, productivityByUser } 
 
 /** Range totals by user id (null: no activity in the range). */
 export function productivityLoader(ctx: SubgraphContext, range: DateRange): DataLoader<string, ProductivityRow | null> {
-  return ctx.perRequest(`metrics.productivity:${range.from}:${range.to}`, () =>
-    new DataLoader((userIds) => ctx.aggregates.many('productivity', { days: range }, userIds, [], async (missing) => {
-      const rows = await ctx.warehouse.query<ProductivityRow>(productivityByUser(range, missing));
+  const key = `metrics.productivity:${range.from}:${range.to}`;
+  return ctx.perRequest(key, () =>
+    new DataLoader((userIds) => ctx.batchLoad(key, userIds, (runner, keys) => runner.aggregates.many('productivity', { days: range }, keys, [], async (missing) => {
+      const rows = await runner.warehouse.query<ProductivityRow>(productivityByUser(range, missing));
       return inKeyOrder(missing, rows, (row) => row.actor_id, null);
-    })));
+    }))));
 }
 
 /** Per-day rows by user id, ascending by day. */
 export function dailyLoader(ctx: SubgraphContext, range: DateRange): DataLoader<string, DailyRow[]> {
-  return ctx.perRequest(`metrics.daily:${range.from}:${range.to}`, () =>
-    new DataLoader((userIds) => ctx.aggregates.many('daily', { days: range }, userIds, [], async (missing) => {
-      const rows = await ctx.warehouse.query<DailyRow>(dailyByUser(range, missing));
+  const key = `metrics.daily:${range.from}:${range.to}`;
+  return ctx.perRequest(key, () =>
+    new DataLoader((userIds) => ctx.batchLoad(key, userIds, (runner, keys) => runner.aggregates.many('daily', { days: range }, keys, [], async (missing) => {
+      const rows = await runner.warehouse.query<DailyRow>(dailyByUser(range, missing));
       return groupedInKeyOrder(missing, rows, (row) => row.actor_id);
-    })));
+    }))));
 }

@@ -31,10 +31,10 @@ function createUsersLoaders(ctx: SubgraphContext): UsersLoaders {
   let total: Promise<number> | undefined;
   const userId = ctx.principal.userId;
   return {
-    userById: new DataLoader((ids) => ctx.aggregates.many('user', DIRECTORY, ids, [], async (missing) => {
-      const rows = await ctx.warehouse.query<UserRow>(usersById(missing));
+    userById: new DataLoader((ids) => ctx.batchLoad('users.userById', ids, (runner, keys) => runner.aggregates.many('user', DIRECTORY, keys, [], async (missing) => {
+      const rows = await runner.warehouse.query<UserRow>(usersById(missing));
       return inKeyOrder(missing, rows, (row) => row.id, null);
-    })),
+    }))),
     managementChain: () =>
       (chain ??= ctx.aggregates.one('managementChain', DIRECTORY, [userId], async () =>
         (await ctx.warehouse.query<{ id: string }>(managementChain(userId))).map((row) => row.id)).then((ids) => new Set(ids))),

@@ -26,6 +26,16 @@ interface UserConnection {
 export function usersResolvers(limits: ArgumentLimits): ResolverMap<SubgraphContext> {
   return {
     Query: {
+      /**
+       * For the gateway only (@inaccessible: not in the API schema), which asks as a principal without
+       * a role: no scope applies, and the tenant is the signed one, so it learns of its own tenant's
+       * directory only. One DataLoader batch, through the aggregate cache like any directory read.
+       */
+      _knownUsers: async (_root, { ids }: { ids: string[] }, ctx: SubgraphContext) => {
+        const rows = await Promise.all(ids.map((id) => usersLoaders(ctx).userById.load(id)));
+        return ids.filter((_id, i) => rows[i] !== null);
+      },
+
       me: async (_root, _args, ctx: SubgraphContext, info: GraphQLResolveInfo): Promise<UserRow | { id: string }> => {
         const id = ctx.principal.userId;
         await ctx.warehouse.checkTenant();

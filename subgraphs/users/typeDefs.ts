@@ -10,9 +10,11 @@ const MANAGEMENT_CHAIN = '@scan(query: "managementChain", table: "users", column
 const FROM_ROW = '@noScan(reason: "read from the directory row loaded with the user")';
 
 export const typeDefs: DocumentNode = parse(/* GraphQL */ `
-  ${schemaHeader(['@key', '@shareable', '@listSize'])}
+  ${schemaHeader(['@key', '@shareable', '@listSize', '@inaccessible'])}
 
   type Query {
+    "Internal, for the gateway's budget admin: which of ids the caller's tenant's directory holds, in the order given."
+    _knownUsers(ids: [ID!]!): [ID!]! @inaccessible ${USERS_BY_ID}
     "The caller (the id from the verified identity); its directory fields are null when the directory has no entry for them. Asking for its id alone reads no directory row."
     me: User @scan(query: "usersById", table: "users", columns: ${USER_COLUMNS}, unlessOnly: ["id"]) @responseCache(scope: "CALLER")
     "A user in the caller's scope; FORBIDDEN otherwise."

@@ -1,7 +1,8 @@
 /**
- * `npm run budget`, run as a process (node --import tsx cli/budget.ts, through test/e2e/processes.ts) on a temporary DATA_DIR, so
- * on the file store: what it prints, what it stores, its audit trail, usage from the real Redis
- * ledger, and exit code 2 with a message for every kind of bad input.
+ * `npm run budget`, run as a process (node --import tsx cli/budget.ts, through test/e2e/processes.ts) on a temporary DATA_DIR
+ * with two small seeded tenants (their directories in DuckDB), so on the file store: what it prints, what it stores, its
+ * audit trail, usage from the real Redis ledger, exit code 2 with a message for every kind of bad input and for a user the
+ * tenant's directory lacks, and the warning for a per-query cap above MAX_QUERY_BYTES.
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -12,16 +13,25 @@ import { BUDGET_CHANGES_CHANNEL } from '../../budgets/changeFeed';
 import { createFileStore } from '../../budgets/fileStore';
 import { createRedisLedger } from '../../budgets/redisLedger';
 import { GiB, MiB } from '../../common/units';
+import { type GeneratorOptions, generateDirectory } from '../../okta/generator';
 import { runMain } from '../e2e/processes';
+import { seedDataDir } from '../support/system';
 
 const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 const actor = `cli:${os.userInfo().username}`;
 
+const ACME: GeneratorOptions = { tenant: 'acme', users: 3, days: 1, eventsPerUser: 2, start: '2025-03-03', seed: 1 };
+const INITECH: GeneratorOptions = { ...ACME, tenant: 'initech' };
+/** Users of each tenant's directory. */
+const ana = generateDirectory(ACME)[1];
+const bob = generateDirectory(INITECH)[1];
+
 let dataDir: string;
-beforeAll(() => {
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bytegate-budget-cli-'));
-});
-afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+let remove = () => {};
+beforeAll(async () => {
+  ({ dataDir, remove } = await seedDataDir([ACME, INITECH]));
+}, 60_000);
+afterAll(() => remove());
 
 function budget(args: string[], env: NodeJS.ProcessEnv = {}) {
   return runMain('budget', args, { DATA_DIR: dataDir, ...env });
@@ -44,18 +54,18 @@ test('with REDIS_URL, a change is announced to the running gateways on the budge
 });
 
 test("set a user's budget: prints old → new in units and bytes, stores it audited as the OS user", async () => {
-  const { code, stdout, stderr } = await budget(['set', '--tenant', 'acme', '--user', '00u1', '--daily', '5GiB', '--max-query', '1GiB', '--reason', 'Q3 "launch"']);
+  const { code, stdout, stderr } = await budget(['set', '--tenant', 'acme', '--user', ana.id, '--daily', '5GiB', '--max-query', '1GiB', '--reason', 'Q3 "launch"']);
   expect([code, stderr]).toEqual([0, '']);
   expect(stdout).toBe([
-    `acme user 00u1: changed by ${actor}, reason "Q3 \\"launch\\""`,
+    `acme user ${ana.id}: changed by ${actor}, reason "Q3 \\"launch\\""`,
     '  daily limit     not set → 5 GiB (5368709120 bytes)',
     '  per-query cap   not set → 1 GiB (1073741824 bytes)',
     '',
   ].join('\n'));
   const store = await createFileStore({ dir: path.join(dataDir, 'budgets') });
   try {
-    expect(await store.userBudget('acme', '00u1')).toEqual({ dailyLimitBytes: 5 * GiB, maxQueryBytes: GiB });
-    expect(await store.auditLog('acme', { limit: 1 })).toMatchObject([{ actor, reason: 'Q3 "launch"', target: { kind: 'user', userId: '00u1' } }]);
+    expect(await store.userBudget('acme', ana.id)).toEqual({ dailyLimitBytes: 5 * GiB, maxQueryBytes: GiB });
+    expect(await store.auditLog('acme', { limit: 1 })).toMatchObject([{ actor, reason: 'Q3 "launch"', target: { kind: 'user', userId: ana.id } }]);
   } finally {
     await store.close();
   }
@@ -63,11 +73,11 @@ test("set a user's budget: prints old → new in units and bytes, stores it audi
 
 test('set the tenant, clear an override with none, and get stored and effective limits', async () => {
   expect((await budget(['set', '--tenant', 'acme', '--daily', '1TiB', '--timezone', 'Europe/Berlin'])).code).toBe(0);
-  const cleared = await budget(['set', '--tenant', 'acme', '--user', '00u1', '--daily', 'none']);
+  const cleared = await budget(['set', '--tenant', 'acme', '--user', ana.id, '--daily', 'none']);
   expect(cleared.stdout).toContain('daily limit     5 GiB (5368709120 bytes) → not set');
   expect(cleared.stdout).toContain('per-query cap   1 GiB (1073741824 bytes) (unchanged)');
 
-  const { code, stdout } = await budget(['get', '--tenant', 'acme', '--user', '00u1', '--role', 'viewer,executive']);
+  const { code, stdout } = await budget(['get', '--tenant', 'acme', '--user', ana.id, '--role', 'viewer,executive']);
   expect(code).toBe(0);
   // In effect: executive's 20 GiB (the override is cleared), the tenant's 1 TiB, min(MAX_QUERY_BYTES 1 GiB, user 1 GiB).
   expect(stdout).toBe([
@@ -75,10 +85,10 @@ test('set the tenant, clear an override with none, and get stored and effective 
     '  daily limit     1 TiB (1099511627776 bytes)',
     '  per-query cap   not set',
     '  timezone        Europe/Berlin',
-    'user 00u1',
+    `user ${ana.id}`,
     '  daily limit     not set',
     '  per-query cap   1 GiB (1073741824 bytes)',
-    'in effect for user 00u1 as viewer, executive',
+    `in effect for user ${ana.id} as viewer, executive`,
     '  user daily      20 GiB (21474836480 bytes)',
     '  tenant daily    1 TiB (1099511627776 bytes)',
     '  per-query cap   1 GiB (1073741824 bytes)',
@@ -99,20 +109,49 @@ test('set the tenant, clear an override with none, and get stored and effective 
 });
 
 test('audit: newest first, per user, limited', async () => {
-  await budget(['set', '--tenant', 'initech', '--user', 'ana', '--daily', '100MiB', '--reason', 'trial']);
+  await budget(['set', '--tenant', 'initech', '--user', bob.id, '--daily', '100MiB', '--reason', 'trial']);
   await budget(['set', '--tenant', 'initech', '--daily', '2TiB']);
-  await budget(['set', '--tenant', 'initech', '--user', 'ana', '--daily', '200MiB']);
+  await budget(['set', '--tenant', 'initech', '--user', bob.id, '--daily', '200MiB']);
   const all = await budget(['audit', '--tenant', 'initech']);
   expect(all.code).toBe(0);
   const headers = all.stdout.split('\n').filter((line) => /^\d{4}-/.test(line)).map((line) => line.split('  ').slice(1));
-  expect(headers).toEqual([[actor, 'user ana', 'setBudget'], [actor, 'tenant', 'setBudget'], [actor, 'user ana', 'setBudget']]);
+  expect(headers).toEqual([[actor, `user ${bob.id}`, 'setBudget'], [actor, 'tenant', 'setBudget'], [actor, `user ${bob.id}`, 'setBudget']]);
   expect(all.stdout).toContain('daily limit     100 MiB (104857600 bytes) → 200 MiB (209715200 bytes)');
   expect(all.stdout).toContain('  reason: "trial"');
 
-  const ana = await budget(['audit', '--tenant', 'initech', '--user', 'ana', '--limit', '1']);
-  expect(ana.stdout.split('\n').filter((line) => /^\d{4}-/.test(line))).toHaveLength(1);
-  expect(ana.stdout).toContain('→ 200 MiB');
+  const one = await budget(['audit', '--tenant', 'initech', '--user', bob.id, '--limit', '1']);
+  expect(one.stdout.split('\n').filter((line) => /^\d{4}-/.test(line))).toHaveLength(1);
+  expect(one.stdout).toContain('→ 200 MiB');
   expect((await budget(['audit', '--tenant', 'initech', '--user', 'nobody'])).stdout).toBe('no budget changes recorded for initech user nobody\n');
+});
+
+test("set --user of an id the tenant's directory lacks: exit 2 naming it, nothing stored; clearing needs no entry", async () => {
+  const typo = `${ana.id}x`;
+  const refused = await budget(['set', '--tenant', 'acme', '--user', typo, '--daily', '5GiB', '--max-query', 'none']);
+  expect(refused).toEqual({ code: 2, stdout: '', stderr: `error: no user ${typo} in tenant acme's directory; check the id (--daily none and --max-query none clear a setting of any id).\n` });
+  const noDataset = await budget(['set', '--tenant', 'hooli', '--user', ana.id, '--daily', '5GiB']);
+  expect(noDataset).toEqual({ code: 2, stdout: '', stderr: `error: tenant hooli has no dataset (seed or ingest it first), so its directory holds no user ${ana.id}.\n` });
+
+  const store = await createFileStore({ dir: path.join(dataDir, 'budgets') });
+  try {
+    expect(await store.userBudget('acme', typo)).toBeNull();
+    expect(await store.auditLog('acme', { userId: typo, limit: 10 })).toEqual([]);
+    // A typo's setting stored before the check existed can still be cleared.
+    await store.setUserBudget('acme', typo, { dailyLimitBytes: GiB }, { actor: 'before the check', reason: null });
+  } finally {
+    await store.close();
+  }
+  const cleared = await budget(['set', '--tenant', 'acme', '--user', typo, '--daily', 'none', '--reason', 'typo']);
+  expect([cleared.code, cleared.stderr]).toEqual([0, '']);
+  expect(cleared.stdout).toContain('daily limit     1 GiB (1073741824 bytes) → not set');
+});
+
+test('--max-query above MAX_QUERY_BYTES: stored, with a warning on stderr that the lower global cap still applies', async () => {
+  const above = await budget(['set', '--tenant', 'hooli', '--max-query', '2GiB'], { MAX_QUERY_BYTES: String(GiB) });
+  expect([above.code, above.stderr]).toEqual([0, 'warning: --max-query 2 GiB (2,147,483,648 bytes) is above MAX_QUERY_BYTES, 1 GiB (1,073,741,824 bytes): the lower global cap still applies.\n']);
+  expect(above.stdout).toContain('per-query cap   not set → 2 GiB (2147483648 bytes)');
+  const atCap = await budget(['set', '--tenant', 'hooli', '--max-query', '1GiB'], { MAX_QUERY_BYTES: String(GiB) });
+  expect([atCap.code, atCap.stderr]).toEqual([0, '']);
 });
 
 test('usage without REDIS_URL: explains where usage lives and exits 2', async () => {

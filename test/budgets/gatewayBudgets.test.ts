@@ -1,26 +1,35 @@
 /**
  * Daily budgets through the real gateway and subgraphs: reserve before, settle after, refusals with
- * Retry-After, no overspend under 500 concurrent operations, the admin API and its audit trail, and
- * the ledger failure policy.
+ * Retry-After, no overspend under 500 concurrent operations, the admin API and its audit trail (users'
+ * budgets only for users of the tenant's directory; a user's reset on the in-memory and the Redis
+ * ledger), and the ledger failure policy.
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { addDays } from '../../common/dates';
+import { close, listen } from '../../common/http/graphqlHttpServer';
 import type { Principal } from '../../common/principal';
 import { Client } from 'pg';
+import { createClient } from '@redis/client';
+import type { BudgetLedger } from '../../budgets/ledger';
+import type { BudgetStore } from '../../budgets/store';
 import { createFileStore } from '../../budgets/fileStore';
 import { createPostgresStore } from '../../budgets/postgresStore';
 import { createMemoryLedger } from '../../budgets/memoryLedger';
 import { createRedisLedger } from '../../budgets/redisLedger';
-import { MiB } from '../../common/units';
+import { GiB, MiB } from '../../common/units';
 import { type GeneratorOptions, generateDirectory } from '../../okta/generator';
 import { type System, seedDataDir, startSystem } from '../support/system';
 
 const tenant: GeneratorOptions = { tenant: 'acme', users: 30, days: 10, eventsPerUser: 20, start: '2025-05-05', seed: 4 };
+/** Another tenant, with a directory of its own. */
+const globex: GeneratorOptions = { tenant: 'globex', users: 3, days: 1, eventsPerUser: 2, start: '2025-05-05', seed: 4 };
 const LAST = addDays(tenant.start, tenant.days - 1);
 const directory = generateDirectory(tenant);
+const globexUser = generateDirectory(globex)[0];
 const ceo = directory.find((u) => u.managerId === null)!;
 const staff = directory.filter((u) => u.managerId !== null);
 const as = (userId: string, ...roles: Principal['roles']): Principal => ({ tenant: 'acme', userId, roles });
@@ -30,22 +39,31 @@ const ONE_JOB = `{ tenant { topTimeWasters(from: "${LAST}", to: "${LAST}", first
 const JOB_BYTES = 10 * MiB;
 /** Spend is charged to today's budget day (UTC here), whatever days the data covers. */
 const TODAY = new Date().toISOString().slice(0, 10);
+const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+/** This run's Redis keys, deleted afterwards. */
+const REDIS_PREFIX = `bytegate-test:${randomUUID()}:`;
 
 let dataDir: string;
 let remove: () => void;
 let system: System;
 let budgetsDir: string;
+let store: BudgetStore;
 
 beforeAll(async () => {
-  ({ dataDir, remove } = await seedDataDir([tenant]));
+  ({ dataDir, remove } = await seedDataDir([tenant, globex]));
   budgetsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bytegate-budget-store-'));
-  system = await startSystem(dataDir, { gateway: { budgets: { store: await createFileStore({ dir: budgetsDir }), ledger: createMemoryLedger() } } });
+  store = await createFileStore({ dir: budgetsDir });
+  system = await startSystem(dataDir, { gateway: { budgets: { store, ledger: createMemoryLedger() } } });
 }, 120_000);
 
 afterAll(async () => {
   await system?.close();
   remove?.();
   fs.rmSync(budgetsDir, { recursive: true, force: true });
+  const redis = createClient({ url: REDIS_URL });
+  await redis.connect();
+  for await (const keys of redis.scanIterator({ MATCH: `${REDIS_PREFIX}*` })) if (keys.length > 0) await redis.del(keys);
+  redis.destroy();
 });
 
 async function setDaily(userId: string, bytes: number | null) {
@@ -142,6 +160,93 @@ describe('the admin API', () => {
 
     const viewer = await system.query(as(staff[5].id, 'viewer'), `{ budgetUsage(from: "${LAST}", to: "${LAST}") { changes { action } } }`);
     expect(viewer.body.errors[0].extensions.code).toBe('FORBIDDEN');
+  });
+});
+
+describe("a user's budget is set or reset only for a user of the tenant's directory", () => {
+  const known = staff[9];
+  const codesOf = (body: any) => body.errors.map((e: any) => [e.extensions.code, e.message]);
+  const changes = (userId: string) => [
+    `mutation { setUserBudget(userId: "${userId}", dailyLimitBytes: ${GiB}, reason: "q") { dailyLimitBytes } }`,
+    `mutation { setUserBudget(userId: "${userId}", dailyLimitBytes: null, maxQueryBytes: ${MiB}, reason: "q") { maxQueryBytes } }`,
+    `mutation { resetBudgetUsage(userId: "${userId}", reason: "q") { usedBytes } }`,
+  ];
+
+  test('an id the directory lacks (a typo) is BAD_USER_INPUT: nothing stored, nothing audited', async () => {
+    const typo = `${known.id}x`;
+    for (const mutation of changes(typo)) {
+      const { body } = await system.query(admin, mutation);
+      expect([mutation, body.data, codesOf(body)]).toEqual([mutation, null, [['BAD_USER_INPUT', `No user "${typo}" in tenant acme's directory; check the id.`]]]);
+    }
+    expect(await store.userBudget('acme', typo)).toBeNull();
+    expect(await store.auditLog('acme', { userId: typo, limit: 10 })).toEqual([]);
+    // The same changes of a user the directory holds are made.
+    for (const mutation of changes(known.id)) expect((await system.query(admin, mutation)).body.errors).toBeUndefined();
+    expect(await store.userBudget('acme', known.id)).toEqual({ dailyLimitBytes: null, maxQueryBytes: MiB });
+  });
+
+  test("clearing needs no directory entry: an old typo's override can be removed", async () => {
+    const typo = `${known.id}y`;
+    await store.setUserBudget('acme', typo, { dailyLimitBytes: GiB, maxQueryBytes: MiB }, { actor: 'stored before the check', reason: null });
+    const { body } = await system.query(admin, `mutation { setUserBudget(userId: "${typo}", dailyLimitBytes: null, maxQueryBytes: null, reason: "typo") { dailyLimitBytes maxQueryBytes } }`);
+    expect(body.errors).toBeUndefined();
+    expect(await store.userBudget('acme', typo)).toEqual({ dailyLimitBytes: null, maxQueryBytes: null });
+  });
+
+  test('a directory that cannot be read: WAREHOUSE_UNAVAILABLE, retryable, nothing stored; a tenant change needs no directory', async () => {
+    // The users subgraph on a port where nothing listens any more.
+    const closed = http.createServer();
+    const port = await listen(closed, 0);
+    await close(closed);
+    const down = await startSystem(dataDir, { subgraphUrls: { users: `http://127.0.0.1:${port}/graphql` }, gateway: { budgets: { store, ledger: createMemoryLedger() } } });
+    try {
+      const user = staff[10];
+      for (const mutation of changes(user.id)) {
+        const { body } = await down.query(admin, mutation);
+        expect(body.data).toBeNull();
+        expect(codesOf(body)).toEqual([['WAREHOUSE_UNAVAILABLE', expect.stringMatching(/^The user directory cannot be read now: the subgraph serving _knownUsers did not answer \(ECONNREFUSED\)\. Retry shortly\.$/)]]);
+      }
+      expect(await store.auditLog('acme', { userId: user.id, limit: 10 })).toEqual([]);
+      const { body } = await down.query(admin, 'mutation { setTenantBudget(maxQueryBytes: null, reason: "no lookup") { maxQueryBytes } }');
+      expect(body.errors).toBeUndefined();
+    } finally {
+      await down.close();
+    }
+  });
+});
+
+describe.each([
+  ['in-memory', async () => createMemoryLedger()],
+  ['Redis', () => createRedisLedger({ url: REDIS_URL, keyPrefix: REDIS_PREFIX })],
+])('resetBudgetUsage of one user on the %s ledger', (_name, openLedger: () => Promise<BudgetLedger>) => {
+  let own: System;
+  let ledger: BudgetLedger;
+  const ownDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bytegate-budget-store-'));
+  beforeAll(async () => {
+    ledger = await openLedger();
+    own = await startSystem(dataDir, { gateway: { budgets: { store: await createFileStore({ dir: ownDir }), ledger } } });
+  });
+  afterAll(async () => {
+    await own?.close();
+    await ledger?.close();
+    fs.rmSync(ownDir, { recursive: true, force: true });
+  });
+
+  test("lowers the tenant's usage by exactly that user's; the other users' stays", async () => {
+    const [reset, kept] = [staff[13], staff[14]];
+    for (const user of [reset, reset, kept]) expect((await own.query(as(user.id, 'executive'), ONE_JOB)).status).toBe(200);
+    const usage = async () => {
+      const { body } = await own.query(admin, '{ tenant { budget { usedBytes } } budgetUsers { user { id } usedBytes } }');
+      const used = new Map(body.data.budgetUsers.map((row: { user: { id: string }; usedBytes: number }) => [row.user.id, row.usedBytes]));
+      return { tenant: body.data.tenant.budget.usedBytes, reset: used.get(reset.id), kept: used.get(kept.id) };
+    };
+    const before = await usage();
+    // This ledger's only spend today: 2 × ONE_JOB and 1 × ONE_JOB.
+    expect(before).toEqual({ tenant: 3 * JOB_BYTES, reset: 2 * JOB_BYTES, kept: JOB_BYTES });
+    const { body } = await own.query(admin, `mutation { resetBudgetUsage(userId: "${reset.id}", reason: "runaway refresh") { usedBytes } }`);
+    expect(body.data).toEqual({ resetBudgetUsage: { usedBytes: 0 } });
+    // The tenant's 3 × ONE_JOB less the reset user's 2 × ONE_JOB: not 0.
+    expect(await usage()).toEqual({ tenant: 3 * JOB_BYTES - 2 * JOB_BYTES, reset: 0, kept: JOB_BYTES });
   });
 });
 
@@ -245,18 +350,22 @@ describe('the quota-admin console data', () => {
   });
 
   test("another tenant's quota admin sees only its own tenant: none of these rows", async () => {
-    const { body: set } = await system.query(globexAdmin, `mutation { setUserBudget(userId: "${roleDefault.id}", dailyLimitBytes: 1234, reason: "globex's own") { dailyLimitBytes } }`);
+    // acme's user is not in globex's directory; globex's own user is.
+    const { body: refused } = await system.query(globexAdmin, `mutation { setUserBudget(userId: "${roleDefault.id}", dailyLimitBytes: 1234, reason: "not globex's") { dailyLimitBytes } }`);
+    expect(refused.errors.map((e: any) => e.extensions.code)).toEqual(['BAD_USER_INPUT']);
+    const { body: set } = await system.query(globexAdmin, `mutation { setUserBudget(userId: "${globexUser.id}", dailyLimitBytes: 1234, reason: "globex's own") { dailyLimitBytes } }`);
     expect(set.errors).toBeUndefined();
     const { body } = await system.query(globexAdmin, `{ budgetHistory(from: "${TODAY}", to: "${TODAY}") { date billedBytes }
       estimatorAccuracy(from: "${TODAY}", to: "${TODAY}") { operationName } budgetUsers { user { id } usedBytes dailyLimitBytes limitSource roles } }`);
     expect(body.data).toEqual({
       budgetHistory: [{ date: TODAY, billedBytes: 0 }],
       estimatorAccuracy: [],
-      budgetUsers: [{ user: { id: roleDefault.id }, usedBytes: 0, dailyLimitBytes: 1234, limitSource: 'OVERRIDE', roles: [] }],
+      budgetUsers: [{ user: { id: globexUser.id }, usedBytes: 0, dailyLimitBytes: 1234, limitSource: 'OVERRIDE', roles: [] }],
     });
     // …and globex's override is not acme's.
     const { body: acme } = await system.query(admin, '{ budgetUsers { user { id } limitSource } }');
     expect(acme.data.budgetUsers).toContainEqual({ user: { id: roleDefault.id }, limitSource: 'ROLE_DEFAULT' });
+    expect(acme.data.budgetUsers.map((row: { user: { id: string } }) => row.user.id)).not.toContain(globexUser.id);
   });
 
   test.each([

@@ -54,3 +54,34 @@ test('@noScan marks a free field', () => {
   const index = indexCostDirectives(supergraphWith('version: String @noScan(reason: "a constant")'));
   expect(index.fields.get('Query')?.get('version')).toEqual({ owners: [], scans: [] });
 });
+
+/**
+ * A one-subgraph supergraph of pages of groups of items, the page's lists sized by `sizedFields`.
+ * The composition here refuses nested entries (LIST_SIZE_INVALID_SIZED_FIELD), which the Router reads
+ * in supergraphs composed elsewhere: they are written into the composed SDL.
+ */
+function pagesSupergraph(sizedFields: string): string {
+  const sdl = composeSupergraph([{
+    name: 'reports',
+    url: 'http://127.0.0.1:1/graphql',
+    typeDefs: parse(`${schemaHeader(['@key', '@listSize'])}
+      type Query { page(first: Int): Page @listSize(slicingArguments: ["first"], sizedFields: ["items"], requireOneSlicingArgument: false) @noScan(reason: "a test") }
+      type Page { items: [Int] groups: [Group] }
+      type Group { items: [Int] others: [Int] }`),
+  }]);
+  return sdl.replace('sizedFields: ["items"]', `sizedFields: ${sizedFields}`);
+}
+
+test('@listSize sizedFields are field sets, read as the Router reads them', () => {
+  const sdl = pagesSupergraph('["items", "groups { items }"]');
+  // `items` is sized here and inside each group; `groups` is a way through, not a list sized here.
+  expect(indexCostDirectives(sdl).fields.get('Query')?.get('page')?.listSize?.sizedFields).toEqual({
+    leaves: new Set(['items']),
+    nested: new Map([['groups', { leaves: new Set(['items']), nested: new Map() }]]),
+  });
+});
+
+test('a sizedFields entry naming two lists at one level stops the gateway, as it stops the Router', () => {
+  const sdl = pagesSupergraph('["groups { items others }"]');
+  expect(() => indexCostDirectives(sdl)).toThrow(/must name at most one list per level/);
+});

@@ -2,7 +2,8 @@
  * The pure core of pricing, table by table: the jobs planOperation plans for an operation (each row
  * says why, in the comment above it), what priceJobs makes of them by BigQuery's rules, and the
  * walk's points checked against an independent walker — graphql-query-complexity — where the two
- * agree on what an operation costs. Points by Apollo Router's rules are in points.test.ts.
+ * agree on what an operation costs. Points by Apollo Router's rules are in points.test.ts and
+ * routerFixtures.test.ts.
  */
 import { composeServices } from '@apollo/composition';
 import fc from 'fast-check';
@@ -197,19 +198,19 @@ describe("points against graphql-query-complexity's walk, where the two agree", 
 
 // Private:
 
-/** Apollo Router's field cost as a graphql-query-complexity estimator: count × (weight + children). */
+/** Apollo Router's field cost as a graphql-query-complexity estimator (no argument weights here): its @cost + count × (its type's weight + children). */
 function routerEstimator(index: CostIndex): ComplexityEstimator {
   return ({ field, type, args, childComplexity }) => {
     if (field.name.startsWith('__')) return 0;
     const cost = index.fields.get(type.name)?.get(field.name);
     const named = getNamedType(field.type);
-    const weight = cost?.weight ?? index.typeWeights.get(named.name) ?? (isCompositeType(named) ? 1 : 0);
+    const instance = index.typeWeights.get(named.name) ?? (isCompositeType(named) ? 1 : 0);
     let count = 1;
     if (isListType(getNullableType(field.type))) {
       const sliced = (cost?.listSize?.slicingArguments ?? []).map((name) => args[name]).filter((v): v is number => Number.isInteger(v));
       count = sliced.length > 0 ? Math.max(0, ...sliced) : (cost?.listSize?.assumedSize ?? 10);
     }
-    return count * (weight + childComplexity);
+    return (cost?.weight ?? 0) + count * (instance + childComplexity);
   };
 }
 

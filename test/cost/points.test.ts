@@ -183,8 +183,9 @@ describe('operationPoints', () => {
   });
 
   test('variables graphql-js cannot coerce are read as sent, without throwing', () => {
-    // "lots" is no Int: first falls back to its default 20: users (1) + 20 edges × 1 = 21
-    expect(pointsOf(directory, 'query($n: Int) { users(first: $n) { edges { cursor } } }', { n: 'lots' })).toBe(21);
+    // "lots" is no size, and first was set (to it): no slicing value, no assumedSize, so the default
+    // list size: users (1) + 10 edges × 1 = 11
+    expect(pointsOf(directory, 'query($n: Int) { users(first: $n) { edges { cursor } } }', { n: 'lots' })).toBe(11);
   });
 
   test('a fragment spread many times is walked once per sizing (no exponential walk)', () => {
@@ -194,6 +195,32 @@ describe('operationPoints', () => {
     const started = Date.now();
     expect(pointsOf(directory, query)).toBe(1 + 2 ** 40);
     expect(Date.now() - started).toBeLessThan(1000);
+  });
+});
+
+describe('@requires', () => {
+  // Team.activity needs every member's id from the people subgraph before stats can resolve it.
+  const teams = compose({
+    people: `
+      ${federation('"@key"')}
+      type Query { team(id: ID!): Team }
+      type Team @key(fields: "id") { id: ID!, members: [Person!]! }
+      type Person @key(fields: "id") { id: ID!, name: String }
+    `,
+    stats: `
+      ${federation('"@key", "@external", "@requires"')}
+      type Team @key(fields: "id") { id: ID!, members: [Person!]! @external, activity: Int @requires(fields: "members { id }") }
+      type Person @key(fields: "id") { id: ID! }
+    `,
+  });
+
+  test.each([
+    // team (1) + activity (0) + its requirement: 10 members × 1 = 11 (1 without it: 10× low here, 100× at the Router's list size)
+    ['the required selection is costed', '{ team(id: "1") { activity } }', 11],
+    // team (1) + 10 members + activity's requirement (10 members again: the Router does not deduplicate) = 21
+    ['selected as well, it counts twice', '{ team(id: "1") { members { id } activity } }', 21],
+  ])('%s', (_name, query, points) => {
+    expect(pointsOf(teams, query)).toBe(points);
   });
 });
 

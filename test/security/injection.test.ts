@@ -52,6 +52,8 @@ const acme = generateDirectory(ACME);
 const acmeCeo = acme.find((u) => u.managerId === null)!;
 const acmeManager = acme.find((u) => u.managerId === acmeCeo.id && acme.some((r) => r.managerId === u.id))!;
 const globexCeo = generateDirectory(GLOBEX).find((u) => u.managerId === null)!;
+/** The user of the budget mutations whose user id is not under attack: one the directory holds, so they pass its check. */
+const FIXED_USER = acmeManager.id;
 
 /** The caller of every injection: sees the whole tenant and may run every mutation. */
 const ADMIN: Principal = { tenant: 'acme', userId: acmeCeo.id, roles: ['executive', 'quota-admin'] };
@@ -234,7 +236,7 @@ function expectHarmless(site: ArgumentSite, form: 'literal' | 'variable', value:
       break;
     case 'Mutation.setUserBudget(reason:)': case 'Mutation.setTenantBudget(reason:)': case 'Mutation.resetBudgetUsage(reason:)':
       accepted.mutations += 1;
-      if (site.field.name === 'setUserBudget') accepted.userIds.add('fixed-user');
+      if (site.field.name === 'setUserBudget') accepted.userIds.add(FIXED_USER);
       accepted.reasons.push(value);
       break;
     default: throw new Error(`no expectation for ${site.coordinate}`);
@@ -251,16 +253,20 @@ function fillArgument(argument: GraphQLArgument): string {
     case 'Date': return JSON.stringify(argument.name === 'to' ? TO : FROM);
     case 'Int': return '5';
     case 'Bytes': return '5368709120';
-    default: return JSON.stringify(argument.name === 'userId' ? 'fixed-user' : acmeCeo.id);
+    default: return JSON.stringify(argument.name === 'userId' ? FIXED_USER : acmeCeo.id);
   }
 }
 
-/** Optional arguments the mutations need to change something (and a fixed reason when it is not the target). */
+/**
+ * Optional arguments the mutations need to change something (and a fixed reason when it is not the target).
+ * setUserBudget clears the daily limit, which needs no directory entry: every hostile user id is stored,
+ * while resetBudgetUsage's goes to the directory lookup (and is refused).
+ */
 function optionalArgument(argument: GraphQLArgument, field: { name: string }): string | undefined {
-  if (argument.name === 'dailyLimitBytes' && field.name === 'setUserBudget') return '5368709120';
+  if (argument.name === 'dailyLimitBytes' && field.name === 'setUserBudget') return 'null';
   if (argument.name === 'maxQueryBytes' && field.name === 'setTenantBudget') return 'null';
   if (argument.name === 'reason') return '"fixed reason"';
-  if (argument.name === 'userId') return '"fixed-user"';
+  if (argument.name === 'userId') return JSON.stringify(FIXED_USER);
   return undefined;
 }
 

@@ -127,8 +127,10 @@ export function contractViolations(response: HttpResponse, documented: Documente
     return violations;
   }
   if (!/application\/(graphql-response\+)?json/.test(response.contentType)) violations.push(`content-type ${response.contentType}`);
-  const errors: any[] = Array.isArray(body?.errors) ? body.errors : [];
-  if (body?.errors !== undefined && !Array.isArray(body.errors)) violations.push('errors is not a list');
+  // An HTTP batch answers an array: each slot is checked as an answer of its own.
+  const answers: any[] = Array.isArray(body) ? body : [body];
+  const errors: any[] = answers.flatMap((answer) => (Array.isArray(answer?.errors) ? answer.errors : []));
+  for (const answer of answers) if (answer?.errors !== undefined && !Array.isArray(answer.errors)) violations.push('errors is not a list');
   if (status !== 200 && errors.length === 0) violations.push(`HTTP ${status} without errors`);
   const codes = errors.map((error) => error?.extensions?.code);
   for (const [i, error] of errors.entries()) {
@@ -144,8 +146,10 @@ export function contractViolations(response: HttpResponse, documented: Documente
   }
   if (status >= 500 && !codes.some((code) => documented.codes.get(code)?.includes(status))) violations.push(`HTTP ${status}`);
   // `extensions.cost.jobs` (x-cost-mode: estimate) names tables and columns on purpose (README, "extensions.cost").
-  const cost = body?.extensions?.cost;
-  const scanned = cost?.jobs !== undefined ? JSON.stringify({ ...body, extensions: { ...body.extensions, cost: { ...cost, jobs: undefined } } }) : response.text;
+  const withoutJobs = (answer: any) => ({ ...answer, extensions: { ...answer.extensions, cost: { ...answer.extensions.cost, jobs: undefined } } });
+  const scanned = answers.some((answer) => answer?.extensions?.cost?.jobs !== undefined)
+    ? JSON.stringify(answers.map((answer) => (answer?.extensions?.cost?.jobs !== undefined ? withoutJobs(answer) : answer)))
+    : response.text;
   violations.push(...leaksIn(scanned, options.requestText, options.stored));
   return violations;
 }

@@ -25,6 +25,8 @@ export interface RequestOptions {
   as?: Principal;
   /** Replaces the signed identity headers (forgeries, replays). */
   headers?: Record<string, string>;
+  /** Signs the request as serving an operation of this client HTTP batch. */
+  batch?: string;
 }
 
 export interface Harness {
@@ -34,7 +36,7 @@ export interface Harness {
   resetQueries(): void;
   request<Data = any>(subgraph: SubgraphName, query: string, options?: RequestOptions): Promise<GraphqlResponse<Data>>;
   /** The identity headers the gateway would send for `principal` and this request. */
-  sign(principal: Principal, query: string, variables?: Record<string, unknown>, options?: { secret?: string; nowMs?: number; timeoutMs?: number }): Record<string, string>;
+  sign(principal: Principal, query: string, variables?: Record<string, unknown>, options?: { secret?: string; nowMs?: number; timeoutMs?: number; batch?: string }): Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -76,7 +78,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const urls = Object.fromEntries(names.map((name, i) => [name, running[i].url])) as Record<SubgraphName, string>;
 
   const sign: Harness['sign'] = (who, query, variables, options = {}) =>
-    signIdentity(who, { query, variables }, options.secret ?? config.subgraphSecret, options.nowMs ?? Date.now(), { timeoutMs: options.timeoutMs });
+    signIdentity(who, { query, variables }, options.secret ?? config.subgraphSecret, options.nowMs ?? Date.now(), { timeoutMs: options.timeoutMs, batch: options.batch });
 
   return {
     config,
@@ -84,7 +86,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     resetQueries: () => void queries.splice(0),
     sign,
     async request(subgraph, query, options = {}) {
-      const identity = options.headers ?? (options.as ? sign(options.as, query, options.variables) : {});
+      const identity = options.headers ?? (options.as ? sign(options.as, query, options.variables, { batch: options.batch }) : {});
       const response = await fetch(urls[subgraph], {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...identity },

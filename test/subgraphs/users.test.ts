@@ -191,3 +191,28 @@ describe('entity references (profiles asked for by other subgraphs)', () => {
     expect(codes(response)).toEqual(['FORBIDDEN']);
   });
 });
+
+describe('_knownUsers (internal, for the gateway: its own principal, without a role)', () => {
+  const gateway = (tenant: string) => principal('bytegate-gateway', [], tenant);
+  const query = 'query($ids: [ID!]!) { _knownUsers(ids: $ids) }';
+
+  test("the ids the signed tenant's directory holds, in the order asked, in one warehouse query", async () => {
+    const ids = ['00ustaff042', 'nobody', '00uglx', '00uic1', '00uceo'];
+    const response = await harness().request('users', query, { as: gateway('acme'), variables: { ids } });
+    expect(response.errors).toBeUndefined();
+    // 00uglx is globex's: another tenant's directory is never asked.
+    expect(response.data._knownUsers).toEqual(['00ustaff042', '00uic1', '00uceo']);
+    expect(harness().queries).toEqual(['usersById']);
+    const globex = await harness().request('users', query, { as: gateway('globex'), variables: { ids } });
+    expect(globex.data._knownUsers).toEqual(['00uglx', '00uceo']);
+    const empty = await harness().request('users', query, { as: gateway('empty'), variables: { ids } });
+    expect(empty.data._knownUsers).toEqual([]);
+  });
+
+  test('refuses an unsigned request (401 INVALID_SIGNATURE); an unknown tenant is BAD_USER_INPUT', async () => {
+    const unsigned = await harness().request('users', query, { variables: { ids: ['00uic1'] } });
+    expect([unsigned.status, codes(unsigned), unsigned.data]).toEqual([401, ['INVALID_SIGNATURE'], undefined]);
+    const unknown = await harness().request('users', query, { as: gateway('nosuchtenant'), variables: { ids: ['00uic1'] } });
+    expect(codes(unknown)).toEqual(['BAD_USER_INPUT']);
+  });
+});

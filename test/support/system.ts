@@ -17,7 +17,7 @@ import { type GatewayDeps, startGateway } from '../../gateway';
 import type { ApolloLogger } from '../../common/log';
 import type { Logger } from '../../common/log';
 import { STATISTICS_FIELD } from '../../gateway/cost/costIndex';
-import { DATA_VERSIONS_FIELD } from '../../gateway/execute/internalFetch';
+import { DATA_VERSIONS_FIELD, KNOWN_USERS_FIELD } from '../../gateway/execute/internalFetch';
 import { bytegateSubgraphs, composeSupergraph } from '../../gateway/supergraph';
 import type { GeneratorOptions } from '../../okta/generator';
 import { startSubgraph } from '../../subgraphs';
@@ -37,8 +37,10 @@ export interface System {
   readonly dataDir: string;
   /** Names of the warehouse queries the subgraphs ran, in order. */
   readonly warehouseQueries: string[];
-  /** Operations the subgraphs received from the gateway (its own requests for statistics and data versions not included). */
+  /** Operations the subgraphs received from the gateway (its own requests for statistics, data versions and known users not included). */
   readonly subgraphOperations: { subgraph: SubgraphName; query: string }[];
+  /** A 10-minute token of `principal`, signed with the gateway's development secret. */
+  tokenOf(principal: Principal): Promise<string>;
   query(principal: Principal, query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; body: any }>;
   close(): Promise<void>;
 }
@@ -54,6 +56,8 @@ export interface SystemOptions {
   aggregates?: AggregateCache;
   /** The subgraphs' warehouse; default DuckDB over the data dir. */
   warehouse?: Warehouse;
+  /** Where the gateway sends a subgraph's fetches instead of its relay (e.g. a closed port: that subgraph is down). */
+  subgraphUrls?: Partial<Record<SubgraphName, string>>;
 }
 
 /** Seeds `tenants` into a fresh DATA_DIR. */
@@ -72,11 +76,15 @@ export async function startSystem(dataDir: string, options: SystemOptions = {}):
   const relays = await Promise.all(SUBGRAPH_NAMES.map((name, i) => startRelay(subgraphs[i].url, (query) => {
     if (!INTERNAL_FIELDS.some((field) => query.includes(field))) subgraphOperations.push({ subgraph: name, query });
   })));
-  const urls = Object.fromEntries(SUBGRAPH_NAMES.map((name, i) => [name, relays[i].url])) as Record<SubgraphName, string>;
+  const urls = { ...Object.fromEntries(SUBGRAPH_NAMES.map((name, i) => [name, relays[i].url])), ...options.subgraphUrls } as Record<SubgraphName, string>;
   const budgetsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bytegate-budgets-'));
   const budgets = options.gateway?.budgets ?? { store: await createFileStore({ dir: budgetsDir }), ledger: createMemoryLedger() };
   const gateway = await startGateway(config, { supergraphSdl: composeSupergraph(bytegateSubgraphs(urls)), logger: quietLogger, budgets, ...options.gateway });
 
+  const tokenOf = (principal: Principal) => {
+    if (config.auth.kind !== 'hs256') throw new Error('needs HS256');
+    return signDevToken({ tenant: principal.tenant, user: principal.userId, roles: [...principal.roles], secret: config.auth.secret, ttlSeconds: 600 });
+  };
   return {
     config,
     gatewayUrl: gateway.url,
@@ -84,9 +92,9 @@ export async function startSystem(dataDir: string, options: SystemOptions = {}):
     dataDir,
     warehouseQueries,
     subgraphOperations,
+    tokenOf,
     async query(principal, query, variables, headers = {}) {
-      if (config.auth.kind !== 'hs256') throw new Error('needs HS256');
-      const token = await signDevToken({ tenant: principal.tenant, user: principal.userId, roles: [...principal.roles], secret: config.auth.secret, ttlSeconds: 600 });
+      const token = await tokenOf(principal);
       const response = await fetch(gateway.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers },
@@ -108,7 +116,7 @@ export async function startSystem(dataDir: string, options: SystemOptions = {}):
 // Private:
 
 /** The gateway's own requests, not made for a client's operation. */
-const INTERNAL_FIELDS = [STATISTICS_FIELD, DATA_VERSIONS_FIELD];
+const INTERNAL_FIELDS = [STATISTICS_FIELD, DATA_VERSIONS_FIELD, KNOWN_USERS_FIELD];
 
 const quietLogger: ApolloLogger = { debug: () => {}, info: () => {}, warn: () => {}, error: (message) => console.error(message) };
 
