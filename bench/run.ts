@@ -3,7 +3,7 @@
  * printed as one table with the machine it ran on, then notes and each scenario's wall time.
  * bench/README.md says how to read it. BENCH_SCALE=small runs reduced sizes (a quick run covering
  * every scenario); the default sizes are the ones quoted in README.md.
- * `npm run bench -- cost ledger` (scenarios: ingest, firstRun, cost, batching, httpBatches, ledger, dashboard, responseCache, capacity, stats) runs
+ * `npm run bench -- cost ledger` (scenarios: ingest, firstRun, cost, batching, httpBatches, ledger, dashboard, responseCache, capacity, stats, startup) runs
  * only the named ones; `npm run bench -- soak` runs the soak (SOAK_SECONDS, default 600), which the
  * default run never does.
  * stats: how accurate BigQuery's per-column statistics are (PARTITIONS totals split by the bytes
@@ -13,10 +13,11 @@
  * BigQuery fake, and the "At scale" extrapolation (capacityModel.ts). `npm run bench -- --help` prints the usage.
  */
 import os from 'node:os';
-import { type Usage, parseFlags, usageText } from '../cli/args';
+import { type Usage, parseFlags, usageText } from '../common/args';
 import { UsageError, runMain } from '../common/runMain';
 import { benchBatching, describeQueries } from './batching';
 import { benchHttpBatches } from './httpBatches';
+import { benchStartup } from './startup';
 import { benchCapacity } from './capacity';
 import { capacityRows } from './capacityModel';
 import { benchCostControl } from './costControl';
@@ -190,6 +191,8 @@ async function main(only: readonly string[]): Promise<void> {
       `${(h.batched.p50Ms / h.alone.p50Ms).toFixed(2)}× at p50, ${(h.batched.p95Ms / h.alone.p95Ms).toFixed(2)}× at p95`,
     ]);
   }
+
+  if (wanted('startup')) rows.push(...(await timed('startup', () => benchStartup({ rounds: small ? 3 : 7 }))));
 
   if (wanted('ledger')) {
     const ledger = await timed('ledger', () => benchLedger({ operations: small ? 1000 : 10_000, url: process.env.REDIS_URL || undefined }));
@@ -381,7 +384,7 @@ async function main(only: readonly string[]): Promise<void> {
   console.log(`timings: ${timings.join(', ')}; load avg at the end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 }
 
-const SCENARIOS = ['ingest', 'firstRun', 'cost', 'batching', 'httpBatches', 'ledger', 'dashboard', 'responseCache', 'capacity', 'stats'];
+const SCENARIOS = ['ingest', 'firstRun', 'cost', 'batching', 'httpBatches', 'ledger', 'dashboard', 'responseCache', 'capacity', 'stats', 'startup'];
 
 function verdictOf<P extends { name: string }>(processes: P[], ok: (p: P) => boolean): string {
   const growing = processes.filter((p) => !ok(p)).map((p) => p.name);

@@ -2,10 +2,12 @@
 import path from 'node:path';
 import type { Config } from '../common/config';
 import { createFileStore } from './fileStore';
-import { createPostgresStore } from './postgresStore';
 import type { BudgetStore } from './store';
 
-export function openBudgetStore(config: Config): Promise<BudgetStore> {
+export async function openBudgetStore(config: Config): Promise<BudgetStore> {
   const { databaseUrl } = config.budgets;
-  return databaseUrl ? createPostgresStore({ url: databaseUrl }) : createFileStore({ dir: path.join(config.dataDir, 'budgets') });
+  if (!databaseUrl) return createFileStore({ dir: path.join(config.dataDir, 'budgets') });
+  // pg is loaded only when used: a CLI on the file store starts without it.
+  const { createPostgresStore } = await import('./postgresStore');
+  return createPostgresStore({ url: databaseUrl });
 }

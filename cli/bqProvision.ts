@@ -9,7 +9,7 @@ import { loadConfig } from '../common/config';
 import { isTenantId } from '../common/principal';
 import { openBigQueryClient } from '../warehouse/openWarehouse';
 import { provisionDdl } from '../warehouse/bigquery/provision';
-import { TENANT_FLAG, type Usage, parseFlags, required, usageText } from './args';
+import { TENANT_FLAG, type Usage, parseFlags, required, usageText } from '../common/args';
 import { UsageError, runMain } from '../common/runMain';
 
 const USAGE = {

@@ -16,21 +16,19 @@
  * (WAREHOUSE: the tenant's DuckDB file opened read-only beside the running subgraphs, or one small
  * BigQuery job). A change that only clears (`none`) is not checked, so old typos can be removed.
  * A `--max-query` above MAX_QUERY_BYTES is stored with a warning: the lower global cap still applies.
+ * The warehouse and Redis clients are loaded only by the commands that use them: `get` answers in
+ * under half a second.
  */
 import os from 'node:os';
 import { type Config, loadConfig } from '../common/config';
 import { VERSION } from '../common/version';
 import { ROLES, type Role, isRole, isTenantId } from '../common/principal';
-import { openBudgetChangeFeed } from '../budgets/changeFeed';
 import type { UsageSnapshot } from '../budgets/ledger';
 import { openBudgetStore } from '../budgets/openStore';
 import { type EffectiveBudget, effectiveLimits, limitDefaults, needsDirectoryUser, validateBudgetChange } from '../budgets/policy';
-import { createRedisLedger } from '../budgets/redisLedger';
 import type { AuditEntry, BudgetStore, TenantBudgetSettings } from '../budgets/store';
 import { ByteAmountError, bytesForPeople, formatBytes, parseBytes } from '../common/units';
-import { usersById } from '../subgraphs/users/queries';
-import { openWarehouse } from '../warehouse/openWarehouse';
-import { type Flags, TENANT_FLAG, type Usage, parseFlags, positiveInt, required, usageText } from './args';
+import { type Flags, TENANT_FLAG, type Usage, parseFlags, positiveInt, required, usageText } from '../common/args';
 import { UsageError, runMain } from '../common/runMain';
 
 const AMOUNTS = 'AMOUNT: 5GiB, 500MiB, 1TiB or bytes; none clears the setting, so the default applies again.';
@@ -198,6 +196,7 @@ async function set(store: BudgetStore, tenant: string, userId: string | undefine
 
 /** Why the tenant's directory does not hold `userId`; undefined when it does. Throws when the warehouse cannot tell. */
 async function notInDirectory(config: Config, tenant: string, userId: string): Promise<string | undefined> {
+  const [{ openWarehouse }, { usersById }] = await Promise.all([import('../warehouse/openWarehouse'), import('../subgraphs/users/queries')]);
   const warehouse = await openWarehouse(config, VERSION);
   try {
     if (!(await warehouse.hasTenant(tenant))) return `tenant ${tenant} has no dataset (seed or ingest it first), so its directory holds no user ${shown(userId)}.`;
@@ -220,6 +219,7 @@ function warnAboveGlobalCap(config: Config, change: TenantBudgetSettings): void 
 /** With REDIS_URL, running gateways drop their cached limits at once (else within 5 s). */
 async function announce(config: Config, tenant: string): Promise<void> {
   if (!config.redisUrl) return;
+  const { openBudgetChangeFeed } = await import('../budgets/changeFeed');
   const feed = await openBudgetChangeFeed(config.redisUrl);
   await feed.publish(tenant);
   await feed.close();
@@ -247,6 +247,7 @@ async function audit(store: BudgetStore, tenant: string, userId: string | undefi
 async function usage(config: Config, store: BudgetStore, redisUrl: string, tenant: string, userId: string | undefined, roles: Role[]): Promise<void> {
   const [tenantBudget, userBudget] = await storedBudgets(store, tenant, userId);
   const limits = effectiveLimits(limitDefaults(config), tenantBudget, userBudget, roles);
+  const { createRedisLedger } = await import('../budgets/redisLedger');
   const ledger = await createRedisLedger({ url: redisUrl, reservationTtlMs: config.budgets.reservationTtlMs });
   try {
     const counters = userId === undefined ? { tenant: await ledger.tenantUsage(tenant, limits) } : await ledger.usage({ tenant, userId }, limits);

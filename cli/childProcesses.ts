@@ -10,11 +10,12 @@ import type { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import type { LogLevel } from '../common/config';
 import { type Logger, createLog } from '../common/log';
+import { COMPILED, REPOSITORY_ROOT } from '../common/repositoryRoot';
 
 export interface ProcessSpec {
   /** The process's `name` in the logs and in the supervisor's messages. */
   readonly name: string;
-  /** The entry file, relative to the repository root, then its arguments. */
+  /** The entry module, by its source path without the extension (`gateway/main`), then its arguments. */
   readonly args: readonly string[];
   /** Its /healthz. */
   readonly healthUrl: string;
@@ -45,9 +46,10 @@ export interface Supervisor {
 }
 
 /**
- * Starts `groups` of processes, each group once the one before it is healthy. A process is
- * `node --import tsx` with the stopWithSupervisor preload; its stdout lines that are JSON log lines
- * pass through as they are, any other line (stderr included) is logged under its name and pid.
+ * Starts `groups` of processes, each group once the one before it is healthy. A process runs as this
+ * supervisor does (compiled, or from the sources through tsx), with the stopWithSupervisor preload; its
+ * stdout lines that are JSON log lines pass through as they are, any other line (stderr included) is
+ * logged under its name and pid.
  * Health counts only while the process is alive, so that, with its port checked free beforehand, the
  * answer is its own and not an old process's.
  */
@@ -71,8 +73,8 @@ export function supervise(groups: readonly (readonly ProcessSpec[])[], options: 
 
   const launch = (spec: ProcessSpec, history: FailureHistory): void => {
     const [file, ...args] = spec.args;
-    const child = spawn(process.execPath, ['--import', 'tsx', '--import', PRELOAD, path.join(ROOT, file), ...args], {
-      cwd: ROOT, env: options.env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    const child = spawn(process.execPath, [...NODE_ARGS, path.join(CODE_ROOT, `${file}${EXTENSION}`), ...args], {
+      cwd: REPOSITORY_ROOT, env: options.env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     running.set(spec.name, child);
     const startedAt = Date.now();
@@ -150,12 +152,12 @@ export async function waitForHealth(url: string, timeoutMs: number, isOwn: () =>
   }
 }
 
-/** Whether something listens on 127.0.0.1:`port` (where bytegate's servers listen), found by trying to. */
-export function portInUse(port: number): Promise<boolean> {
+/** Whether something listens on `host`:`port` (where the servers will listen, HOST), found by trying to. */
+export function portInUse(port: number, host: string): Promise<boolean> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', (error: NodeJS.ErrnoException) => (error.code === 'EADDRINUSE' ? resolve(true) : reject(error)));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(false)));
+    server.listen(port, host, () => server.close(() => resolve(false)));
   });
 }
 
@@ -172,8 +174,16 @@ export function onParentExit(onExit: () => void): void {
 
 // Private:
 
-const ROOT = path.resolve(__dirname, '..');
-const PRELOAD = pathToFileURL(path.join(__dirname, 'stopWithSupervisor.ts')).href;
+/** Where the entry modules are (dist/ when compiled), and their extension. */
+const CODE_ROOT = path.resolve(__dirname, '..');
+const EXTENSION = COMPILED ? '.js' : '.ts';
+/**
+ * Compiled, a process is plain node on dist/ (npm start); from the sources (tests and benchmarks that
+ * run this file through tsx) it runs through tsx too, so it never runs a dist/ older than the code under test.
+ */
+const NODE_ARGS = COMPILED
+  ? ['--require', path.join(__dirname, 'stopWithSupervisor.js')]
+  : ['--import', 'tsx', '--import', pathToFileURL(path.join(__dirname, 'stopWithSupervisor.ts')).href];
 
 /**
  * A process that exits unasked is restarted after 0.5 s, doubling with each failure in a row up to

@@ -16,7 +16,7 @@ import { VERSION } from '../common/version';
 import type { DatasetWriter, IngestReport } from '../warehouse/datasetWriter';
 import { openDatasetWriter } from '../warehouse/openWarehouse';
 import { createOverheadMeter } from '../warehouse/overhead';
-import { TENANT_FLAG, type Usage, parseFlags, positiveInt, required, usageText } from './args';
+import { TENANT_FLAG, type Usage, parseFlags, positiveInt, required, usageText } from '../common/args';
 import { UsageError, runMain } from '../common/runMain';
 import { printOverhead } from './overheadSummary';
 import { progress } from './progress';

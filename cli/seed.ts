@@ -12,7 +12,7 @@ import { DEFAULT_EVENTS_PER_USER } from '../okta/generator';
 import { VERSION } from '../common/version';
 import { openDatasetWriter } from '../warehouse/openWarehouse';
 import { createOverheadMeter } from '../warehouse/overhead';
-import { TENANT_FLAG, type Usage, parseFlags, positiveInt, required, usageText } from './args';
+import { TENANT_FLAG, type Usage, parseFlags, positiveInt, required, usageText } from '../common/args';
 import { UsageError, runMain } from '../common/runMain';
 import { printOverhead } from './overheadSummary';
 import { progress } from './progress';

@@ -14,11 +14,12 @@ import { type Config, DEV_JWT_SECRET, SUBGRAPH_NAMES, SUPERVISED_ENV, loadConfig
 import type { DemoLoading } from '../common/demoLoading';
 import { type Logger, createLog, logConfigWarnings } from '../common/log';
 import type { Role } from '../common/principal';
+import { urlHostOf } from '../common/http/graphqlHttpServer';
 import { runMain } from '../common/runMain';
 import { createDuckDbWarehouse } from '../warehouse/duckdb/duckDbWarehouse';
 import type { DatasetWriter } from '../warehouse/datasetWriter';
 import { duckDbDatasetWriter } from '../warehouse/duckdb/tenantDataset';
-import { type Usage, parseFlags, usageText } from './args';
+import { type Usage, parseFlags, usageText } from '../common/args';
 import { type ProcessSpec, type Supervisor, onParentExit, portInUse, supervise } from './childProcesses';
 import { loadDemoEvents, planDemoData } from './demoData';
 import { progress } from './progress';
@@ -50,15 +51,15 @@ runMain(usageText(USAGE), async () => {
   const log = createLog('supervisor', config.logLevel, process.stdout);
   logConfigWarnings(log, config.warnings);
   const ports = neededPorts(config, process.env);
-  await assertPortsFree(ports);
+  await assertPortsFree(ports, config.host);
   // The demo tenants are embedded datasets; on BigQuery the tenants' datasets are already there.
   const writer = duckDbDatasetWriter(config.dataDir, config.duckDb);
   const demo = config.warehouse === 'duckdb' ? await planDemoData(config.dataDir, writer, new Date().toISOString().slice(0, 10)) : undefined;
   const demoUsers = config.warehouse === 'duckdb' ? await acmeDemoUsers(config.dataDir) : undefined;
 
-  const health = (port: number) => `http://127.0.0.1:${port}/healthz`;
-  const subgraphs: ProcessSpec[] = SUBGRAPH_NAMES.map((name) => ({ name, args: ['subgraphs/main.ts', name], healthUrl: health(config.subgraphPorts[name]) }));
-  const gateway: ProcessSpec = { name: 'gateway', args: ['gateway/main.ts'], healthUrl: health(config.port) };
+  const health = (port: number) => `http://${urlHostOf(config.host)}:${port}/healthz`;
+  const subgraphs: ProcessSpec[] = SUBGRAPH_NAMES.map((name) => ({ name, args: ['subgraphs/main', name], healthUrl: health(config.subgraphPorts[name]) }));
+  const gateway: ProcessSpec = { name: 'gateway', args: ['gateway/main'], healthUrl: health(config.port) };
   const started = Date.now();
   const shown = progress();
   const up: string[] = [];
@@ -79,7 +80,7 @@ runMain(usageText(USAGE), async () => {
   if (await supervisor.up) {
     shown.done(`started ${up.join(', ')} in ${seconds(started)}`);
     process.stderr.write(banner(config, demoUsers, demo));
-    log.info({ url: `http://127.0.0.1:${config.port}/graphql` }, 'bytegate is up');
+    log.info({ url: `http://${urlHostOf(config.host)}:${config.port}/graphql` }, 'bytegate is up');
     if (demo) void loadDemo(config.dataDir, writer, demo, log);
   } else {
     shown.done();
@@ -108,12 +109,12 @@ function neededPorts(config: Config, env: NodeJS.ProcessEnv): NeededPort[] {
 }
 
 /** Refuses at once a port another process holds, rather than crash-looping servers or health-checking someone else's. */
-async function assertPortsFree(ports: readonly NeededPort[]): Promise<void> {
+async function assertPortsFree(ports: readonly NeededPort[], host: string): Promise<void> {
   for (const [i, { port, setting }] of ports.entries()) {
     if (port === 0) throw new Error(`npm start needs fixed ports, and ${setting} is 0.`);
     const twin = ports.slice(0, i).find((other) => other.port === port);
     if (twin) throw new Error(`${setting} and ${twin.setting} are both port ${port}; each process needs its own.`);
-    if (await portInUse(port)) {
+    if (await portInUse(port, host)) {
       throw new Error(`port ${port} (${setting}) is already in use by another process: stop it, or choose free ports with PORT, USERS_PORT, TENANTS_PORT, METRICS_PORT.`);
     }
   }
@@ -167,7 +168,7 @@ async function acmeDemoUsers(dataDir: string): Promise<Readonly<Record<Role, str
 
 /** What a person needs to use the running system; on stderr. */
 function banner(config: Config, demoUsers: Readonly<Record<Role, string>> | undefined, demo: DemoLoading | undefined): string {
-  const url = `http://127.0.0.1:${config.port}/graphql`;
+  const url = `http://${urlHostOf(config.host)}:${config.port}/graphql`;
   const ownSecret = config.auth.kind === 'hs256' && config.auth.secret !== DEV_JWT_SECRET;
   const consoleUrl = url.replace('/graphql', '/console/');
   // Per role, its token command and, on the public development secret only (HS256 here, so not ownSecret), its console sign-in link.

@@ -5,7 +5,7 @@
 import { loadConfig } from '../common/config';
 import { ROLES, isRole, isTenantId } from '../common/principal';
 import { signDevToken } from '../gateway/auth/devToken';
-import { TENANT_FLAG, type Usage, parseFlags, positiveInt, required, usageText } from './args';
+import { TENANT_FLAG, type Usage, parseFlags, positiveInt, required, usageText } from '../common/args';
 import { UsageError, runMain } from '../common/runMain';
 
 const USAGE = {

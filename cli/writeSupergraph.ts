@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { COMMITTED_SUPERGRAPH_PATH, composeDefaultSupergraph } from '../gateway/supergraph';
 import { runMain } from '../common/runMain';
-import { type Usage, parseFlags, usageText } from './args';
+import { type Usage, parseFlags, usageText } from '../common/args';
 
 const USAGE = {
   command: 'npm run schema',

@@ -2,11 +2,19 @@
  * Configuration, parsed and validated once from the environment (only `main` files call loadConfig
  * with process.env). Every option, its variable and its default are listed in README.md.
  */
+import net from 'node:net';
 import path from 'node:path';
 import { GiB, MiB, parseBytes } from './units';
 import { ROLES, type Role, isRole } from './principal';
 
 export interface Config {
+  /** HOST, default 127.0.0.1: the address every server process binds (0.0.0.0 in a container). */
+  readonly host: string;
+  /**
+   * NODE_ENV=production, or a HOST that is not loopback: the public development secrets are refused
+   * (loadConfig throws) and a real JWT_SECRET or AUTH_JWKS_URL, and SUBGRAPH_SECRET, are required.
+   */
+  readonly production: boolean;
   /** Gateway port (PORT, default 4000). */
   readonly port: number;
   /** Subgraph ports (USERS_PORT, TENANTS_PORT, METRICS_PORT; default PORT+1, +2, +3). */
@@ -22,8 +30,10 @@ export interface Config {
   /** REDIS_URL; unset means in-memory stores. */
   readonly redisUrl: string | undefined;
   readonly auth: AuthConfig;
-  /** HMAC secret shared by gateway and subgraphs for signed identity (SUBGRAPH_SECRET). */
+  /** HMAC secret shared by gateway and subgraphs for signed identity (SUBGRAPH_SECRET): signs, and verifies. */
   readonly subgraphSecret: string;
+  /** SUBGRAPH_SECRET_PREVIOUS, during a rotation: subgraphs still accept identities signed with it; nothing signs with it. */
+  readonly subgraphPreviousSecret: string | undefined;
   readonly limits: OperationLimits;
   /** PRICE_PER_TIB_USD, default 6.25. */
   readonly pricePerTibUsd: number;
@@ -46,6 +56,17 @@ export interface Config {
   readonly warehouseTimeoutMs: number;
   /** SUBGRAPH_TIMEOUT_MS, default 60000: the gateway's deadline on one subgraph fetch. */
   readonly subgraphTimeoutMs: number;
+  /**
+   * SUBGRAPH_RETRY_MS, default 3000: how long the gateway retries, with backoff, a read-only subgraph
+   * fetch that reached no subgraph (connection refused or reset before any answer: a restart); 0: never.
+   */
+  readonly subgraphRetryMs: number;
+  /**
+   * After SIGTERM a server answers /readyz 503 at once, keeps serving SHUTDOWN_DELAY_MS (default 0;
+   * in a load balancer's rotation: longer than it takes to notice), then stops accepting and gives
+   * requests in flight SHUTDOWN_TIMEOUT_MS (default 10000) before it cuts their connections and exits.
+   */
+  readonly shutdown: Readonly<{ delayMs: number; timeoutMs: number }>;
   /**
    * DUCKDB_MEMORY_LIMIT (a byte amount, e.g. 512MiB) and DUCKDB_THREADS: DuckDB's memory_limit and
    * threads for each tenant file a subgraph process has open; unset, DuckDB's defaults (80% of RAM,
@@ -140,6 +161,8 @@ export class ConfigError extends Error {}
 
 export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config {
   const warnings: string[] = [];
+  const host = hostVar(env);
+  const production = env.NODE_ENV === 'production' || !isLoopback(host);
   const port = intVar(env, 'PORT', 4000, 0, 65535);
   const subgraphPorts = {
     users: intVar(env, 'USERS_PORT', port === 0 ? 0 : port + 1, 0, 65535),
@@ -163,11 +186,16 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     auth = { kind: 'hs256', secret: secretVar(env, 'JWT_SECRET', DEV_JWT_SECRET) };
   }
   if (!env.SUBGRAPH_SECRET) warnings.push('SUBGRAPH_SECRET is not set: subgraphs trust the public dev secret.');
+  const subgraphSecret = secretVar(env, 'SUBGRAPH_SECRET', DEV_SUBGRAPH_SECRET);
+  const subgraphPreviousSecret = env.SUBGRAPH_SECRET_PREVIOUS ? secretVar(env, 'SUBGRAPH_SECRET_PREVIOUS', '') : undefined;
+  if (production) requireRealSecrets(auth, subgraphSecret, subgraphPreviousSecret, env.NODE_ENV === 'production' ? 'NODE_ENV=production' : `HOST=${host} (not loopback)`);
 
   const costMode = env.COST_MODE ?? 'enforce';
   if (costMode !== 'enforce' && costMode !== 'measure') throw new ConfigError(`COST_MODE must be enforce or measure, not ${costMode}.`);
 
   return Object.freeze({
+    host,
+    production,
     port,
     subgraphPorts: Object.freeze(subgraphPorts),
     subgraphUrls: Object.freeze(subgraphUrls),
@@ -176,7 +204,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     bigquery: warehouse === 'bigquery' ? Object.freeze(bigQueryConfig(env)) : undefined,
     redisUrl: env.REDIS_URL || undefined,
     auth: Object.freeze(auth),
-    subgraphSecret: secretVar(env, 'SUBGRAPH_SECRET', DEV_SUBGRAPH_SECRET),
+    subgraphSecret,
+    subgraphPreviousSecret,
     limits: Object.freeze({
       maxDepth: intVar(env, 'MAX_DEPTH', 12, 1, 100),
       maxAliases: intVar(env, 'MAX_ALIASES', 30, 0, 10_000),
@@ -197,6 +226,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     responseCacheMaxBytes: env.RESPONSE_CACHE_MAX_BYTES ? bytesVar(env, 'RESPONSE_CACHE_MAX_BYTES', MiB) : 64 * MiB,
     warehouseTimeoutMs: intVar(env, 'WAREHOUSE_TIMEOUT_MS', 30_000, 100, 6 * 3600_000),
     subgraphTimeoutMs: intVar(env, 'SUBGRAPH_TIMEOUT_MS', 60_000, 100, 6 * 3600_000),
+    subgraphRetryMs: intVar(env, 'SUBGRAPH_RETRY_MS', 3000, 0, 600_000),
+    shutdown: Object.freeze({
+      delayMs: intVar(env, 'SHUTDOWN_DELAY_MS', 0, 0, 600_000),
+      timeoutMs: intVar(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    }),
     duckDb: Object.freeze({
       // At 4 MiB DuckDB already fails a small GROUP BY (Out of Memory); 16 MiB runs it.
       memoryLimitBytes: env.DUCKDB_MEMORY_LIMIT ? bytesVar(env, 'DUCKDB_MEMORY_LIMIT', 16 * 2 ** 20) : undefined,
@@ -312,6 +346,28 @@ function urlVar(env: NodeJS.ProcessEnv, name: string): string {
   } catch {
     throw new ConfigError(`${name} must be a URL, not "${raw}".`);
   }
+}
+
+/** HOST: an IPv4 or IPv6 address, or a host name. */
+function hostVar(env: NodeJS.ProcessEnv): string {
+  const host = env.HOST || '127.0.0.1';
+  if (!net.isIP(host) && !/^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(host)) {
+    throw new ConfigError(`HOST must be an IP address or a host name, not ${JSON.stringify(host)}.`);
+  }
+  return host;
+}
+
+/** Only this machine can reach an address of 127.0.0.0/8, ::1 or localhost. */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || (net.isIPv4(host) && host.startsWith('127.'));
+}
+
+/** Outside development the public development secrets would let anyone sign tokens or identities for any tenant. */
+function requireRealSecrets(auth: AuthConfig, subgraphSecret: string, previous: string | undefined, because: string): void {
+  const refuse = (what: string) => new ConfigError(`${what} With ${because} bytegate refuses the public development secrets.`);
+  if (auth.kind === 'hs256' && auth.secret === DEV_JWT_SECRET) throw refuse('JWT_SECRET is not set (or is the development secret): set it to a secret of at least 32 characters, or set AUTH_JWKS_URL, AUTH_ISSUER and AUTH_AUDIENCE.');
+  if (subgraphSecret === DEV_SUBGRAPH_SECRET) throw refuse('SUBGRAPH_SECRET is not set (or is the development secret): set it to a secret of at least 32 characters, the same on the gateway and every subgraph.');
+  if (previous === DEV_SUBGRAPH_SECRET) throw refuse('SUBGRAPH_SECRET_PREVIOUS is the development secret.');
 }
 
 function secretVar(env: NodeJS.ProcessEnv, name: string, fallback: string): string {

@@ -7,7 +7,7 @@
 /** Bad arguments: the usage is printed on stderr and the process exits 2. */
 export class UsageError extends Error {}
 
-/** `--help` or `-h` (cli/args.ts): `usage` — the process's, or its subcommand's — is printed on stdout and the process exits 0. */
+/** `--help` or `-h` (common/args.ts): `usage` — the process's, or its subcommand's — is printed on stdout and the process exits 0. */
 export class HelpRequested extends Error {
   constructor(readonly usage: string) {
     super('help requested');
@@ -31,4 +31,20 @@ export function runMain(usage: string, main: () => Promise<number | void>): void
       process.exit(1);
     },
   );
+}
+
+/**
+ * Resolves on the first SIGINT or SIGTERM. From then on the process exits (code 1) within `boundMs`
+ * whatever still hangs — a stop that cannot finish must not hold a rolling restart.
+ */
+export async function terminationSignal(boundMs: number): Promise<NodeJS.Signals> {
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  setTimeout(() => {
+    process.stderr.write(`error: still stopping ${boundMs} ms after ${signal}; exiting\n`);
+    process.exit(1);
+  }, boundMs).unref();
+  return signal;
 }

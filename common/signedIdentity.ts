@@ -72,18 +72,25 @@ export function signIdentity(
   return { [IDENTITY_HEADER]: identity, [SIGNATURE_HEADER]: signature(identity, request, secret) };
 }
 
-/** The principal (and caps) of a signed subgraph request; throws INVALID_SIGNATURE (HTTP 401) otherwise. */
+/**
+ * The principal (and caps) of a signed subgraph request; throws INVALID_SIGNATURE (HTTP 401) otherwise.
+ * `secret`: the key, or the keys, a signature may be made with — the current one and, during a
+ * rotation, the previous one, so replicas still signing with it keep working until they are rolled.
+ */
 export function verifyIdentity(
   headers: { identity?: string | null; signature?: string | null },
   request: SignedRequest,
-  secret: string,
+  secret: string | readonly string[],
   nowMs: number,
 ): VerifiedIdentity {
   const { identity, signature: given } = headers;
   if (!identity || !given) throw invalid('missing gateway identity headers');
-  const expected = Buffer.from(signature(identity, request, secret));
   const actual = Buffer.from(given);
-  if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) throw invalid('bad gateway signature');
+  const signedWith = (key: string) => {
+    const expected = Buffer.from(signature(identity, request, key));
+    return actual.length === expected.length && timingSafeEqual(actual, expected);
+  };
+  if (!(typeof secret === 'string' ? [secret] : secret).some(signedWith)) throw invalid('bad gateway signature');
   let payload: IdentityPayload;
   try {
     payload = JSON.parse(Buffer.from(identity, 'base64url').toString('utf8')) as IdentityPayload;

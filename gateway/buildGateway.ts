@@ -134,7 +134,7 @@ export function buildGateway(config: Config, deps: GatewayDeps): Gateway {
       if (!url) throw new Error(`The supergraph declares no URL for subgraph ${name}.`);
       subgraphUrls.set(name, url);
       return new SignedIdentityDataSource(name, url, {
-        secret: config.subgraphSecret, timeoutMs: config.subgraphTimeoutMs, now, observability,
+        secret: config.subgraphSecret, timeoutMs: config.subgraphTimeoutMs, retryMs: config.subgraphRetryMs, now, observability,
         onResponse: (context, extensions, errorCodes) => admission.observe(context, extensions, errorCodes),
       });
     },

@@ -1,11 +1,13 @@
 /**
- * `tsx gateway/main.ts` — the gateway as its own process (npm start runs it beside the subgraphs).
+ * `npm run gateway` — the gateway as its own process (npm start runs it beside the subgraphs).
  * The only gateway file reading the environment: composes the supergraph with the configured subgraph
  * URLs, opens the budget store and ledger (with REDIS_URL also the budget and data change feeds),
- * listens on PORT (GraphQL, /healthz, /readyz, /metrics), logs JSON to stdout (LOG_LEVEL), and
- * closes cleanly on SIGINT/SIGTERM.
+ * listens on HOST:PORT (GraphQL, /healthz, /readyz, /metrics), logs JSON to stdout (LOG_LEVEL), and on
+ * SIGINT/SIGTERM drains (not ready for SHUTDOWN_DELAY_MS, then requests in flight get SHUTDOWN_TIMEOUT_MS)
+ * and closes.
  */
-import { runMain } from '../common/runMain';
+import { type Usage, parseFlags, usageText } from '../common/args';
+import { runMain, terminationSignal } from '../common/runMain';
 import { openBudgetChangeFeed } from '../budgets/changeFeed';
 import { openLedger } from '../budgets/openLedger';
 import { openBudgetStore } from '../budgets/openStore';
@@ -19,7 +21,17 @@ import { openPersistedQueries } from './persistedQueries';
 import { startGateway } from '.';
 import { bytegateSubgraphs, composeSupergraph } from './supergraph';
 
-runMain('tsx gateway/main.ts', async () => {
+const USAGE = {
+  command: 'npm run gateway',
+  synopsis: [],
+  summary: 'The gateway alone, configured only by the environment (README "Configuration": HOST, PORT, USERS_URL, TENANTS_URL, METRICS_URL, the secrets, REDIS_URL, …); npm start runs it beside the subgraphs.',
+  flags: {},
+  notes: ['It stops on SIGTERM or SIGINT: /readyz answers 503 for SHUTDOWN_DELAY_MS while it still serves, then requests in flight get SHUTDOWN_TIMEOUT_MS.'],
+  examples: ['HOST=0.0.0.0 NODE_ENV=production JWT_SECRET=… SUBGRAPH_SECRET=… USERS_URL=http://users:4001/graphql npm run gateway'],
+} satisfies Usage;
+
+runMain(usageText(USAGE), async () => {
+  parseFlags(process.argv.slice(2), USAGE);
   const config = loadConfig(process.env);
   const log = createLog('gateway', config.logLevel);
   logConfigWarnings(log, config.warnings);
@@ -36,14 +48,14 @@ runMain('tsx gateway/main.ts', async () => {
   const dataChanges = config.redisUrl ? await openDataChangeFeed(config.redisUrl) : undefined;
   const persistedQueries = await openPersistedQueries({ redisUrl: config.redisUrl, log: (message) => log.warn(message) });
   const loading = config.warehouse === 'duckdb' ? () => demoLoadingReport(config.dataDir) : undefined;
-  const gateway = await startGateway(config, { supergraphSdl, budgets, answers, dataChanges, persistedQueries, loading, logger: log, observability: createGatewayObservability(log) });
+  const gateway = await startGateway(config, { host: config.host, supergraphSdl, budgets, answers, dataChanges, persistedQueries, loading, logger: log, observability: createGatewayObservability(log) });
   log.info(`gateway on ${gateway.url} (metrics on /metrics; response cache: ${answers ? answers.status().store : 'off'}; persisted queries: ${persistedQueries.status().store})`);
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-  log.info(`gateway: ${signal}, closing`);
-  await gateway.close();
+  const signal = await terminationSignal(config.shutdown.delayMs + config.shutdown.timeoutMs + STOP_SLACK_MS);
+  log.info(`gateway: ${signal}, draining (${config.shutdown.delayMs} ms not ready, then up to ${config.shutdown.timeoutMs} ms for requests in flight)`);
+  await gateway.close(config.shutdown);
   await Promise.all([budgets.store.close(), budgets.ledger.close(), budgets.changes?.close(), answers?.close(), dataChanges?.close(), persistedQueries.close()]);
 });
+
+/** What closing the stores may take after the HTTP server stopped. */
+const STOP_SLACK_MS = 5000;

@@ -11,6 +11,7 @@ import { composeServices } from '@apollo/composition';
 import path from 'node:path';
 import type { DocumentNode } from 'graphql';
 import { SUBGRAPH_NAMES, type SubgraphName, loadConfig } from '../common/config';
+import { REPOSITORY_ROOT } from '../common/repositoryRoot';
 import { SUBGRAPH_TYPEDEFS } from '../subgraphs/typeDefs';
 import { BUDGETS_LOCAL_URL, BUDGETS_SUBGRAPH, typeDefs as budgetsTypeDefs } from './admin';
 
@@ -42,7 +43,7 @@ export function bytegateSubgraphs(urls: Readonly<Record<SubgraphName, string>>):
 }
 
 /** The committed composition: `npm run schema` writes it, test/gateway/supergraph.test.ts checks it. */
-export const COMMITTED_SUPERGRAPH_PATH = path.join(__dirname, '../schema/supergraph.graphql');
+export const COMMITTED_SUPERGRAPH_PATH = path.join(REPOSITORY_ROOT, 'schema/supergraph.graphql');
 
 /** The supergraph with the default local subgraph URLs (http://127.0.0.1:4001/graphql, …). */
 export function composeDefaultSupergraph(): string {

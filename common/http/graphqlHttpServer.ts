@@ -62,7 +62,7 @@ export interface InterceptedAnswer {
 
 export function createGraphqlHttpServer<Context extends BaseContext>(options: GraphqlHttpServerOptions<Context>): http.Server {
   const server = http.createServer((request, response) => {
-    handle(options, request, response).catch((error: unknown) => {
+    handle(options, draining.has(server), request, response).catch((error: unknown) => {
       if (!response.headersSent) sendJson(response, 500, errorBody(ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error.'));
       else response.destroy(error as Error);
     });
@@ -89,15 +89,33 @@ export async function listen(server: http.Server, port: number, host = '127.0.0.
   return (server.address() as AddressInfo).port;
 }
 
+/** How a server stops (Config.shutdown): how long it keeps serving once not ready, and how long requests in flight then get. */
+export interface Shutdown {
+  readonly delayMs: number;
+  readonly timeoutMs: number;
+}
+
+/** Servers draining (drain()): /readyz answers 503 and every answer closes its connection. */
+const draining = new WeakSet<http.Server>();
+
+/**
+ * Takes `server` out of rotation while it still serves: /readyz answers 503 `draining` (a load
+ * balancer stops sending it requests) and every answer carries `connection: close`, so clients open
+ * their next connection elsewhere instead of reusing one this server is about to close.
+ */
+export function drain(server: http.Server): void {
+  draining.add(server);
+}
+
 /**
  * Stops accepting connections, lets requests in flight finish, and closes every connection as soon as
  * it is idle — kept-alive ones included, which would otherwise hold the process KEEP_ALIVE_TIMEOUT_MS
- * after their last answer — and all of them after DRAIN_TIMEOUT_MS.
+ * after their last answer — and all of them after `timeoutMs`.
  */
-export function close(server: http.Server): Promise<void> {
+export function close(server: http.Server, timeoutMs = DRAIN_TIMEOUT_MS): Promise<void> {
   return new Promise((resolve) => {
     const idle = setInterval(() => server.closeIdleConnections(), 50);
-    const drained = setTimeout(() => server.closeAllConnections(), DRAIN_TIMEOUT_MS);
+    const drained = setTimeout(() => server.closeAllConnections(), timeoutMs);
     server.close(() => {
       clearInterval(idle);
       clearTimeout(drained);
@@ -107,40 +125,55 @@ export function close(server: http.Server): Promise<void> {
   });
 }
 
-/** How long close() waits for requests in flight before cutting their connections. */
+/** How long close() waits by default for requests in flight before cutting their connections. */
 const DRAIN_TIMEOUT_MS = 3000;
 
 /** A served GraphQL endpoint: its URL and how to stop it. */
 export interface ServedEndpoint {
   /** e.g. http://127.0.0.1:4000/graphql */
   readonly url: string;
-  /** Stops accepting requests, then stops Apollo Server. */
-  close(): Promise<void>;
+  /**
+   * Stops: with `shutdown`, first drains (drain()) for `delayMs`; then stops accepting requests, gives
+   * those in flight `timeoutMs` (default 3 s), and stops Apollo Server.
+   */
+  close(shutdown?: Shutdown): Promise<void>;
 }
 
 /** Serves `server` on `port` (0: any free port) of `host` (default 127.0.0.1); `apollo` must be started. */
 export async function serve(server: http.Server, apollo: { stop(): Promise<void> }, port: number, host = '127.0.0.1'): Promise<ServedEndpoint> {
   const bound = await listen(server, port, host);
-  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   return {
-    url: `http://${urlHost}:${bound}/graphql`,
-    async close() {
-      await close(server);
+    url: `http://${urlHostOf(host)}:${bound}/graphql`,
+    async close(shutdown) {
+      if (shutdown) {
+        drain(server);
+        await new Promise((resolve) => setTimeout(resolve, shutdown.delayMs));
+      }
+      await close(server, shutdown?.timeoutMs);
       await apollo.stop();
     },
   };
+}
+
+/** How this machine reaches a server bound to `host`, as a URL's host: the loopback address for a wildcard. */
+export function urlHostOf(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 // Private:
 
 async function handle<Context extends BaseContext>(
   options: GraphqlHttpServerOptions<Context>,
+  isDraining: boolean,
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://localhost');
+  if (isDraining) response.setHeader('connection', 'close');
   if (url.pathname === '/healthz') return sendJson(response, 200, { status: 'ok' });
   if (url.pathname === '/readyz') {
+    if (isDraining) return sendJson(response, 503, { status: 'draining', checks: {} });
     const readiness = options.readiness ? await options.readiness() : { ready: true, checks: {} };
     return sendJson(response, readiness.ready ? 200 : 503, { status: readiness.ready ? 'ready' : 'not ready', checks: readiness.checks });
   }

@@ -2,11 +2,14 @@
  * The console's files, bundled by esbuild from `app/` and the npm packages it imports (React,
  * GraphiQL, uPlot) into one script and one stylesheet, in memory: nothing is fetched from a CDN and
  * nothing is written to disk, so the two README commands still do all the set-up. A gateway bundles
- * once, on the console's first request (about a second), and keeps the result.
+ * once, on the console's first request (about a second), and keeps the result. The sources are read
+ * at the repository's root also when the gateway runs compiled from dist/: a deployment carries
+ * `gateway/console/app/` and `common/units.ts`, which it imports.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
+import { REPOSITORY_ROOT } from '../../common/repositoryRoot';
 
 export interface ConsoleFile {
   readonly contentType: string;
@@ -40,5 +43,5 @@ export async function bundleConsole(): Promise<ConsoleBundle> {
 
 // Private:
 
-const APP_DIR = path.join(__dirname, 'app');
+const APP_DIR = path.join(REPOSITORY_ROOT, 'gateway/console/app');
 const CONTENT_TYPES: Readonly<Record<string, string>> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };

@@ -26,6 +26,11 @@ export interface SubgraphDataSourceOptions {
   readonly secret: string;
   /** SUBGRAPH_TIMEOUT_MS: the deadline of one fetch, signed too (past it the subgraph starts no warehouse job). */
   readonly timeoutMs: number;
+  /**
+   * SUBGRAPH_RETRY_MS: how long a read-only fetch whose connection was refused or reset before any
+   * answer — a subgraph restarting — is retried, with backoff, before it fails SUBGRAPH_UNAVAILABLE.
+   */
+  readonly retryMs: number;
   readonly now: () => number;
   readonly observability: GatewayObservability;
   /** Each response of a client fetch: its extensions (`warehouse`: what it processed and billed) and error codes. */
@@ -82,17 +87,39 @@ export class SignedIdentityDataSource extends RemoteGraphQLDataSource<GatewayCon
         response = await super.process(options);
       }
     } catch (error) {
-      this.options.observability.subgraphFetch(this.subgraph, seconds(), ['FETCH_FAILED'], undefined, error as Error);
-      if (error instanceof GraphQLError) throw error; // the subgraph answered, with an error of its own
-      // Down, refusing or past SUBGRAPH_TIMEOUT_MS: said in our words (the fetch error names internal URLs).
-      const timedOut = /timeout/i.test(String((error as Error).message));
-      throw bytegateError(ErrorCode.SUBGRAPH_UNAVAILABLE, timedOut
-        ? `The ${this.subgraph} service did not answer within ${this.options.timeoutMs} ms; the rest of the response stands. Retry.`
-        : `The ${this.subgraph} service is unreachable; the rest of the response stands. Retry.`, { subgraph: this.subgraph, retryable: true });
+      response = await this.retryWhileRestarting(options, error, started);
     }
     const codes = (response.errors ?? []).map((error) => String(error.extensions?.code ?? 'UNCODED'));
     this.options.observability.subgraphFetch(this.subgraph, seconds(), codes, response.extensions?.warehouse as WarehouseReport | undefined);
     return response;
+  }
+
+  /**
+   * Retries a read-only fetch that reached no subgraph (connection refused, or reset before any
+   * answer: a subgraph restarting) with backoff for SUBGRAPH_RETRY_MS at most, within the fetch's own
+   * timeout; any other failure, or one that outlasts that, becomes SUBGRAPH_UNAVAILABLE. A query
+   * fetch that never reached the subgraph ran nothing there, so sending it again bills nothing twice.
+   */
+  private async retryWhileRestarting(options: ClientFetchOptions, failure: unknown, started: number) {
+    const readOnly = !/^\s*mutation\b/.test(options.request.query ?? '');
+    const until = started + Math.min(this.options.retryMs, this.options.timeoutMs);
+    let error = failure;
+    for (let backoffMs = RETRY_FIRST_BACKOFF_MS; readOnly && reachedNoSubgraph(error) && performance.now() + backoffMs < until; backoffMs *= 2) {
+      await new Promise((resolve) => setTimeout(resolve, backoffMs));
+      try {
+        return await super.process(options);
+      } catch (next) {
+        error = next;
+      }
+    }
+    const seconds = (performance.now() - started) / 1000;
+    this.options.observability.subgraphFetch(this.subgraph, seconds, ['FETCH_FAILED'], undefined, error as Error);
+    if (error instanceof GraphQLError) throw error; // the subgraph answered, with an error of its own
+    // Down, refusing or past SUBGRAPH_TIMEOUT_MS: said in our words (the fetch error names internal URLs).
+    const timedOut = /timeout/i.test(String((error as Error).message));
+    throw bytegateError(ErrorCode.SUBGRAPH_UNAVAILABLE, timedOut
+      ? `The ${this.subgraph} service did not answer within ${this.options.timeoutMs} ms; the rest of the response stands. Retry.`
+      : `The ${this.subgraph} service is unreachable; the rest of the response stands. Retry.`, { subgraph: this.subgraph, retryable: true });
   }
 
   /**
@@ -121,13 +148,23 @@ export class SignedIdentityDataSource extends RemoteGraphQLDataSource<GatewayCon
 // Private:
 
 type ProcessOptions = GraphQLDataSourceProcessOptions<GatewayContext>;
+type ClientFetchOptions = Extract<ProcessOptions, { incomingRequestContext: unknown }>;
+
+/** The first wait before a fetch that reached no subgraph is sent again; each next one doubles. */
+const RETRY_FIRST_BACKOFF_MS = 50;
+
+/** A fetch failure that says no subgraph received the request: nothing listening, or the connection closed before any answer. */
+function reachedNoSubgraph(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === 'ECONNREFUSED' || code === 'ECONNRESET' || /socket hang up/i.test(String((error as Error).message));
+}
 
 /**
  * A fetch made for a client operation (not a health check or schema load). Apollo's
  * GraphQLDataSourceRequestKind enum is not exported from @apollo/gateway's root, so the fetch is told
  * by the field only that variant of the public GraphQLDataSourceProcessOptions union has.
  */
-function isClientFetch(options: ProcessOptions): options is Extract<ProcessOptions, { incomingRequestContext: unknown }> {
+function isClientFetch(options: ProcessOptions): options is ClientFetchOptions {
   return 'incomingRequestContext' in options;
 }
 

@@ -63,11 +63,13 @@ export interface SubgraphContext extends BaseContext {
 export function subgraphContext(deps: SubgraphDeps): (request: IncomingMessage, body: unknown, clientGone: AbortSignal) => Promise<SubgraphContext> {
   const now = deps.now ?? Date.now;
   const batches = batchedLoads<SubgraphContext>();
+  const { subgraphSecret, subgraphPreviousSecret } = deps.config;
+  const verificationKeys = subgraphPreviousSecret ? [subgraphSecret, subgraphPreviousSecret] : [subgraphSecret];
   return async (request, body, clientGone) => {
     const { principal, caps, deadline, batch } = verifyIdentity(
       { identity: header(request, IDENTITY_HEADER), signature: header(request, SIGNATURE_HEADER) },
       signedRequest(request, body),
-      deps.config.subgraphSecret,
+      verificationKeys,
       now(),
     );
     return createContext(principal, deps.warehouse, {

@@ -1,5 +1,5 @@
 /**
- * Every CLI answers `--help` (cli/args.ts): each package.json script that runs a file in cli/ or bench/, run as
+ * Every CLI answers `--help` (common/args.ts): each package.json script that runs a file in cli/ or bench/, or a server alone, run as
  * npm runs it, prints on stdout its usage — a synopsis, each of its flags with its meaning, an example —
  * and exits 0; budget's commands print their own. An unknown flag exits 2 with the same usage on stderr.
  * Every process starts at once, in parallel.
@@ -25,6 +25,8 @@ const FLAGS: Readonly<Record<string, readonly string[]>> = {
   schema: [],
   'bq:provision': ['--tenant', '--kms-key', '--apply'],
   bench: [],
+  gateway: [],
+  subgraph: [],
 };
 const CLIS = Object.keys(FLAGS).filter((cli) => !cli.includes(' '));
 
@@ -60,8 +62,8 @@ beforeAll(() => {
   for (const cli of CLIS) unknownFlag.set(cli, npmRun(cli, ['--bogus']));
 });
 
-test('the table names every package.json script that runs a file in cli/ or bench/', () => {
-  const scripts = Object.keys(SCRIPTS).filter((name) => /\b(cli|bench)\/\w+\.ts\b/.test(SCRIPTS[name]));
+test('the table names every package.json script that runs a file in cli/ or bench/, or a server alone', () => {
+  const scripts = Object.keys(SCRIPTS).filter((name) => /\b(dist\/(cli|gateway|subgraphs)\/\w+\.js|bench\/\w+\.ts)\b/.test(SCRIPTS[name]));
   expect([...CLIS].sort()).toEqual(scripts.sort());
 });
 

@@ -1,4 +1,4 @@
-import { ConfigError, DEV_JWT_SECRET, loadConfig } from '../../common/config';
+import { ConfigError, DEV_JWT_SECRET, DEV_SUBGRAPH_SECRET, loadConfig } from '../../common/config';
 import { GiB } from '../../common/units';
 
 describe('loadConfig', () => {
@@ -73,5 +73,43 @@ describe('loadConfig', () => {
   ])('rejects %p', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  describe('outside development (NODE_ENV=production, or a HOST that is not loopback)', () => {
+    const real = { JWT_SECRET: 'j'.repeat(32), SUBGRAPH_SECRET: 's'.repeat(32) };
+
+    test.each([
+      [{ NODE_ENV: 'production' }, /JWT_SECRET is not set.*NODE_ENV=production/s],
+      [{ HOST: '0.0.0.0' }, /JWT_SECRET is not set.*HOST=0\.0\.0\.0 \(not loopback\)/s],
+      [{ HOST: '10.1.2.3', JWT_SECRET: DEV_JWT_SECRET, SUBGRAPH_SECRET: 's'.repeat(32) }, /JWT_SECRET .*development secret/],
+      [{ NODE_ENV: 'production', JWT_SECRET: 'j'.repeat(32) }, /SUBGRAPH_SECRET is not set/],
+      [{ NODE_ENV: 'production', ...real, SUBGRAPH_SECRET_PREVIOUS: DEV_SUBGRAPH_SECRET }, /SUBGRAPH_SECRET_PREVIOUS is the development secret/],
+    ])('refuses the development secrets: %p', (env, message) => {
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).toThrow(message);
+    });
+
+    test('starts with real secrets, or with an identity provider and SUBGRAPH_SECRET', () => {
+      expect(loadConfig({ NODE_ENV: 'production', ...real })).toMatchObject({ production: true, host: '127.0.0.1', warnings: [] });
+      expect(loadConfig({ HOST: '0.0.0.0', ...real })).toMatchObject({ production: true, host: '0.0.0.0' });
+      const jwks = { AUTH_JWKS_URL: 'https://idp.example.com/keys', AUTH_ISSUER: 'https://idp.example.com', AUTH_AUDIENCE: 'bytegate' };
+      expect(loadConfig({ NODE_ENV: 'production', ...jwks, SUBGRAPH_SECRET: real.SUBGRAPH_SECRET }).auth.kind).toBe('jwks');
+    });
+
+    test('loopback addresses are development: the dev secrets start, with warnings', () => {
+      for (const HOST of ['127.0.0.1', '127.0.0.5', '::1', 'localhost']) expect(loadConfig({ HOST })).toMatchObject({ production: false, host: HOST });
+      expect(() => loadConfig({ HOST: 'not a host!' })).toThrow(/HOST must be an IP address or a host name/);
+    });
+
+    test('SUBGRAPH_SECRET_PREVIOUS is read for rotation, and held to the same length', () => {
+      expect(loadConfig({ ...real, SUBGRAPH_SECRET_PREVIOUS: 'p'.repeat(32) }).subgraphPreviousSecret).toBe('p'.repeat(32));
+      expect(loadConfig(real).subgraphPreviousSecret).toBeUndefined();
+      expect(() => loadConfig({ ...real, SUBGRAPH_SECRET_PREVIOUS: 'short' })).toThrow(/SUBGRAPH_SECRET_PREVIOUS must be at least 32 characters/);
+    });
+
+    test('shutdown: not ready for SHUTDOWN_DELAY_MS (default 0), then SHUTDOWN_TIMEOUT_MS (default 10 s) for requests in flight', () => {
+      expect(loadConfig({}).shutdown).toEqual({ delayMs: 0, timeoutMs: 10_000 });
+      expect(loadConfig({ SHUTDOWN_DELAY_MS: '5000', SHUTDOWN_TIMEOUT_MS: '25000' }).shutdown).toEqual({ delayMs: 5000, timeoutMs: 25_000 });
+    });
   });
 });

@@ -8,7 +8,7 @@ import net from 'node:net';
 import { promisify } from 'node:util';
 import { ApolloServer } from '@apollo/server';
 import { ErrorCode } from '../../common/errors';
-import { LINGER_MAX_BYTES, LINGER_MS, close, createGraphqlHttpServer, listen } from '../../common/http/graphqlHttpServer';
+import { LINGER_MAX_BYTES, LINGER_MS, close, createGraphqlHttpServer, listen, serve } from '../../common/http/graphqlHttpServer';
 import { KiB, MiB } from '../../common/units';
 
 const MAX_BODY_BYTES = 64 * KiB;
@@ -176,3 +176,46 @@ function rawClient(head: string): Promise<RawClient> {
     socket.once('error', reject);
   });
 }
+
+describe('draining on shutdown (ServedEndpoint.close with a Shutdown)', () => {
+  /** A served endpoint whose `wait(ms)` answers after `ms`. */
+  async function slowEndpoint() {
+    const slow = new ApolloServer({
+      typeDefs: 'type Query { ok: Boolean, wait(ms: Int!): Boolean }',
+      resolvers: { Query: { ok: () => true, wait: (_: unknown, { ms }: { ms: number }) => new Promise((resolve) => setTimeout(() => resolve(true), ms)) } },
+    });
+    await slow.start();
+    const endpoint = await serve(createGraphqlHttpServer({ apollo: slow, context: async () => ({}), maxBodyBytes: MAX_BODY_BYTES }), slow, 0);
+    const ask = (query: string) => fetch(endpoint.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+    return { endpoint, ask, readyz: () => fetch(endpoint.url.replace(/\/graphql$/, '/readyz')) };
+  }
+
+  test('not ready at once but still serving for delayMs, each answer closing its connection; requests in flight finish; then no new connection', async () => {
+    const { endpoint, ask, readyz } = await slowEndpoint();
+    expect((await readyz()).status).toBe(200);
+    const inFlight = ask('{ wait(ms: 600) }');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const closing = endpoint.close({ delayMs: 300, timeoutMs: 2000 });
+
+    const notReady = await readyz();
+    expect(notReady.status).toBe(503);
+    expect(await notReady.json()).toMatchObject({ status: 'draining' });
+    const stillServed = await ask('{ ok }');
+    expect(stillServed.headers.get('connection')).toBe('close');
+    expect(await stillServed.json()).toEqual({ data: { ok: true } });
+
+    expect(await (await inFlight).json()).toEqual({ data: { wait: true } });
+    await closing;
+    await expect(ask('{ ok }')).rejects.toMatchObject({ cause: { code: 'ECONNREFUSED' } });
+  });
+
+  test('a request still running after timeoutMs is cut, and close resolves', async () => {
+    const { endpoint, ask } = await slowEndpoint();
+    const tooSlow = ask('{ wait(ms: 10000) }').then(() => 'answered', (error: { cause?: { code?: string } }) => error.cause?.code ?? 'failed');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const started = performance.now();
+    await endpoint.close({ delayMs: 0, timeoutMs: 300 });
+    expect(performance.now() - started).toBeLessThan(3000);
+    expect(await tooSlow).not.toBe('answered');
+  });
+});

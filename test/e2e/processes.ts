@@ -1,7 +1,8 @@
 /**
- * Real processes for end-to-end tests: the project's CLIs and mains run exactly as `npm run …` and
- * `npm start` run them (node + tsx), with a private DATA_DIR, free ports and test secrets; and
- * redis-servers of their own, for tests that stop one.
+ * Real processes for end-to-end tests: the project's CLIs and mains, run from their TypeScript sources
+ * through tsx (the code under test, with no build between an edit and a run; npm's scripts run the same
+ * entries compiled, as `startNpm`, `startBuilt` and test/cli/ exercise them), with a private DATA_DIR, free ports and
+ * test secrets; and redis-servers of their own, for tests that stop one.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -50,6 +51,15 @@ export function startCli(script: string, args: string[], env: NodeJS.ProcessEnv)
 /** Starts a long-running entry point by its path in the repository (e.g. gateway/main.ts). */
 export function startMain(file: string, args: string[], env: NodeJS.ProcessEnv): RunningCli {
   return running(spawnMain(file, args, env));
+}
+
+/**
+ * Starts a compiled entry point as production runs it — plain node on dist/ (`gateway/main` runs
+ * dist/gateway/main.js), through scripts/freshDist.js, so a stale dist/ is rebuilt first.
+ */
+export function startBuilt(entry: string, args: string[], env: NodeJS.ProcessEnv): RunningCli {
+  const child = spawn(process.execPath, ['-r', path.join(ROOT, 'scripts/freshDist.js'), path.join(ROOT, 'dist', `${entry}.js`), ...args], { cwd: ROOT, env: ownEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  return running(child);
 }
 
 /** Starts `npm start` as a person does: npm runs the package's start script. */

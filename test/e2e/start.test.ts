@@ -41,10 +41,10 @@ describe('up and serving, then SIGTERM to the pid of npm start', () => {
 
   afterAll(() => killAll(up));
 
-  test('no shell between npm and the supervisor: npm → node cli/start.ts → the four servers', () => {
-    expect(up.tree.supervisor.command).toMatch(/^node --max-old-space-size=384 --import tsx cli\/start\.ts$/);
-    expect(up.tree.servers.map((p) => p.command.replace(/^.* \/\S+\/(\S+\/main\.ts)/, '$1')).sort())
-      .toEqual(['gateway/main.ts', 'subgraphs/main.ts metrics', 'subgraphs/main.ts tenants', 'subgraphs/main.ts users']);
+  test('no shell between npm and the supervisor: npm → node dist/cli/start.js → the four servers, compiled, plain node', () => {
+    expect(up.tree.supervisor.command).toMatch(/^node --max-old-space-size=384 -r \.\/scripts\/freshDist\.js dist\/cli\/start\.js$/);
+    expect(up.tree.servers.map((p) => p.command.replace(/^\S+ --require \/\S+\/dist\/cli\/stopWithSupervisor\.js \/\S+\/dist\//, '')).sort())
+      .toEqual(['gateway/main.js', 'subgraphs/main.js metrics', 'subgraphs/main.js tenants', 'subgraphs/main.js users']);
   });
 
   test('stdout is JSON lines, each naming its process; the dev-secret warnings are one line, from the supervisor', () => {
@@ -122,7 +122,7 @@ test('a process that keeps failing is restarted with growing backoff, then npm s
   try {
     await system.waitFor('metrics is up', 30_000);
     up = { system, ports, tree: processTree(system.child.pid!) };
-    expect(up.tree.servers.filter((p) => p.command.includes('subgraphs/main.ts'))).toHaveLength(3);
+    expect(up.tree.servers.filter((p) => p.command.includes('subgraphs/main.js'))).toHaveLength(3);
     expect(await within(exitOf(system), 'npm start to give up', 40_000)).not.toBe(0);
 
     const lines = jsonLines(system.stdout());
@@ -230,7 +230,7 @@ function processTree(npmPid: number): Tree {
   expect(others).toEqual([]);
   return {
     supervisor,
-    servers: childrenOf(supervisor.pid).filter((p) => p.command.includes('main.ts')),
+    servers: childrenOf(supervisor.pid).filter((p) => p.command.includes('main.js')),
     all: below(npmPid),
   };
 }

@@ -58,7 +58,7 @@ test('SIGTERM while its Redis is frozen: the gateway exits 0 promptly — ledger
   const stopAt = Date.now();
   const code = await Promise.race([gateway.stop('SIGTERM'), sleep(EXIT_BOUND_MS).then(() => 'still running')]);
   expect({ code, withinMs: Date.now() - stopAt < EXIT_BOUND_MS }).toEqual({ code: 0, withinMs: true });
-  expect(gateway.output()).toMatch(/SIGTERM, closing/);
+  expect(gateway.output()).toMatch(/SIGTERM, draining/);
 }, 60_000);
 
 // README: "SIGINT/SIGTERM shut everything down cleanly", and npm start's terminate() (cli/childProcesses.ts)

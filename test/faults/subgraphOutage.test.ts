@@ -60,6 +60,8 @@ beforeAll(async () => {
   env = baseEnv({ dataDir: seeded.dataDir, ports: { users, tenants, metrics }, redisUrl: redis.url }, {
     // No aggregate cache: every admitted operation runs its jobs, so what each caller was billed is exact.
     CACHE_TTL_MS: '0', COST_STATS_TTL_MS: String(COST_STATS_TTL_MS), SUBGRAPH_TIMEOUT_MS: String(SUBGRAPH_TIMEOUT_MS),
+    // An outage, not a restart: fetches fail at once instead of being retried (test/e2e/rollingRestart.test.ts covers the retry).
+    SUBGRAPH_RETRY_MS: '0',
   });
   subgraphOrigins = { users: `http://127.0.0.1:${users}`, tenants: `http://127.0.0.1:${tenants}`, metrics: `http://127.0.0.1:${metrics}` };
   subgraphs = await startSubgraphProcesses(env);

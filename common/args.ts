@@ -1,10 +1,10 @@
 /**
- * Command-line flags for the CLIs, parsed and documented from one declaration, the CLI's `Usage`:
+ * Command-line flags for the CLIs and the server processes, parsed and documented from one declaration, the CLI's `Usage`:
  * typed, strict, a UsageError (exit code 2, the usage on stderr) on bad input; `--help` or `-h` prints
  * the same usage on stdout and exits 0 (common/runMain.ts).
  */
 import { parseArgs } from 'node:util';
-import { HelpRequested, UsageError } from '../common/runMain';
+import { HelpRequested, UsageError } from './runMain';
 
 /** One flag, as parseArgs reads it and the usage shows it. */
 export interface Flag {
