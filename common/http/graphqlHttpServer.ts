@@ -295,7 +295,7 @@ async function answerBatch<Context extends BaseContext>(
     }
   }
   if (status === 429) batchHeaders['retry-after'] = String(Math.max(...answers.map((answer) => Number(answer.headers['retry-after'] ?? 0))));
-  return { status, headers: batchHeaders, body: `[${answers.map((answer) => answer.body).join(',')}]` };
+  return { status, headers: batchHeaders, body: `[${answers.map((answer) => (answer.body ?? 'null').trimEnd()).join(',')}]` };
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
