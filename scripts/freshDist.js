@@ -19,8 +19,11 @@ const DIST = path.join(ROOT, 'dist');
 const CONFIG = 'tsconfig.build.json';
 /** Written last by a successful build, with the mtime of the build's start: a source saved during it is newer. */
 const STAMP = path.join(DIST, '.built');
+/** Where a build compiles to, and where the dist/ it replaces goes while it is swapped out: dist/ is never half built. */
+const NEXT = path.join(ROOT, 'dist.next');
+const OLD = path.join(ROOT, 'dist.old');
 /** Created exclusively, holding its pid, by the one process building; the others wait for it to go. */
-const LOCK = path.join(DIST, '.lock');
+const LOCK = path.join(ROOT, 'dist.lock');
 
 if (require.main === module) {
   underLock(build);
@@ -67,12 +70,14 @@ function newerSource(builtMs) {
   return found && path.relative(ROOT, found);
 }
 
-/** A clean build: dist/ emptied (but for the lock), tsc, then the stamp. Exits 1 if tsc fails. */
+/**
+ * A clean build: tsc into dist.next/, stamped, then swapped for dist/ by two renames, so a process
+ * starting or loading a module meanwhile finds the old build or the new one, whole. Exits 1, dist/
+ * unchanged, if tsc fails.
+ */
 function build() {
   const startedMs = Date.now();
-  for (const entry of fs.readdirSync(DIST)) {
-    if (path.join(DIST, entry) !== LOCK) fs.rmSync(path.join(DIST, entry), { recursive: true, force: true });
-  }
+  fs.rmSync(NEXT, { recursive: true, force: true });
   let tsc;
   try {
     tsc = require.resolve('typescript/bin/tsc', { paths: [ROOT] });
@@ -81,12 +86,18 @@ function build() {
   }
   try {
     // tsc's messages go to stderr: a CLI's stdout (a token) stays its own.
-    execFileSync(process.execPath, [tsc, '-p', CONFIG], { cwd: ROOT, stdio: ['ignore', 2, 2] });
+    execFileSync(process.execPath, [tsc, '-p', CONFIG, '--outDir', NEXT], { cwd: ROOT, stdio: ['ignore', 2, 2] });
   } catch {
-    fail(`the build failed (tsc -p ${CONFIG}, its errors above); dist/ is incomplete and will be built again.`);
+    fs.rmSync(NEXT, { recursive: true, force: true });
+    fail(`the build failed (tsc -p ${CONFIG}, its errors above); dist/ is unchanged, and is built again at the next run.`);
   }
-  fs.writeFileSync(STAMP, '');
-  fs.utimesSync(STAMP, startedMs / 1000, startedMs / 1000);
+  const stamp = path.join(NEXT, path.basename(STAMP));
+  fs.writeFileSync(stamp, '');
+  fs.utimesSync(stamp, startedMs / 1000, startedMs / 1000);
+  fs.rmSync(OLD, { recursive: true, force: true });
+  if (fs.existsSync(DIST)) fs.renameSync(DIST, OLD);
+  fs.renameSync(NEXT, DIST);
+  fs.rmSync(OLD, { recursive: true, force: true });
 }
 
 /**
@@ -95,7 +106,6 @@ function build() {
  * gone (a build interrupted with Ctrl-C) is taken over.
  */
 function underLock(work) {
-  fs.mkdirSync(DIST, { recursive: true });
   for (;;) {
     try {
       fs.writeFileSync(LOCK, String(process.pid), { flag: 'wx' });

@@ -75,19 +75,22 @@ test('processes started together on a stale dist/ build it once, and each then r
 
 test('a lock left by a build that was interrupted (its process gone) is taken over', async () => {
   const gone = await node(['-e', 'process.stdout.write(String(process.pid))']);
-  fs.writeFileSync(path.join(repo, 'dist/.lock'), gone.stdout);
+  fs.writeFileSync(path.join(repo, 'dist.lock'), gone.stdout);
   write('src/hello.ts', hello(4));
   expect(await launch()).toEqual({ code: 0, stdout: 'hello 4\n', stderr: expect.stringMatching(NOTICE) });
-  expect(fs.existsSync(path.join(repo, 'dist/.lock'))).toBe(false);
+  expect(fs.existsSync(path.join(repo, 'dist.lock'))).toBe(false);
 });
 
-test('a source that does not compile: exit 1 with tsc\'s error and why, nothing run; fixed, the next run builds', async () => {
+test('a source that does not compile: exit 1 with tsc\'s error and why, nothing run, the last build kept whole; fixed, the next run builds', async () => {
   write('src/hello.ts', 'const broken: number = "four";\n');
   const failed = await launch();
   expect({ code: failed.code, stdout: failed.stdout }).toEqual({ code: 1, stdout: '' });
   expect(failed.stderr).toMatch(NOTICE);
   expect(failed.stderr).toContain('error TS2322');
-  expect(failed.stderr).toMatch(/\nerror: the build failed \(tsc -p tsconfig\.build\.json, its errors above\); dist\/ is incomplete and will be built again\.\n$/);
+  expect(failed.stderr).toMatch(/\nerror: the build failed \(tsc -p tsconfig\.build\.json, its errors above\); dist\/ is unchanged, and is built again at the next run\.\n$/);
+  // The last good build is still there, whole: it was never emptied, only to be swapped for a finished one.
+  expect((await node(['dist/src/hello.js'])).stdout).toBe('hello 4\n');
+  expect(fs.existsSync(path.join(repo, 'dist.next'))).toBe(false);
   write('src/hello.ts', hello(5));
   expect(await launch()).toEqual({ code: 0, stdout: 'hello 5\n', stderr: expect.stringMatching(NOTICE) });
 });
