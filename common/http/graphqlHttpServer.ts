@@ -288,19 +288,14 @@ async function answerBatch<Context extends BaseContext>(
   }));
   const statuses = new Set(answers.map((answer) => answer.status));
   const status = statuses.size === 1 ? answers[0].status : 200;
-  const batchHeaders: Record<string, string> = { ...JSON_HEADERS };
-  for (const answer of answers) {
-    for (const [name, value] of Object.entries(answer.headers)) {
-      if (BATCH_HEADERS.has(name)) batchHeaders[name] = value;
-    }
-  }
+  // The request id is the HTTP request's, the same in every answer.
+  const requestId = answers.find((answer) => answer.headers[REQUEST_ID_HEADER])?.headers[REQUEST_ID_HEADER];
+  const batchHeaders: Record<string, string> = { ...JSON_HEADERS, ...(requestId ? { [REQUEST_ID_HEADER]: requestId } : {}) };
   if (status === 429) batchHeaders['retry-after'] = String(Math.max(...answers.map((answer) => Number(answer.headers['retry-after'] ?? 0))));
   return { status, headers: batchHeaders, body: `[${answers.map((answer) => (answer.body ?? 'null').trimEnd()).join(',')}]` };
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
-/** Headers of an operation's answer that hold for its whole batch (the request id is the HTTP request's). */
-const BATCH_HEADERS = new Set([REQUEST_ID_HEADER]);
 
 const JSON_MEDIA_TYPES = ['application/graphql-response+json', 'application/json'];
 

@@ -6,7 +6,7 @@
 import { addDays } from '../../common/dates';
 import type { Principal } from '../../common/principal';
 import { type GeneratorOptions, generateDirectory } from '../../okta/generator';
-import { type System, seedDataDir, startSystem } from '../support/system';
+import { useSystem } from './smallSystem';
 
 const tenant: GeneratorOptions = { tenant: 'acme', users: 80, days: 7, eventsPerUser: 10, start: '2025-09-01', seed: 12 };
 const LAST = addDays(tenant.start, tenant.days - 1);
@@ -15,24 +15,14 @@ const byId = new Map(directory.map((u) => [u.id, u]));
 const ceo = directory.find((u) => u.managerId === null)!;
 const executive: Principal = { tenant: 'acme', userId: ceo.id, roles: ['executive'] };
 
-let system: System;
-let remove: () => void;
-beforeAll(async () => {
-  const seeded = await seedDataDir([tenant]);
-  remove = seeded.remove;
-  system = await startSystem(seeded.dataDir);
-}, 120_000);
-afterAll(async () => {
-  await system?.close();
-  remove?.();
-});
+const system = useSystem(tenant);
 
 async function queriesOf(query: string): Promise<{ body: any; queries: Record<string, number> }> {
-  const start = system.warehouseQueries.length;
-  const { body } = await system.query(executive, query);
+  const start = system().warehouseQueries.length;
+  const { body } = await system().query(executive, query);
   expect(body.errors).toBeUndefined();
   const queries: Record<string, number> = {};
-  for (const name of system.warehouseQueries.slice(start)) queries[name] = (queries[name] ?? 0) + 1;
+  for (const name of system().warehouseQueries.slice(start)) queries[name] = (queries[name] ?? 0) + 1;
   return { body, queries };
 }
 
